@@ -1,0 +1,1 @@
+"""Helpers shared by every stage: errors, atomic writes, run folders, progress."""

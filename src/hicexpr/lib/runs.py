@@ -1,0 +1,119 @@
+"""Run folders: every run writes its resolved config, versions, metrics and predictions here.
+
+Layout (see docs/run_folder.md)::
+
+    OUT/config.yaml   resolved configuration
+    OUT/versions.json python, platform and package versions
+    OUT/metrics.json  summary metrics
+    OUT/*.tsv|parquet predictions and per-gene tables
+    OUT/plots/        figures
+    OUT/run.log       log of the run
+    OUT/COMPLETE      written last: its absence means the run did not finish
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.metadata
+import logging
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from hicexpr import __version__
+from hicexpr.lib import atomic
+from hicexpr.lib.errors import InputError
+
+COMPLETE = "COMPLETE"
+TRACKED_PACKAGES = (
+    "numpy", "pandas", "scipy", "torch", "torch-geometric", "cooler", "cooltools", "bioframe",
+    "hictkpy", "anndata", "scikit-learn", "xgboost", "gensim", "gseapy", "dask", "matplotlib",
+)
+
+log = logging.getLogger("hicexpr")
+
+
+def package_versions() -> dict[str, Any]:
+    """Python, platform, hicexpr and key package versions."""
+    versions: dict[str, Any] = {
+        "hicexpr": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+class RunFolder:
+    """An output folder for one run; :meth:`complete` marks it finished.
+
+    Opening a folder removes a stale ``COMPLETE`` marker, so a re-run that dies half-way can
+    never be mistaken for the earlier finished run.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            (self.path / COMPLETE).unlink(missing_ok=True)
+            self.plots_dir.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise InputError(self.path, "", "a writable output folder", exc.strerror) from None
+        if not os.access(self.path, os.W_OK):
+            raise InputError(self.path, "", "a writable output folder", "permission denied")
+        self._handler = self._attach_log()
+
+    @property
+    def plots_dir(self) -> Path:
+        return self.path / "plots"
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def write_config(self, config: Any) -> Path:
+        """Write the resolved config (a pydantic model or a dict) as YAML."""
+        data = config.model_dump(mode="json") if hasattr(config, "model_dump") else config
+        return atomic.write_text(self.file("config.yaml"), yaml.safe_dump(data, sort_keys=False))
+
+    def write_versions(self, extra: dict[str, Any] | None = None) -> Path:
+        return atomic.write_json(self.file("versions.json"), {**package_versions(), **(extra or {})})
+
+    def write_metrics(self, metrics: dict[str, Any]) -> Path:
+        return atomic.write_json(self.file("metrics.json"), metrics)
+
+    def write_json(self, name: str, obj: Any) -> Path:
+        return atomic.write_json(self.file(name), obj)
+
+    def write_table(self, name: str, df: pd.DataFrame) -> Path:
+        return atomic.write_table(self.file(name), df)
+
+    def complete(self) -> Path:
+        """Mark the run finished (the last thing a run does)."""
+        stamp = _dt.datetime.now(_dt.timezone.utc).isoformat()
+        self._detach_log()
+        return atomic.write_text(self.file(COMPLETE), stamp + "\n")
+
+    def _attach_log(self) -> logging.Handler:
+        handler = logging.FileHandler(self.file("run.log"), encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        return handler
+
+    def _detach_log(self) -> None:
+        log.removeHandler(self._handler)
+        self._handler.close()
+
+
+def is_complete(path: str | os.PathLike[str]) -> bool:
+    """True when the run folder holds a ``COMPLETE`` marker."""
+    return (Path(path) / COMPLETE).is_file()
