@@ -6,6 +6,7 @@ results are. Errors derived from :class:`hicexpr.lib.errors.HicexprError` print 
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -45,6 +46,178 @@ def _root(
 # Sub-command groups are registered below, one block per group.
 # --- commands ------------------------------------------------------------------------------
 
+# contacts: hicexpr contacts convert | balance | features | pairs (hicexpr.io.contacts,
+# hicexpr.workflows.contacts)
+contacts_app = typer.Typer(help="Contact maps: convert, balance, 3D features, gene pairs.",
+                           no_args_is_help=True)
+app.add_typer(contacts_app, name="contacts")
+
+
+@contacts_app.command("convert")
+def _contacts_convert(
+    src: str = typer.Argument(..., help="Map: .cool/.mcool[::resolutions/N]/.hic/STEP text/TSV."),
+    out: Path = typer.Argument(..., help="Output .cool"),
+    resolution: int | None = typer.Option(None, help="Bin size (bp)."),
+    assembly: str | None = typer.Option(None, help="Assembly (e.g. mm9) for text maps."),
+) -> None:
+    """Write any supported contact map as a .cool with assembly metadata."""
+    from hicexpr.io.contacts import convert_contacts
+
+    typer.echo(str(convert_contacts(src, out, resolution=resolution, assembly=assembly)))
+
+
+@contacts_app.command("balance")
+def _contacts_balance(
+    src: str = typer.Argument(..., help="Map to balance (a .cool is balanced in place)."),
+    out: Path | None = typer.Option(None, help="Write a balanced copy here instead."),
+    weight: str = typer.Option("weight", help="Name of the weight column to store."),
+    resolution: int | None = typer.Option(None, help="Bin size (bp)."),
+    cis_only: bool = typer.Option(False, help="Balance on cis contacts only."),
+) -> None:
+    """ICE-balance a map (cooler.balance_cooler) and store its weights."""
+    from hicexpr.io.contacts import balance_contacts
+
+    typer.echo(str(balance_contacts(src, out, weight_name=weight, resolution=resolution,
+                                    cis_only=cis_only)))
+
+
+@contacts_app.command("features")
+def _contacts_features(
+    hic: str = typer.Option(..., "--hic", help="Contact map (any supported format)."),
+    genes: Path = typer.Option(..., "--genes", help="Genes: BED/GTF/GFF3/SGD/STEP CSV."),
+    out: Path = typer.Option(..., "--out", help="Output run folder."),
+    config: Path | None = typer.Option(None, "--config", help="YAML config."),
+    resolution: int | None = typer.Option(None, help="Bin size (bp)."),
+    window_bp: int | None = typer.Option(None, help="Insulation window (bp)."),
+    max_distance: int | None = typer.Option(None, help="Max TSS distance of pairs (bp)."),
+    balance: str | None = typer.Option(None, help="auto | weights | raw."),
+    weight: str | None = typer.Option(None, help="Weight column name."),
+    assembly: str | None = typer.Option(None, help="Assembly of text maps (e.g. mm9)."),
+) -> None:
+    """Per-gene insulation, boundaries, TADs, compartments and gene pairs -> run folder."""
+    from hicexpr.config import ContactFeaturesConfig, load_config
+    from hicexpr.workflows.contacts import run_contact_features
+
+    overrides = {"resolution": resolution, "window_bp": window_bp, "max_distance": max_distance,
+                 "balance": balance, "weight": weight, "assembly": assembly}
+    cfg = load_config(ContactFeaturesConfig, config, overrides)
+    typer.echo(str(run_contact_features(hic, genes, out, **cfg.model_dump())))
+
+
+@contacts_app.command("pairs")
+def _contacts_pairs(
+    hic: str = typer.Option(..., "--hic", help="Contact map (any supported format)."),
+    genes: Path = typer.Option(..., "--genes", help="Genes: BED/GTF/GFF3/SGD/STEP CSV."),
+    out: Path = typer.Option(..., "--out", help="Output .tsv/.parquet/.bedpe."),
+    resolution: int | None = typer.Option(None, help="Bin size (bp)."),
+    max_distance: int | None = typer.Option(None, help="Max TSS distance (bp)."),
+    balance: str = typer.Option("auto", help="auto | weights | raw."),
+    min_count: float = typer.Option(0, help="Keep pairs with raw count above this."),
+    trans: bool = typer.Option(False, help="Include inter-chromosomal pairs."),
+    top_k: int | None = typer.Option(None, help="Keep each gene's k strongest partners."),
+) -> None:
+    """Gene-pair contacts (raw, balanced, observed/expected) as a table or BEDPE."""
+    from hicexpr.workflows.contacts import run_gene_pairs
+
+    typer.echo(str(run_gene_pairs(hic, genes, out, resolution=resolution,
+                                  max_distance=max_distance, balance=balance,
+                                  min_count=min_count, trans=trans, top_k=top_k)))
+
+
+
+# simulate / datasets / demo (datasets.simulate, datasets.registry, workflows.demo)
+@app.command("simulate")
+def simulate_cmd(
+    out: Path = typer.Option(..., "--out", help="Output folder."),
+    seed: int | None = typer.Option(None, help="Random seed [default: 0]."),
+    n_genes: int | None = typer.Option(None, help="Genes [default: 300]."),
+    n_times: int | None = typer.Option(None, help="Time points [default: 40]."),
+    resolution: int | None = typer.Option(None, help="Bin size in bp [default: 10000]."),
+    n_chroms: int | None = typer.Option(None, help="Chromosomes [default: 3]."),
+    genome_size: int | None = typer.Option(None, help="Genome length bp [default: 24 Mb]."),
+    max_distance: int | None = typer.Option(None, help="Max contact distance bp [all]."),
+    config: Path | None = typer.Option(None, "--config", help="YAML config file."),
+) -> None:
+    """Simulate a Hi-C map (.cool), genes, coupled expression time course and truth.json."""
+    from hicexpr.config import SimulateConfig, load_config
+    from hicexpr.datasets.simulate import simulate_dataset
+
+    overrides = dict(seed=seed, n_genes=n_genes, n_times=n_times, resolution=resolution,
+                     n_chroms=n_chroms, genome_size=genome_size, max_distance=max_distance)
+    cfg = load_config(SimulateConfig, config, overrides)
+    paths = simulate_dataset(out, **cfg.model_dump())
+    typer.echo(f"simulated data in {paths.folder} (truth: {paths.truth})")
+
+
+datasets_app = typer.Typer(help="Public data sets: list them, fetch them (sha256-checked).",
+                           no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
+
+
+@datasets_app.command("list")
+def datasets_list_cmd() -> None:
+    """List the registered data sets."""
+    from hicexpr.datasets.registry import list_datasets
+
+    table = list_datasets()
+    typer.echo(table[["name", "files", "size_mb", "public_urls", "description"]]
+               .to_string(index=False, max_colwidth=70))
+
+
+@datasets_app.command("fetch")
+def datasets_fetch_cmd(
+    name: str = typer.Argument(..., help="Data set name (see `hicexpr datasets list`)."),
+    source_dir: Path | None = typer.Option(
+        None, "--from", help="Import local copies from this folder (sha256-checked)."
+    ),
+    dest: Path | None = typer.Option(
+        None, "--out", help="Target folder [default: $HICEXPR_CACHE or ~/.cache/hicexpr]."
+    ),
+) -> None:
+    """Download (or import with --from) every file of a data set, checking sha256."""
+    from hicexpr.datasets.registry import fetch_dataset
+
+    files = fetch_dataset(name, source_dir=source_dir, dest=dest)
+    root = files[0].parent if len(files) == 1 else Path(os.path.commonpath(files))
+    typer.echo(f"{len(files)} files of '{name}' in {root}")
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Path = typer.Option(Path("results/demo"), "--out", help="Run folder."),
+    seed: int | None = typer.Option(None, help="Random seed [default: 0]."),
+    n_genes: int | None = typer.Option(None, help="Genes [default: 300]."),
+    n_times: int | None = typer.Option(None, help="Time points [default: 40]."),
+    config: Path | None = typer.Option(None, "--config", help="YAML config file."),
+) -> None:
+    """Simulate a small data set and run the whole pipeline on it (< 2 min)."""
+    from hicexpr.config import DemoConfig, load_config
+    from hicexpr.lib.progress import is_quiet
+    from hicexpr.workflows.demo import run_demo
+
+    cfg = load_config(DemoConfig, config, dict(seed=seed, n_genes=n_genes, n_times=n_times))
+    result = run_demo(out, quiet=is_quiet(), **cfg.model_dump())
+    typer.echo(f"demo finished; metrics: {result.metrics}")
+
+
+# report: hicexpr report RUN_DIR (hicexpr.report.write_report)
+@app.command("report")
+def _report(
+    run_dir: Path = typer.Argument(..., help="Run folder of a forecast / spex run."),
+    out: Optional[Path] = typer.Option(None, help="HTML path (default RUN_DIR/report.html)."),
+    gene_sets: Optional[Path] = typer.Option(
+        None, "--gene-sets", help="GMT or SGD go_slim_mapping.tab (default: by organism)."),
+    contacts: Optional[str] = typer.Option(None, help="Cooler URI for the contact-map figure."),
+    region: Optional[str] = typer.Option(None, help="Contact-map region, e.g. chrII:0-300000."),
+    permutations: int = typer.Option(200, help="Prerank permutations."),
+    seed: int = typer.Option(0, help="Prerank seed."),
+) -> None:
+    """Write the self-contained HTML report of a run (plots, predictability, enrichment)."""
+    from hicexpr.report import write_report
+
+    typer.echo(str(write_report(run_dir, out=out, gene_sets=gene_sets, contacts=contacts,
+                                region=region, permutation_num=permutations, seed=seed)))
+
 
 def main() -> None:
     """Entry point: run the app, print HicexprError as one line (exit code 2)."""
@@ -59,3 +232,7 @@ def main() -> None:
 
 
 __all__ = ["app", "main", "Path", "Optional"]
+
+
+if __name__ == "__main__":
+    main()

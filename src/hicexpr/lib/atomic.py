@@ -6,6 +6,7 @@ A crash or Ctrl-C at any point leaves either the old file or the new one, never 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import os
 import tempfile
@@ -15,6 +16,9 @@ from typing import Any
 
 import pandas as pd
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
@@ -23,6 +27,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; final files follow the umask
     tmp_path = Path(tmp)
     try:
         yield tmp_path
@@ -57,9 +62,12 @@ def write_table(path: str | os.PathLike[str], df: pd.DataFrame, index: bool = Fa
     with atomic_path(target) as tmp:
         if target.suffix == ".parquet":
             df.to_parquet(tmp, index=index)
+        elif target.suffix == ".gz":
+            # gzip without file name or time stamp in the header: same table, same bytes
+            text = df.to_csv(sep="\t", index=index)
+            tmp.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
         else:
-            compression = "gzip" if target.suffix == ".gz" else None
-            df.to_csv(tmp, sep="\t", index=index, compression=compression)
+            df.to_csv(tmp, sep="\t", index=index)
     return target
 
 

@@ -85,7 +85,8 @@ class RunFolder:
         return atomic.write_text(self.file("config.yaml"), yaml.safe_dump(data, sort_keys=False))
 
     def write_versions(self, extra: dict[str, Any] | None = None) -> Path:
-        return atomic.write_json(self.file("versions.json"), {**package_versions(), **(extra or {})})
+        versions = {**package_versions(), **(extra or {})}
+        return atomic.write_json(self.file("versions.json"), versions)
 
     def write_metrics(self, metrics: dict[str, Any]) -> Path:
         return atomic.write_json(self.file("metrics.json"), metrics)
@@ -102,6 +103,16 @@ class RunFolder:
         self._detach_log()
         return atomic.write_text(self.file(COMPLETE), stamp + "\n")
 
+    def close(self) -> None:
+        """Stop logging into ``run.log`` (also when the run failed); idempotent."""
+        self._detach_log()
+
+    def __enter__(self) -> RunFolder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _attach_log(self) -> logging.Handler:
         handler = logging.FileHandler(self.file("run.log"), encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -110,7 +121,8 @@ class RunFolder:
         return handler
 
     def _detach_log(self) -> None:
-        log.removeHandler(self._handler)
+        if self._handler in log.handlers:
+            log.removeHandler(self._handler)
         self._handler.close()
 
 

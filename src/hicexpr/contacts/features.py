@@ -1,0 +1,300 @@
+"""3D features per bin and per gene: insulation and boundaries (cooltools.insulation), TAD
+domains between boundaries, A/B compartments (cooltools.eigs_cis), and pair flags."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import cooler
+import numpy as np
+import pandas as pd
+
+from hicexpr.contacts.mapping import bin_coverage, gene_bins
+from hicexpr.io.contacts import require_balanced
+from hicexpr.lib.errors import InputError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WINDOW_BINS = 5
+
+
+def default_window(clr: cooler.Cooler) -> int:
+    """Default insulation window: 5 bins (e.g. 250 kb at 50 kb, 5 Mb at 1 Mb)."""
+    return DEFAULT_WINDOW_BINS * int(clr.binsize)
+
+
+def _view(clr: cooler.Cooler, min_bins: int) -> pd.DataFrame:
+    """Chromosomes with at least ``min_bins`` bins holding contacts (others are skipped)."""
+    cov = bin_coverage(clr)
+    rows = []
+    for chrom in clr.chromnames:
+        lo, hi = clr.extent(chrom)
+        n = int((cov[lo:hi] > 0).sum())
+        if n >= min_bins:
+            rows.append((chrom, 0, int(clr.chromsizes[chrom]), chrom))
+        else:
+            log.info("%s: %d bins with contacts; skipped for 3D features", chrom, n)
+    if not rows:
+        raise InputError(clr.filename, "chromosomes", f"a chromosome with >= {min_bins} bins "
+                         "holding contacts", "none (empty map?)")
+    return pd.DataFrame(rows, columns=["chrom", "start", "end", "name"])
+
+
+def ignore_diags(clr: cooler.Cooler, weight: str | None) -> int:
+    """Diagonals to ignore: as recorded by the balancing step, else 2 (cooler's default)."""
+    if weight is None:
+        return 2
+    attrs = clr._load_attrs(f"bins/{weight}")
+    return int(attrs.get("ignore_diags", 2))
+
+
+def insulation(clr: cooler.Cooler, window_bp: int | None = None, weight: str | None = "weight",
+               threshold: str | float = "Li", min_frac_valid_pixels: float = 0.66) -> pd.DataFrame:
+    """Diamond insulation score and boundaries (``cooltools.insulation``) for every bin.
+
+    Returns cooltools' table (``chrom, start, end, region, is_bad_bin``, score/strength/boundary
+    columns named with the window) plus window-free aliases ``insulation`` (log2 score),
+    ``boundary_strength`` and ``is_boundary``. ``weight=None`` uses raw counts. Chromosomes
+    without enough bins with data get NaN scores.
+    """
+    from cooltools import insulation as ct_insulation
+
+    if weight is not None:
+        require_balanced(clr, weight=weight)
+    window = int(window_bp or default_window(clr))
+    if window < clr.binsize or window % clr.binsize:
+        raise InputError("window_bp", "", f"a multiple of the bin size {clr.binsize}", window)
+    view = _view(clr, min_bins=3 * window // clr.binsize)
+    diags = ignore_diags(clr, weight)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            table = ct_insulation(clr, [window], view_df=view, clr_weight_name=weight,
+                                  threshold=threshold, ignore_diags=diags,
+                                  min_frac_valid_pixels=min_frac_valid_pixels)
+        except (ValueError, np.linalg.LinAlgError):  # too few boundaries for Li thresholding
+            table = ct_insulation(clr, [window], view_df=view, clr_weight_name=weight,
+                                  threshold=0, ignore_diags=diags,
+                                  min_frac_valid_pixels=min_frac_valid_pixels)
+    table = _all_bins(clr, table)
+    table["insulation"] = table[f"log2_insulation_score_{window}"]
+    table["boundary_strength"] = table[f"boundary_strength_{window}"]
+    table["is_boundary"] = table[f"is_boundary_{window}"].astype("boolean").fillna(False)\
+        .astype(bool)
+    table.attrs["window_bp"] = window
+    return table
+
+
+def _all_bins(clr: cooler.Cooler, table: pd.DataFrame) -> pd.DataFrame:
+    """Re-index a per-region table onto every bin of the map (NaN on skipped chromosomes)."""
+    bins = clr.bins()[["chrom", "start", "end"]][:]
+    bins["chrom"] = bins["chrom"].astype(str)
+    table = table.assign(chrom=table["chrom"].astype(str))
+    out = bins.merge(table, on=["chrom", "start", "end"], how="left")
+    return out
+
+
+def boundaries(ins: pd.DataFrame) -> pd.DataFrame:
+    """Boundary bins of an :func:`insulation` table (``chrom, start, end, boundary_strength``)."""
+    cols = ["chrom", "start", "end", "insulation", "boundary_strength"]
+    return ins.loc[ins["is_boundary"], cols].reset_index(drop=True)
+
+
+def tad_domains(ins: pd.DataFrame) -> pd.DataFrame:
+    """Domains between consecutive boundaries (``chrom, start, end, tad_id, edge``).
+
+    A domain runs from one boundary bin's start to the next boundary bin's start; the stretches
+    from the first bin with a score to the first boundary and from the last boundary to the last
+    bin with a score are kept as ``edge=True`` domains.
+    """
+    rows = []
+    for chrom, df in ins.groupby("chrom", sort=False, observed=True):
+        scored = df[df["insulation"].notna()]
+        if scored.empty:
+            continue
+        cuts = df.loc[df["is_boundary"], "start"].tolist()
+        lo, hi = int(scored["start"].min()), int(scored["end"].max())
+        edges = sorted({lo, *[c for c in cuts if lo < c < hi], hi})
+        for i, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+            edge = (i == 0 and a not in cuts) or (i == len(edges) - 2 and b not in cuts)
+            rows.append((chrom, a, b, f"{chrom}:{a}-{b}", edge))
+    return pd.DataFrame(rows, columns=["chrom", "start", "end", "tad_id", "edge"])
+
+
+def gene_density_track(clr: cooler.Cooler, genes: pd.DataFrame) -> pd.DataFrame:
+    """Number of gene TSSs per bin (``chrom, start, end, gene_density``)."""
+    if "bin_id" not in genes:
+        genes = gene_bins(clr, genes)
+    bins = clr.bins()[["chrom", "start", "end"]][:]
+    ids = genes.loc[genes["bin_id"] >= 0, "bin_id"].to_numpy()
+    bins["gene_density"] = np.bincount(ids, minlength=len(bins)).astype(float)
+    return bins
+
+
+def compartments(clr: cooler.Cooler, genes: pd.DataFrame | None = None,
+                 phasing_track: pd.DataFrame | None = None, weight: str | None = "weight",
+                 max_bins: int = 15_000) -> pd.DataFrame:
+    """A/B compartments from the first cis eigenvector, per chromosome.
+
+    The method is cooltools' ``eigs_cis`` (observed/expected by diagonal over valid bins,
+    clipped at the 99.9th percentile, minus 1, eigen-decomposed by
+    ``cooltools.lib.numutils.get_eig``, vectors scaled by sqrt|eigenvalue|). The O/E step is
+    done here in numpy because cooltools' numba kernel costs ~20-40 s of JIT compilation per
+    process; ``tests/contacts`` checks that both give the same E1. E1 is oriented per
+    chromosome to correlate positively (Spearman) with ``phasing_track`` (``chrom, start, end,
+    value`` on the map's bins) or, if not given, with the gene density of ``genes``; then
+    ``compartment`` = A where E1 > 0, B where E1 < 0, empty where E1 is NaN. Without a track
+    the sign is arbitrary (logged). Chromosomes over ``max_bins`` bins are skipped (logged):
+    compute compartments on a coarser resolution (100 kb or more).
+    """
+    if weight is not None:
+        require_balanced(clr, weight=weight)
+    track = phasing_track
+    if track is None and genes is not None:
+        track = gene_density_track(clr, genes)
+    if track is None:
+        log.warning("no phasing track or genes: A/B labels have an arbitrary sign")
+        values = None
+    else:
+        values = _align_track(clr, track).iloc[:, 3].to_numpy(np.float64)
+    diags = ignore_diags(clr, weight)
+    e1 = np.full(int(clr.info["nbins"]), np.nan)
+    for chrom in _view(clr, min_bins=4)["chrom"]:
+        lo, hi = clr.extent(chrom)
+        if hi - lo > max_bins:
+            log.warning("%s: %d bins > %d; compartments skipped (use a coarser map)", chrom,
+                        hi - lo, max_bins)
+            continue
+        mat = clr.matrix(balance=weight if weight is not None else False).fetch(chrom)
+        e1[lo:hi] = cis_e1(mat, diags, None if values is None else values[lo:hi])
+    out = clr.bins()[["chrom", "start", "end"]][:]
+    out["E1"] = e1
+    out["compartment"] = np.select([out["E1"] > 0, out["E1"] < 0], ["A", "B"], "")
+    return out
+
+
+def observed_over_expected(mat: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Divide every diagonal by its mean over pixels whose two bins are in ``mask``."""
+    n = mat.shape[0]
+    i, j = np.indices((n, n))
+    d = np.abs(i - j)
+    valid = mask[:, None] & mask[None, :]
+    sums = np.bincount(d[valid], weights=mat[valid], minlength=n)
+    counts = np.bincount(d[valid], minlength=n)
+    expected = np.divide(sums, counts, out=np.zeros(n), where=counts > 0)
+    safe = np.where(expected > 0, expected, 1.0)
+    return np.where(valid & (expected[d] > 0), mat / safe[d], 0.0)
+
+
+def cis_e1(mat: np.ndarray, ignore: int = 2, phasing: np.ndarray | None = None,
+           clip_percentile: float = 99.9) -> np.ndarray:
+    """First compartment eigenvector of one dense balanced cis matrix (cooltools' recipe)."""
+    from cooltools.api.eigdecomp import _phase_eigs
+    from cooltools.lib.numutils import get_eig
+
+    a = np.array(mat, dtype=np.float64)
+    a[~np.isfinite(a)] = 0
+    mask = a.sum(axis=0) > 0
+    if a.shape[0] <= ignore + 3 or mask.sum() <= ignore + 3:
+        return np.full(a.shape[0], np.nan)
+    for k in range(-ignore + 1, ignore):
+        idx = np.arange(max(0, -k), min(a.shape[0], a.shape[0] - k))
+        a[idx, idx + k] = 1.0
+    oe = observed_over_expected(a, mask)
+    if clip_percentile and clip_percentile < 100:
+        oe = np.clip(oe, 0, np.percentile(oe[mask, :][:, mask], clip_percentile))
+    oe -= 1.0
+    oe[~mask, :] = 0
+    oe[:, ~mask] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        vecs, vals = get_eig(oe, 3, mask_zero_rows=True)
+        vecs /= np.sqrt(np.nansum(vecs**2, axis=1))[:, None]
+        vecs *= np.sqrt(np.abs(vals))[:, None]
+        if phasing is not None and np.isfinite(phasing).sum() > 2:
+            vals, vecs = _phase_eigs(vals, vecs, phasing)
+    return vecs[0]
+
+
+def _align_track(clr: cooler.Cooler, track: pd.DataFrame) -> pd.DataFrame:
+    """Phasing track on the map's bins (4th column = value)."""
+    if track.shape[1] < 4:
+        raise InputError("phasing_track", "columns", "chrom, start, end, value", track.shape[1])
+    bins = clr.bins()[["chrom", "start", "end"]][:]
+    value = track.columns[3]
+    t = track[["chrom", "start", "end", value]].assign(chrom=lambda d: d["chrom"].astype(str))
+    merged = bins.assign(chrom=bins["chrom"].astype(str)).merge(
+        t, on=["chrom", "start", "end"], how="left")
+    if merged[value].notna().sum() == 0:
+        raise InputError("phasing_track", "bins", "values on the map's bins", "no overlap")
+    return merged
+
+
+def gene_features(clr: cooler.Cooler, genes: pd.DataFrame, window_bp: int | None = None,
+                  weight: str | None = "weight", ins: pd.DataFrame | None = None,
+                  comp: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per-gene 3D features at the TSS bin.
+
+    Columns: ``gene_id, symbol, chrom, tss, bin_id, in_coverage, insulation, is_boundary,
+    boundary_distance`` (bp between the TSS bin and the nearest boundary bin on the chromosome),
+    ``boundary_distance_bins, tad_id, E1, compartment``. Genes outside coverage get NaN/empty.
+    """
+    mapped = gene_bins(clr, genes) if "bin_id" not in genes else genes
+    ins = insulation(clr, window_bp, weight=weight) if ins is None else ins
+    comp = compartments(clr, genes=mapped, weight=weight) if comp is None else comp
+    ok = mapped["in_coverage"].to_numpy()
+    bid = np.where(ok, mapped["bin_id"].to_numpy(), 0)
+    out = mapped[["gene_id", "symbol", "chrom", "tss", "bin_id", "in_coverage"]].copy()
+    out["insulation"] = np.where(ok, ins["insulation"].to_numpy()[bid], np.nan)
+    out["is_boundary"] = ok & ins["is_boundary"].to_numpy()[bid]
+    dist = _boundary_distance_bins(clr, ins)
+    out["boundary_distance_bins"] = np.where(ok, dist[bid], np.nan)
+    out["boundary_distance"] = out["boundary_distance_bins"] * clr.binsize
+    out["tad_id"] = _tad_of_bins(clr, tad_domains(ins), bid, ok)
+    out["E1"] = np.where(ok, comp["E1"].to_numpy()[bid], np.nan)
+    out["compartment"] = np.where(ok, comp["compartment"].to_numpy()[bid], "")
+    return out
+
+
+def _boundary_distance_bins(clr: cooler.Cooler, ins: pd.DataFrame) -> np.ndarray:
+    """Per bin: bins to the nearest boundary bin on its chromosome (NaN without boundaries)."""
+    dist = np.full(len(ins), np.nan)
+    is_b = ins["is_boundary"].to_numpy()
+    for chrom in clr.chromnames:
+        lo, hi = clr.extent(chrom)
+        where = np.flatnonzero(is_b[lo:hi])
+        if len(where) == 0:
+            continue
+        idx = np.arange(hi - lo)
+        pos = np.searchsorted(where, idx)
+        left = where[np.clip(pos - 1, 0, len(where) - 1)]
+        right = where[np.clip(pos, 0, len(where) - 1)]
+        dist[lo:hi] = np.minimum(np.abs(idx - left), np.abs(right - idx))
+    return dist
+
+
+def _tad_of_bins(clr: cooler.Cooler, tads: pd.DataFrame, bid: np.ndarray,
+                 ok: np.ndarray) -> np.ndarray:
+    labels = np.full(int(clr.info["nbins"]), "", dtype=object)
+    for row in tads.itertuples(index=False):
+        lo = clr.offset(row.chrom) + row.start // clr.binsize
+        hi = clr.offset(row.chrom) + -(-row.end // clr.binsize)
+        labels[lo:hi] = row.tad_id
+    return np.where(ok, labels[bid], "")
+
+
+def pair_flags(pairs: pd.DataFrame, gene_feats: pd.DataFrame) -> pd.DataFrame:
+    """Add ``same_tad`` and ``same_compartment`` to a gene-pair table.
+
+    Both are False when either gene lacks a TAD / compartment (outside coverage or NaN E1).
+    """
+    feats = gene_feats.drop_duplicates("gene_id").set_index("gene_id")
+    tad1 = pairs["gene1"].map(feats["tad_id"]).fillna("")
+    tad2 = pairs["gene2"].map(feats["tad_id"]).fillna("")
+    c1 = pairs["gene1"].map(feats["compartment"]).fillna("")
+    c2 = pairs["gene2"].map(feats["compartment"]).fillna("")
+    out = pairs.copy()
+    out["same_tad"] = (tad1 == tad2) & (tad1 != "")
+    out["same_compartment"] = (c1 == c2) & (c1 != "")
+    return out

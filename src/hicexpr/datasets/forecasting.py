@@ -1,0 +1,452 @@
+"""Forecasting datasets: an expression time course + gene pairs with 3D-contact features.
+
+``load_forecast_dataset(name)`` gives the benchmark datasets (``step_mrna``, ``step_mirna``,
+``yeast_alpha``, ``yeast_cdc15``, ``simulated``); ``build_forecast_dataset`` does the same for
+any expression table + contact map + gene table (what ``hicexpr forecast`` runs on).
+
+Pair table columns (one row per unordered gene pair, ``gene1 < gene2``): ``gene1, gene2,
+chrom1, chrom2, hic`` (raw contact), ``contact`` (normalised strength in [0, 1]: log1p of the
+contact over its maximum), ``same_chrom, same_tad, same_compartment, insulation_mean,
+distance_bp``. Nothing here looks at which time points are train or test: all features are
+static (contacts, genome annotation); time-dependent terms are fitted in ``hicexpr.graph``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import anndata as ad
+import cooler
+import numpy as np
+import pandas as pd
+
+from hicexpr.datasets.paths import shared_data_dir
+from hicexpr.io.expression import read_expression
+from hicexpr.io.step import read_step_mrna_raw, read_step_pairs
+from hicexpr.lib.errors import InputError, closest
+
+log = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike[str]
+DATASETS = ("step_mrna", "step_mirna", "yeast_alpha", "yeast_cdc15", "simulated")
+PAIR_COLUMNS = [
+    "gene1", "gene2", "chrom1", "chrom2", "hic", "contact", "same_chrom", "same_tad",
+    "same_compartment", "insulation_mean", "distance_bp",
+]
+
+
+@dataclass
+class ForecastDataset:
+    """Expression time course (AnnData, obs = time points, var = genes) + gene-pair features."""
+
+    name: str
+    expression: ad.AnnData
+    pairs: pd.DataFrame
+    gene_features: pd.DataFrame
+    description: str = ""
+
+    @property
+    def genes(self) -> pd.Index:
+        """Gene ids in the order of ``expression.var_names`` (graph node order)."""
+        return pd.Index(self.expression.var_names)
+
+    def values(self) -> np.ndarray:
+        """Expression as a dense float array [T, N]."""
+        X = self.expression.X
+        return np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=float)
+
+
+def load_forecast_dataset(
+    name: str, data_dir: PathLike | None = None, **options: object
+) -> ForecastDataset:
+    """Load a benchmark forecasting dataset.
+
+    Args:
+        name: one of ``step_mrna, step_mirna, yeast_alpha, yeast_cdc15, simulated``.
+        data_dir: the shared data folder (default :func:`shared_data_dir`); for ``simulated``
+            the folder written by ``hicexpr simulate`` (``*.cool``, ``genes.bed``,
+            ``expression.tsv``).
+        options: passed to the dataset's loader (e.g. ``max_genes`` for yeast).
+    """
+    if name not in DATASETS:
+        hint = closest(name, DATASETS)
+        expected = f"one of {', '.join(DATASETS)}" + (f" (did you mean '{hint}'?)" if hint else "")
+        raise InputError("dataset", "name", expected, name)
+    if name == "simulated":
+        if data_dir is None:
+            raise InputError("dataset simulated", "data_dir", "the folder of `hicexpr simulate`")
+        return load_simulated(data_dir, **options)  # type: ignore[arg-type]
+    root = Path(data_dir) if data_dir is not None else shared_data_dir()
+    assert root is not None
+    if name == "step_mrna":
+        return load_step_mrna(root, **options)  # type: ignore[arg-type]
+    if name == "step_mirna":
+        return load_step_mirna(root, **options)  # type: ignore[arg-type]
+    return load_yeast(root, name.removeprefix("yeast_"), **options)  # type: ignore[arg-type]
+
+
+# --- STEP ----------------------------------------------------------------------------------
+
+
+def load_step_mrna(root: PathLike) -> ForecastDataset:
+    """STEP mouse-lung mRNA: 49 genes x 43 days, rebuilt from ``raw/mRNAnorm.txt``.
+
+    The CSV's gene pairs are relabelled against the raw time course (records that carry another
+    gene's series are moved to that gene, records matching no gene are dropped).
+    """
+    step = Path(root) / "step"
+    raw = read_step_mrna_raw(step / "raw" / "mRNAnorm.txt")
+    sp = read_step_pairs(step / "interaction_mrna.csv", reference=raw)
+    genes = sp.genes.index
+    expression = raw[:, list(genes)].copy()
+    expression.var = expression.var.join(sp.genes[["chrom", "start", "end", "strand", "tss"]])
+    expression.var["symbol"] = list(expression.var_names)
+    expression.uns["provenance"] = {
+        **dict(raw.uns["provenance"]),
+        "genes": "the genes of interaction_mrna.csv after relabelling",
+        "n_conflicting_labels": int(sp.conflicts["gene"].nunique()) if len(sp.conflicts) else 0,
+    }
+    expression.uns["conflicts"] = sp.conflicts.astype(str)
+    pairs = step_pair_features(sp.pairs, genes)
+    return ForecastDataset(
+        "step_mrna", expression, pairs, step_gene_features(sp.genes, pairs),
+        "STEP mouse lung mRNA (E16.5-P28, per-day means of raw/mRNAnorm.txt), "
+        "pairs from interaction_mrna.csv (relabelled; 1 Mb mESC Hi-C)",
+    )
+
+
+def load_step_mirna(root: PathLike, log_transform: bool = True) -> ForecastDataset:
+    """STEP miRNA-target table: 162 genes x 43 days (NanoString samples averaged per day).
+
+    Args:
+        root: shared data folder.
+        log_transform: ``X = log2(1 + counts)`` (counts kept in ``layers["counts"]``).
+    """
+    step = Path(root) / "step"
+    sp = read_step_pairs(step / "interaction_mirna.csv", raw_mirna=step / "raw" / "mirna.txt")
+    expression = sp.expression.copy()
+    counts = np.asarray(expression.X, dtype=float)
+    expression.layers["counts"] = counts.copy()
+    if log_transform:
+        expression.X = np.log2(1.0 + np.clip(counts, 0.0, None))
+        expression.uns["provenance"] = {**expression.uns["provenance"], "transform": "log2(1+x)"}
+    pairs = step_pair_features(sp.pairs, sp.genes.index)
+    return ForecastDataset(
+        "step_mirna", expression, pairs, step_gene_features(sp.genes, pairs),
+        "STEP mouse lung miRNA-target genes (160 NanoString samples of raw/mirna.txt averaged "
+        "to 43 days, log2(1+count)), pairs from interaction_mirna.csv (1 Mb mESC Hi-C)",
+    )
+
+
+def step_pair_features(pairs: pd.DataFrame, genes: pd.Index) -> pd.DataFrame:
+    """STEP CSV rows -> the standard pair table (see module docstring).
+
+    Rows with a side whose series matched no gene (``status == 'unmatched'``), self-pairs and
+    genes outside ``genes`` are dropped; repeated pairs keep their strongest contact.
+    ``same_tad``: no TAD boundary can lie between the two genes, i.e. their bin distance is
+    below one gene's distance to its nearest boundary (STEP gives distances, not TAD calls).
+    """
+    p = pairs.copy()
+    if "status1" in p:
+        p = p[(p["status1"] != "unmatched") & (p["status2"] != "unmatched")]
+    p = p[(p["gene1"] != p["gene2"]) & p["gene1"].isin(genes) & p["gene2"].isin(genes)]
+    swap = p["gene1"] > p["gene2"]
+    for a, b in [("gene1", "gene2"), ("chrom1", "chrom2"), ("start1", "start2"), ("bin1", "bin2"),
+                 ("compartment1", "compartment2"), ("insulation1", "insulation2"),
+                 ("tad_distance1", "tad_distance2")]:
+        p.loc[swap, [a, b]] = p.loc[swap, [b, a]].to_numpy()
+    p = p.sort_values("hic", ascending=False).drop_duplicates(["gene1", "gene2"])
+    same_chrom = p["chrom1"] == p["chrom2"]
+    bin_size = _bin_size(p)
+    bins_apart = (p["bin1"] - p["bin2"]).abs() / bin_size
+    nearest = np.maximum(p["tad_distance1"].astype(float), p["tad_distance2"].astype(float))
+    out = pd.DataFrame({
+        "gene1": p["gene1"], "gene2": p["gene2"], "chrom1": p["chrom1"], "chrom2": p["chrom2"],
+        "hic": p["hic"].astype(float),
+        "contact": normalised_contact(p["hic"].to_numpy(dtype=float)),
+        "same_chrom": same_chrom,
+        "same_tad": same_chrom & (bins_apart < nearest),
+        "same_compartment": p["compartment1"] == p["compartment2"],
+        "insulation_mean": (p["insulation1"].astype(float) + p["insulation2"].astype(float)) / 2,
+        "distance_bp": np.where(same_chrom, (p["start1"] - p["start2"]).abs(), np.nan),
+    })
+    return out.sort_values(["gene1", "gene2"]).reset_index(drop=True)
+
+
+def step_gene_features(genes: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Per-gene static features of a STEP table (compartment, insulation, degree, ...)."""
+    feats = pd.DataFrame(index=genes.index)
+    feats["chrom"] = genes["chrom"]
+    feats["start"] = genes["start"]
+    feats["compartment_a"] = (genes["compartment"] == "A").astype(float)
+    feats["insulation"] = genes["insulation"].astype(float)
+    feats["tad_distance"] = genes["tad_distance"].astype(float)
+    return _add_degree(feats, pairs)
+
+
+def _bin_size(p: pd.DataFrame) -> float:
+    bins = np.concatenate([p["bin1"].to_numpy(), p["bin2"].to_numpy()]).astype(float)
+    steps = np.diff(np.unique(bins))
+    return float(steps[steps > 0].min()) if (steps > 0).any() else 1.0
+
+
+def normalised_contact(hic: np.ndarray) -> np.ndarray:
+    """Contact strength in [0, 1]: ``log1p(max(hic, 0)) / max(log1p(max(hic, 0)))``."""
+    logged = np.log1p(np.clip(np.nan_to_num(hic, nan=0.0), 0.0, None))
+    top = logged.max() if logged.size else 0.0
+    return logged / top if top > 0 else logged
+
+
+def _add_degree(feats: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    both = pd.concat([
+        pairs[["gene1", "contact"]].set_axis(["gene", "contact"], axis=1),
+        pairs[["gene2", "contact"]].set_axis(["gene", "contact"], axis=1),
+    ])
+    grouped = both.groupby("gene")["contact"]
+    feats["degree"] = grouped.size().reindex(feats.index).fillna(0).astype(float)
+    feats["contact_sum"] = grouped.sum().reindex(feats.index).fillna(0.0)
+    return feats
+
+
+# --- yeast, simulated and user data --------------------------------------------------------
+
+
+def load_yeast(
+    root: PathLike,
+    experiment: str = "alpha",
+    max_genes: int | None = 500,
+    cool: str = "yeast.10kb.cool",
+) -> ForecastDataset:
+    """Spellman 1998 yeast cell-cycle time course (``alpha`` or ``cdc15``) + yeast Hi-C.
+
+    Args:
+        root: shared data folder.
+        experiment: ``alpha`` (18 points, 7 min) or ``cdc15`` (24 points).
+        max_genes: keep the complete genes (no missing value) with the largest variance over the
+            first half of the time points (None: all complete genes).
+        cool: map under ``yeast/hic``.
+    """
+    if experiment not in ("alpha", "cdc15"):
+        raise InputError("yeast dataset", "experiment", "alpha or cdc15", experiment)
+    yeast = Path(root) / "yeast"
+    return build_forecast_dataset(
+        yeast / "expression" / f"spellman1998_{experiment}_log2ratio.tsv.gz",
+        yeast / "hic" / cool,
+        yeast / "genes" / "SGD_features.tab",
+        max_genes=max_genes,
+        name=f"yeast_{experiment}",
+        description=f"Spellman 1998 {experiment} cell-cycle log2 ratios, {cool}",
+    )
+
+
+def load_simulated(folder: PathLike, max_genes: int | None = None) -> ForecastDataset:
+    """The folder written by ``hicexpr simulate``: ``*.cool``, ``genes.bed``, ``expression.tsv``."""
+    root = Path(folder)
+    cools = sorted(root.glob("*.cool")) + sorted(root.glob("*.mcool"))
+    if not cools:
+        raise InputError(root, "", "a .cool contact map (from `hicexpr simulate`)", "none")
+    for needed in ("genes.bed", "expression.tsv"):
+        if not (root / needed).is_file():
+            raise InputError(root, needed, f"the file {needed}", "missing")
+    return build_forecast_dataset(
+        root / "expression.tsv", cools[0], root / "genes.bed", max_genes=max_genes,
+        name="simulated", description=f"simulated data in {root}",
+    )
+
+
+def build_forecast_dataset(
+    expression_path: PathLike,
+    contacts_path: PathLike,
+    genes_path: PathLike,
+    sample_times: PathLike | None = None,
+    max_genes: int | None = None,
+    max_distance: int | None = None,
+    resolution: int | None = None,
+    name: str = "custom",
+    description: str = "",
+) -> ForecastDataset:
+    """Dataset from any expression table + contact map + gene table.
+
+    Genes without coordinates, on chromosomes absent from the map, or with any missing value
+    are dropped; ``max_genes`` keeps the most variable over the first half of the time points
+    (never looks at the later, test-side time points). Pairs are all cis pairs (within
+    ``max_distance`` bp when given) with their balanced contact between the genes' TSS bins.
+    """
+    from hicexpr.io.genes import read_genes
+
+    genes = read_genes(genes_path)
+    expression = read_expression(expression_path, sample_times=sample_times, genes=genes)
+    clr = _open_map(contacts_path, resolution)
+    expression = _harmonise_and_filter(expression, clr, max_genes, str(expression_path))
+    var = expression.var
+    table = pd.DataFrame(
+        {"chrom": var["chrom"], "start": var["start"].astype(int),
+         "end": var["end"].astype(int), "tss": var["tss"].astype(int)},
+        index=expression.var_names,
+    )
+    pairs, gene_feats = cooler_pair_features(clr, table, max_distance=max_distance)
+    return ForecastDataset(
+        name, expression, pairs, gene_feats,
+        description or f"{Path(expression_path).name} + {Path(contacts_path).name}",
+    )
+
+
+def _open_map(path: PathLike, resolution: int | None) -> cooler.Cooler:
+    """``open_contacts``, falling back to ``cooler.Cooler`` for single-resolution .cool files
+    that ``cooler.fileops.list_coolers`` does not list (e.g. yeast.10kb.cool)."""
+    from hicexpr.io.contacts import open_contacts
+
+    try:
+        return open_contacts(path, resolution)
+    except InputError:
+        if not str(path).endswith(".cool"):
+            raise
+        try:
+            clr = cooler.Cooler(str(path))
+        except (KeyError, OSError, ValueError):
+            raise InputError(path, "", "a readable .cool contact map") from None
+        if resolution is not None and clr.binsize != resolution:
+            expected = f"the map's bin size {clr.binsize}"
+            raise InputError(path, "resolution", expected, resolution) from None
+        return clr
+
+
+def _harmonise_and_filter(
+    expression: ad.AnnData, clr: cooler.Cooler, max_genes: int | None, source: str
+) -> ad.AnnData:
+    from hicexpr.io.chroms import harmonise_chroms
+
+    placed = expression.var["placed"].to_numpy(dtype=bool)
+    if not placed.any():
+        raise InputError(source, "gene ids", "genes found in the gene table", "no match")
+    expression = expression[:, placed].copy()
+    var = harmonise_chroms(expression.var.reset_index(), clr, source=source)
+    var.index = expression.var_names
+    expression.var = var.drop(columns=[c for c in var.columns if c == "gene_id"])
+    on_map = expression.var["chrom"].isin(clr.chromnames).to_numpy()
+    X = np.asarray(expression.X, dtype=float)
+    complete = ~np.isnan(X).any(axis=0)
+    keep = on_map & complete
+    log.info("%s: %d genes placed, %d on the map and complete", source, placed.sum(), keep.sum())
+    expression = expression[:, keep].copy()
+    if max_genes is not None and expression.n_vars > max_genes:
+        half = max(2, expression.n_obs // 2)
+        var_early = np.asarray(expression.X, dtype=float)[:half].var(axis=0)
+        top = np.sort(np.argsort(-var_early, kind="stable")[:max_genes])
+        expression = expression[:, top].copy()
+        expression.uns["gene_selection"] = (
+            f"top {max_genes} by variance over the first {half} time points"
+        )
+    return expression
+
+
+def cooler_pair_features(
+    clr: cooler.Cooler,
+    genes: pd.DataFrame,
+    max_distance: int | None = None,
+    insulation_window: int | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cis gene-pair contacts and per-gene 3D features from a balanced map.
+
+    Args:
+        clr: balanced cooler.
+        genes: index = gene id; ``chrom, start, end, tss`` (chromosomes named as in ``clr``).
+        max_distance: keep pairs whose TSSs are at most this far apart (bp).
+        insulation_window: cooltools insulation window (default 5 bins).
+
+    Returns:
+        (pairs, gene_features): the standard pair table and per-gene ``chrom, start, bin,
+        insulation, compartment_e1, is_boundary, degree, contact_sum``.
+    """
+    weight = "weight" if "weight" in clr.bins().columns else None
+    if weight is None:
+        log.warning("contact map has no balancing weights: raw counts used")
+    binsize = int(clr.binsize)
+    window = int(insulation_window or 5 * binsize)
+    bin_feats = _bin_features(clr, window, weight)
+    g = genes.copy()
+    g["bin"] = [
+        clr.offset(c) + min(int(t) // binsize, clr.chromsizes[c] // binsize)
+        for c, t in zip(g["chrom"], g["tss"], strict=True)
+    ]
+    g = g.join(bin_feats, on="bin")
+    frames = [
+        _chrom_pairs(clr, part, weight, max_distance)
+        for _, part in g.groupby("chrom", sort=False, observed=True)
+        if len(part) > 1
+    ]
+    cols = ["gene1", "gene2", "chrom1", "chrom2", "hic", "oe", "distance_bp", "bin1", "bin2"]
+    p = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    scale = np.nanmedian(p["hic"][p["hic"] > 0]) if (p["hic"] > 0).any() else 1.0
+    cum = bin_feats["is_boundary"].astype(int).cumsum()
+    lo, hi = np.minimum(p["bin1"], p["bin2"]), np.maximum(p["bin1"], p["bin2"])
+    p["contact"] = normalised_contact(p["hic"].to_numpy(dtype=float) / scale)
+    p["same_chrom"] = True
+    p["same_tad"] = (cum.reindex(hi).to_numpy() - cum.reindex(lo).to_numpy()) == 0
+    e1 = g["compartment_e1"]
+    s1, s2 = np.sign(e1.reindex(p["gene1"]).to_numpy()), np.sign(e1.reindex(p["gene2"]).to_numpy())
+    p["same_compartment"] = (s1 == s2) & (s1 != 0)
+    ins = g["insulation"]
+    ins1, ins2 = ins.reindex(p["gene1"]).to_numpy(), ins.reindex(p["gene2"]).to_numpy()
+    p["insulation_mean"] = (ins1 + ins2) / 2
+    pairs = p[PAIR_COLUMNS + ["oe"]].sort_values(["gene1", "gene2"]).reset_index(drop=True)
+    feats = g[["chrom", "start", "bin", "insulation", "compartment_e1", "is_boundary"]].copy()
+    return pairs, _add_degree(feats, pairs)
+
+
+def _bin_features(clr: cooler.Cooler, window: int, weight: str | None) -> pd.DataFrame:
+    """Per-bin insulation score, boundary flag (cooltools) and cis eigenvector E1."""
+    import cooltools
+
+    bins = clr.bins()[:][["chrom", "start", "end"]]
+    out = pd.DataFrame(index=bins.index)
+    try:
+        ins = cooltools.insulation(
+            clr, [window], clr_weight_name=weight, ignore_diags=2, verbose=False
+        )
+        out["insulation"] = ins[f"log2_insulation_score_{window}"].to_numpy()
+        out["is_boundary"] = ins[f"is_boundary_{window}"].fillna(False).to_numpy(dtype=bool)
+    except Exception as exc:  # noqa: BLE001 - cooltools raises many types on tiny maps
+        log.warning("insulation failed (%s): set to NaN", exc)
+        out["insulation"], out["is_boundary"] = np.nan, False
+    try:
+        _, eigs = cooltools.eigs_cis(clr, n_eigs=1, clr_weight_name=weight)
+        out["compartment_e1"] = eigs["E1"].to_numpy()
+    except Exception as exc:  # noqa: BLE001
+        log.warning("eigenvector failed (%s): compartments unknown", exc)
+        out["compartment_e1"] = np.nan
+    return out
+
+
+def _chrom_pairs(
+    clr: cooler.Cooler, part: pd.DataFrame, weight: str | None, max_distance: int | None
+) -> pd.DataFrame:
+    chrom = str(part["chrom"].iloc[0])
+    M = np.asarray(clr.matrix(balance=weight or False).fetch(chrom), dtype=float)
+    with np.errstate(all="ignore"):
+        diags = [np.diagonal(M, k) for k in range(M.shape[0])]
+        expected = np.array([d[~np.isnan(d)].mean() if (~np.isnan(d)).any() else np.nan
+                             for d in diags])
+    local = part["bin"].to_numpy() - clr.offset(chrom)
+    i, j = np.triu_indices(len(part), k=1)
+    tss = part["tss"].to_numpy()
+    dist = np.abs(tss[i] - tss[j])
+    if max_distance is not None:
+        keep = dist <= max_distance
+        i, j, dist = i[keep], j[keep], dist[keep]
+    hic = np.nan_to_num(M[local[i], local[j]], nan=0.0)
+    exp = expected[np.abs(local[i] - local[j])]
+    with np.errstate(all="ignore"):
+        oe = np.where(exp > 0, hic / exp, np.nan)
+    names = part.index.to_numpy()
+    a, b = names[i], names[j]
+    swap = a > b
+    return pd.DataFrame({
+        "gene1": np.where(swap, b, a), "gene2": np.where(swap, a, b),
+        "chrom1": chrom, "chrom2": chrom, "hic": hic, "oe": oe, "distance_bp": dist.astype(float),
+        "bin1": np.where(swap, part["bin"].to_numpy()[j], part["bin"].to_numpy()[i]),
+        "bin2": np.where(swap, part["bin"].to_numpy()[i], part["bin"].to_numpy()[j]),
+    })

@@ -1,0 +1,205 @@
+"""Multi-seed evaluation of forecasters under a protocol (the loop every run and benchmark uses).
+
+For each seed and split: fit a per-gene scaler on the split's scaler times, cut train /
+validation / test windows (training targets restricted to training times; validation targets
+never at test times), fit each model on train (validation only for early stopping / alpha),
+predict test windows, undo the scaling and score on the original scale.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hicexpr.evaluate.metrics import SUMMARY_METRICS, forecast_metrics, per_gene_metrics
+from hicexpr.evaluate.protocols import Split, make_splits
+from hicexpr.evaluate.scaling import GeneScaler
+from hicexpr.evaluate.windows import fill_missing, make_windows
+from hicexpr.forecast.registry import make_model
+from hicexpr.lib.errors import InputError
+from hicexpr.lib.progress import track
+
+log = logging.getLogger(__name__)
+
+GraphSource = Any | Callable[[np.ndarray], Any]
+
+
+@dataclass
+class ForecastResult:
+    """Everything one evaluation produced (tables follow docs/run_folder.md)."""
+
+    protocol: str
+    leaky: bool
+    seeds: list[int]
+    predictions: pd.DataFrame
+    per_gene: pd.DataFrame
+    per_seed: pd.DataFrame
+    summary: pd.DataFrame
+    timings: pd.DataFrame
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def metric(self, model: str, name: str = "skill") -> float:
+        """Mean over seeds of one summary metric of one model."""
+        row = self.summary[(self.summary.model == model) & (self.summary.metric == name)]
+        return float(row["mean"].iloc[0]) if len(row) else float("nan")
+
+
+@dataclass
+class _Fold:
+    split: Split
+    scaler: GeneScaler
+    inputs: np.ndarray
+    targets: np.ndarray
+
+
+def _prepare(values: np.ndarray, split: Split) -> _Fold:
+    scaler = GeneScaler().fit(values, split.scaler_times)
+    filled = fill_missing(values)
+    return _Fold(split, scaler, scaler.transform(filled), scaler.transform(values))
+
+
+def _graph_for(graph: GraphSource, split: Split) -> Any:
+    if graph is None or hasattr(graph, "edge_index"):
+        return graph
+    return graph(split.train_times)
+
+
+def _fit_predict(name: str, params: dict[str, Any], fold: _Fold, graph: Any, L: int, H: int,
+                 seed: int) -> tuple[np.ndarray, float]:
+    split = fold.split
+    n_times = fold.inputs.shape[0]
+    test_targets = np.unique(split.test + 1)
+    val_times = np.setdiff1d(np.arange(n_times), test_targets)
+    train = make_windows(fold.inputs, fold.targets, split.train, L, H, split.train_times)
+    val = make_windows(fold.inputs, fold.targets, split.val, L, H, val_times)
+    test = make_windows(fold.inputs, fold.targets, split.test, L, H)
+    model = make_model(name, **params)
+    if "seed" in model.get_params():
+        model.set_params(seed=seed)
+    start = time.perf_counter()
+    model.fit(train, graph=graph, validation=val)
+    pred = model.predict(test.X)
+    return pred, time.perf_counter() - start
+
+
+def evaluate_forecasters(
+    expression: np.ndarray,
+    models: dict[str, dict[str, Any]] | Sequence[str],
+    *,
+    graph: GraphSource = None,
+    protocol: str = "chronological",
+    input_length: int = 3,
+    horizon: int = 1,
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    test_fraction: float = 0.2,
+    val_fraction: float = 0.15,
+    n_folds: int = 3,
+    genes: Sequence[str] | None = None,
+    times: Sequence[float] | None = None,
+) -> ForecastResult:
+    """Fit and score every model for every seed under ``protocol``.
+
+    Args:
+        expression: ``[T, N]`` time points x genes (NaN = missing), time-sorted.
+        models: names (default hyper-parameters) or ``{name: params}``.
+        graph: a PyG ``Data`` gene graph, or a callable ``train_times -> Data`` for graphs /
+            embeddings that must be fitted on training time points only.
+        seeds: seeds (step-random splits and neural initialisations depend on them).
+    """
+    values = np.asarray(expression, dtype=np.float64)
+    if values.ndim != 2:
+        raise InputError("expression", "shape", "a [time points, genes] matrix", values.shape)
+    specs = {m: {} for m in models} if not isinstance(models, dict) else dict(models)
+    n_times, n_genes = values.shape
+    genes = list(genes) if genes is not None else [f"g{i}" for i in range(n_genes)]
+    times = np.asarray(times if times is not None else np.arange(n_times), dtype=float)
+    pred_rows, gene_rows, seed_rows, time_rows = [], [], [], []
+    leaky = False
+    jobs = [(seed, name) for seed in seeds for name in specs]
+    folds_by_seed: dict[int, list[tuple[_Fold, Any]]] = {}
+    for seed, name in track(jobs, f"forecast ({protocol})"):
+        if seed not in folds_by_seed:
+            splits = make_splits(n_times, protocol, input_length, test_fraction, val_fraction,
+                                 n_folds, seed)
+            folds_by_seed[seed] = [(_prepare(values, s), _graph_for(graph, s)) for s in splits]
+        obs_parts, pred_parts, last_parts, mean_parts, origin_parts = [], [], [], [], []
+        wall = 0.0
+        for fold, fold_graph in folds_by_seed[seed]:
+            leaky = leaky or fold.split.leaky
+            pred, seconds = _fit_predict(name, specs[name], fold, fold_graph, input_length,
+                                         horizon, seed)
+            wall += seconds
+            pred_parts.append(fold.scaler.inverse_transform(pred))
+            origins = fold.split.test
+            obs = np.full((len(origins), horizon, n_genes), np.nan)
+            for h in range(1, horizon + 1):
+                ok = origins + h < n_times
+                obs[ok, h - 1] = values[origins[ok] + h]
+            obs_parts.append(obs)
+            last_parts.append(fold.scaler.inverse_transform(fold.inputs[origins]))
+            mean_parts.append(np.broadcast_to(fold.scaler.mean_, (len(origins), n_genes)))
+            origin_parts.append(origins)
+        obs, pred = np.concatenate(obs_parts), np.concatenate(pred_parts)
+        last, tmean = np.concatenate(last_parts), np.concatenate(mean_parts)
+        origins = np.concatenate(origin_parts)
+        time_rows.append({"model": name, "seed": seed, "wall_s": wall})
+        for h in range(1, horizon + 1):
+            suffix = "" if h == 1 else f"_h{h}"
+            o, p = obs[:, h - 1], pred[:, h - 1]
+            for metric, value in forecast_metrics(o, p, last, tmean).items():
+                seed_rows.append({"model": name, "seed": seed, "metric": metric + suffix,
+                                  "value": value})
+            if h == 1:
+                table = per_gene_metrics(o, p, last, tmean)
+                table.insert(0, "gene", genes)
+                table.insert(1, "model", name)
+                table.insert(2, "seed", seed)
+                gene_rows.append(table)
+            pred_rows.append(_prediction_rows(genes, times, origins, h, name, seed, o, p))
+    per_seed = pd.DataFrame(seed_rows)
+    return ForecastResult(
+        protocol=protocol,
+        leaky=leaky,
+        seeds=list(seeds),
+        predictions=pd.concat(pred_rows, ignore_index=True),
+        per_gene=pd.concat(gene_rows, ignore_index=True),
+        per_seed=per_seed,
+        summary=summarise(per_seed),
+        timings=pd.DataFrame(time_rows),
+    )
+
+
+def _prediction_rows(genes, times, origins, h, name, seed, obs, pred) -> pd.DataFrame:
+    n_genes = len(genes)
+    target = origins + h
+    ok = target < len(times)
+    t = np.repeat(np.where(ok, times[np.minimum(target, len(times) - 1)], np.nan), n_genes)
+    return pd.DataFrame({
+        "gene": np.tile(genes, len(origins)),
+        "time": t,
+        "split": "test",
+        "horizon": h,
+        "model": name,
+        "seed": seed,
+        "observed": obs.ravel(),
+        "predicted": pred.ravel(),
+    })
+
+
+def summarise(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """Mean, sd (ddof 1; 0 for one seed) and n over seeds per model x metric, in metric order."""
+    grouped = per_seed.groupby(["model", "metric"], sort=False)["value"]
+    out = grouped.agg(["mean", "std", "count"]).reset_index()
+    out = out.rename(columns={"std": "sd", "count": "n"})
+    out["sd"] = out["sd"].fillna(0.0)
+    order = {m: i for i, m in enumerate(SUMMARY_METRICS)}
+    out["_o"] = out["metric"].map(lambda m: order.get(m.split("_h")[0], 99))
+    models = {m: i for i, m in enumerate(per_seed["model"].unique())}
+    out["_m"] = out["model"].map(models)
+    return out.sort_values(["_m", "_o"]).drop(columns=["_o", "_m"]).reset_index(drop=True)

@@ -1,0 +1,112 @@
+"""The forecaster contract shared by every baseline and neural model (scikit-learn style).
+
+``__init__`` only stores hyper-parameters; ``fit`` learns attributes ending in ``_`` and returns
+``self``; ``predict`` refuses to run before ``fit``; ``get_params``/``set_params`` come from
+:class:`sklearn.base.BaseEstimator`, so models clone for cross-validation. Inputs are windows:
+
+- ``X``: ``[W, L, N]`` the last L (scaled) values of N genes, oldest first;
+- ``y``: ``[W, H, N]`` targets at horizons 1..H (NaN = not available for training);
+- ``graph``: optional gene graph (``torch_geometric.data.Data`` with ``edge_index``,
+  ``edge_weight`` and optionally static node features ``x`` ``[N, F]``);
+- ``validation``: optional ``(X_val, y_val)`` or :class:`~hicexpr.evaluate.windows.WindowSet`,
+  used only for early stopping / hyper-parameter choice.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+
+from hicexpr.lib import atomic
+from hicexpr.lib.errors import InputError
+
+ArrayPair = tuple[np.ndarray, np.ndarray]
+
+
+def as_arrays(X: Any, y: Any = None) -> ArrayPair:
+    """Unpack a WindowSet (anything with ``.X`` and ``.y``) or an ``(X, y)`` pair into arrays."""
+    if hasattr(X, "X") and hasattr(X, "y"):
+        X, y = X.X, X.y
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 3:
+        raise InputError("X", "shape", "windows [W, L, N]", X.shape)
+    if y is not None:
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim != 3 or y.shape[0] != X.shape[0] or y.shape[2] != X.shape[2]:
+            raise InputError("y", "shape", f"targets [W={X.shape[0]}, H, N={X.shape[2]}]", y.shape)
+    return X, y
+
+
+def as_validation(validation: Any) -> ArrayPair | None:
+    if validation is None:
+        return None
+    if hasattr(validation, "X"):
+        return as_arrays(validation)
+    return as_arrays(*validation)
+
+
+class Forecaster(BaseEstimator):
+    """Base class: subclasses implement ``_fit(X, y, graph, validation)`` and ``_predict(X)``."""
+
+    uses_graph: ClassVar[bool] = False
+
+    def fit(self, X: Any, y: Any = None, *, graph: Any = None, validation: Any = None):
+        """Fit on windows ``X`` ``[W, L, N]`` and targets ``y`` ``[W, H, N]``; returns self."""
+        X, y = as_arrays(X, y)
+        if y is None:
+            raise InputError("y", "", "targets [W, H, N]", None)
+        self.n_genes_ = X.shape[2]
+        self.input_length_ = X.shape[1]
+        self.horizon_ = y.shape[1]
+        self._fit(X, y, graph, as_validation(validation))
+        self.is_fitted_ = True
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Forecast ``[W, H, N]`` for windows ``X`` ``[W, L, N]``."""
+        if not getattr(self, "is_fitted_", False):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit first")
+        X, _ = as_arrays(X)
+        if X.shape[1:] != (self.input_length_, self.n_genes_):
+            raise InputError(
+                "X", "shape", f"[W, {self.input_length_}, {self.n_genes_}]", tuple(X.shape)
+            )
+        return self._predict(X)
+
+    def _fit(self, X: np.ndarray, y: np.ndarray, graph: Any, validation: ArrayPair | None) -> None:
+        raise NotImplementedError
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write hyper-parameters and fitted state to ``path`` (a torch pickle)."""
+        state = {k: v for k, v in self.__dict__.items() if k.endswith("_")}
+        payload = {"class": type(self).__name__, "params": self.get_params(), "state": state}
+        with atomic.atomic_path(path) as tmp:
+            torch.save(payload, tmp)
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Forecaster:
+        """Read a model written by :meth:`save` (only load files you trust: it is a pickle)."""
+        from hicexpr.forecast.registry import MODELS
+
+        try:
+            payload = torch.load(path, weights_only=False)
+        except (OSError, RuntimeError, EOFError) as exc:
+            raise InputError(path, "", "a model file written by save()", str(exc)) from None
+        kind = MODELS.get(payload.get("class", ""), None)
+        if kind is None:
+            kind = next((m for m in MODELS.values() if m.__name__ == payload["class"]), None)
+        if kind is None or not issubclass(kind, cls):
+            raise InputError(path, "class", f"a {cls.__name__}", payload.get("class"))
+        model = kind(**payload["params"])
+        model.__dict__.update(payload["state"])
+        return model

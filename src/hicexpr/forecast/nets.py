@@ -1,0 +1,111 @@
+"""Network bodies of the neural forecasters (compositions of the layer modules).
+
+Every net maps windows ``x`` ``[B, L, N]`` (scaled expression) to forecasts ``[B, H, N]`` as
+``last + AR(x - last) + head(features)``: a persistence skip plus a shared linear AR term
+(both start at persistence: AR and head weights are zero-initialised), so the deep part only
+learns a correction. Input channels per time step and gene: value, first difference and static
+node features (e.g. Node2vec) ``[N, F]``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from hicexpr.forecast.connectivity_attention import ConnectivityAttention
+from hicexpr.forecast.st_block import STBlock
+from hicexpr.forecast.temporal_attention import TemporalAttention
+
+
+def input_channels(x: Tensor, node_features: Tensor | None) -> Tensor:
+    """``[B, L, N]`` -> ``[B, L, N, 2 + F]`` (value, first difference, static node features)."""
+    diff = torch.diff(x, dim=1, prepend=x[:, :1])
+    parts = [x[..., None], diff[..., None]]
+    if node_features is not None and node_features.shape[-1] > 0:
+        B, L, N = x.shape
+        parts.append(node_features[None, None].expand(B, L, N, node_features.shape[-1]))
+    return torch.cat(parts, dim=-1)
+
+
+class ResidualHead(nn.Module):
+    """``last + AR(x - last) + Linear(h)``: shapes x ``[B, L, N]``, h ``[B, N, C]`` ->
+    ``[B, H, N]``."""
+
+    def __init__(self, channels: int, input_length: int, horizon: int) -> None:
+        super().__init__()
+        self.ar = nn.Linear(input_length, horizon)
+        self.out = nn.Linear(channels, horizon)
+        for lin in (self.ar, self.out):
+            nn.init.zeros_(lin.weight)
+            nn.init.zeros_(lin.bias)
+
+    def forward(self, x: Tensor, h: Tensor) -> Tensor:
+        last = x[:, -1, :]
+        ar = self.ar((x - last[:, None, :]).permute(0, 2, 1))  # B, N, H
+        return (last[..., None] + ar + self.out(h)).permute(0, 2, 1)
+
+
+class STEPmrNet(nn.Module):
+    """Two ST blocks, connectivity attention over the last step, residual head."""
+
+    def __init__(self, in_channels: int, hidden: int, input_length: int, horizon: int,
+                 K: int = 2, dropout: float = 0.1, n_stats: int = 3) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList(
+            [STBlock(in_channels, hidden, hidden, K, dropout=dropout),
+             STBlock(hidden, hidden, hidden, K, dropout=dropout)]
+        )
+        self.attention = ConnectivityAttention(hidden, n_stats)
+        self.head = ResidualHead(hidden, input_length, horizon)
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor,
+                node_features: Tensor | None, stats: Tensor) -> Tensor:
+        h = input_channels(x, node_features)
+        for block in self.blocks:
+            h = block(h, edge_index, edge_weight)
+        h, _ = self.attention(h[:, -1], stats)
+        return self.head(x, h)
+
+
+class STEPmiNet(nn.Module):
+    """Three ST blocks, a bidirectional LSTM per gene over time, multi-head temporal attention."""
+
+    def __init__(self, in_channels: int, hidden: int, input_length: int, horizon: int,
+                 K: int = 2, dropout: float = 0.1, heads: int = 2) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList(
+            [STBlock(in_channels if i == 0 else hidden, hidden, hidden, K, dropout=dropout)
+             for i in range(3)]
+        )
+        self.lstm = nn.LSTM(hidden, hidden // 2, batch_first=True, bidirectional=True)
+        self.attention = TemporalAttention(2 * (hidden // 2), heads)
+        self.head = ResidualHead(2 * (hidden // 2), input_length, horizon)
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor,
+                node_features: Tensor | None, stats: Tensor) -> Tensor:
+        h = input_channels(x, node_features)
+        for block in self.blocks:
+            h = block(h, edge_index, edge_weight)
+        B, T, N, C = h.shape
+        seq, _ = self.lstm(h.permute(0, 2, 1, 3).reshape(B * N, T, C))
+        seq = seq.reshape(B, N, T, -1).permute(0, 2, 1, 3)
+        h, _ = self.attention(seq)
+        return self.head(x, h)
+
+
+class GRUNet(nn.Module):
+    """A GRU per gene over time (shared weights, no graph) and the residual head."""
+
+    def __init__(self, in_channels: int, hidden: int, input_length: int, horizon: int,
+                 dropout: float = 0.1) -> None:
+        super().__init__()
+        self.gru = nn.GRU(in_channels, hidden, batch_first=True)
+        self.dropout = nn.Dropout(dropout)
+        self.head = ResidualHead(hidden, input_length, horizon)
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor,
+                node_features: Tensor | None, stats: Tensor) -> Tensor:
+        h = input_channels(x, node_features)
+        B, T, N, C = h.shape
+        _, last = self.gru(h.permute(0, 2, 1, 3).reshape(B * N, T, C))
+        return self.head(x, self.dropout(last[-1].reshape(B, N, -1)))

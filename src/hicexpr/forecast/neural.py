@@ -1,0 +1,152 @@
+"""Neural forecasters with the common estimator contract: STEPmr, STEPmi, GRUForecaster."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from hicexpr.forecast.base import ArrayPair, Forecaster
+from hicexpr.forecast.connectivity_attention import connectivity_stats
+from hicexpr.forecast.losses import TemporalLoss, mse
+from hicexpr.forecast.nets import GRUNet, STEPmiNet, STEPmrNet
+from hicexpr.forecast.train import seed_everything, train_full_batch
+from hicexpr.lib.errors import InputError
+
+
+def graph_tensors(graph: Any, n_nodes: int) -> tuple[Tensor, Tensor, Tensor | None]:
+    """(edge_index ``[2, E]``, edge_weight ``[E]`` scaled to max 1, node features or None)."""
+    if graph is None:
+        return torch.zeros((2, 0), dtype=torch.long), torch.zeros(0), None
+    if getattr(graph, "num_nodes", n_nodes) != n_nodes:
+        raise InputError("graph", "num_nodes", f"{n_nodes} nodes (one per gene)", graph.num_nodes)
+    ei = graph.edge_index.long()
+    w = getattr(graph, "edge_weight", None)
+    w = torch.ones(ei.shape[1]) if w is None else w.detach().float().abs()
+    if w.numel():
+        w = w / w.max().clamp(min=1e-12)
+    feats = getattr(graph, "x", None)
+    if feats is not None:
+        feats = torch.as_tensor(feats, dtype=torch.float32)
+        feats = (feats - feats.mean(0)) / feats.std(0).clamp(min=1e-6)
+    return ei, w, feats
+
+
+class NeuralForecaster(Forecaster):
+    """Shared hyper-parameters and training for the neural models.
+
+    Args:
+        hidden: channels of every hidden layer.
+        K: Chebyshev order (graph models).
+        dropout, lr, weight_decay: regularisation and optimiser settings.
+        max_epochs, patience: full-batch epochs; early stopping on validation MSE.
+        loss: ``"temporal"`` (:class:`TemporalLoss` with ``loss_weights``) or ``"mse"``.
+        n_ensemble: members trained with seeds ``seed .. seed + n_ensemble - 1``, averaged.
+        seed, n_threads: determinism.
+    """
+
+    net_class: type[nn.Module] = GRUNet
+
+    def __init__(
+        self,
+        hidden: int = 16,
+        K: int = 2,
+        dropout: float = 0.1,
+        lr: float = 1e-2,
+        weight_decay: float = 1e-3,
+        max_epochs: int = 300,
+        patience: int = 30,
+        loss: str = "temporal",
+        loss_weights: dict[str, float] | None = None,
+        n_ensemble: int = 1,
+        seed: int = 0,
+        n_threads: int = 1,
+    ) -> None:
+        self.hidden = hidden
+        self.K = K
+        self.dropout = dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.loss = loss
+        self.loss_weights = loss_weights
+        self.n_ensemble = n_ensemble
+        self.seed = seed
+        self.n_threads = n_threads
+
+    def _loss_fn(self):
+        if self.loss == "mse":
+            return mse
+        if self.loss == "temporal":
+            return TemporalLoss(**(self.loss_weights or {}))
+        raise InputError("loss", "", "'temporal' or 'mse'", self.loss)
+
+    def _build(self, in_channels: int) -> nn.Module:
+        return self.net_class(in_channels, self.hidden, self.input_length_, self.horizon_,
+                              dropout=self.dropout)
+
+    def _fit(self, X, y, graph, validation: ArrayPair | None) -> None:
+        self.edge_index_, self.edge_weight_, self.node_features_ = graph_tensors(
+            graph if self.uses_graph else None, X.shape[2]
+        )
+        if not self.uses_graph and graph is not None and getattr(graph, "x", None) is not None:
+            self.node_features_ = graph_tensors(graph, X.shape[2])[2]
+        self.stats_ = connectivity_stats(self.edge_index_, self.edge_weight_, X.shape[2])
+        n_feat = 0 if self.node_features_ is None else self.node_features_.shape[1]
+        train = (torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32))
+        val = None
+        if validation is not None and np.isfinite(validation[1]).any():
+            val = tuple(torch.as_tensor(a, dtype=torch.float32) for a in validation)
+        self.nets_, self.train_results_ = [], []
+        for member in range(self.n_ensemble):
+            seed_everything(self.seed + member, self.n_threads)
+            net = self._build(2 + n_feat)
+            result = train_full_batch(
+                net, lambda x, net=net: self._forward(net, x), train, val, self._loss_fn(),
+                self.lr, self.weight_decay, self.max_epochs, self.patience,
+            )
+            self.nets_.append(net)
+            self.train_results_.append(result)
+
+    def _forward(self, net: nn.Module, x: Tensor) -> Tensor:
+        return net(x, self.edge_index_, self.edge_weight_, self.node_features_, self.stats_)
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        x = torch.as_tensor(X, dtype=torch.float32)
+        torch.set_num_threads(self.n_threads)
+        with torch.no_grad():
+            preds = [self._forward(net.eval(), x).numpy() for net in self.nets_]
+        return np.mean(preds, axis=0).astype(np.float64)
+
+
+class STEPmr(NeuralForecaster):
+    """STEPmr: 2 ST blocks (gated temporal conv, Chebyshev graph conv, temporal conv, norm) +
+    connectivity attention over node degree / contact strength + residual head."""
+
+    uses_graph = True
+    net_class = STEPmrNet
+
+    def _build(self, in_channels: int) -> nn.Module:
+        return STEPmrNet(in_channels, self.hidden, self.input_length_, self.horizon_, K=self.K,
+                         dropout=self.dropout, n_stats=self.stats_.shape[1])
+
+
+class STEPmi(NeuralForecaster):
+    """STEPmi: 3 ST blocks + bidirectional LSTM + multi-head temporal attention + residual head."""
+
+    uses_graph = True
+    net_class = STEPmiNet
+
+    def _build(self, in_channels: int) -> nn.Module:
+        return STEPmiNet(in_channels, self.hidden, self.input_length_, self.horizon_, K=self.K,
+                         dropout=self.dropout)
+
+
+class GRUForecaster(NeuralForecaster):
+    """GRU per gene over its own history (no graph), shared weights, residual head."""
+
+    uses_graph = False
+    net_class = GRUNet

@@ -1,0 +1,1 @@
+"""Readers for user inputs: expression matrices, gene tables, contact maps, STEP tables."""

@@ -1,0 +1,124 @@
+"""Chromosome names: harmonise a gene table's names with a contact map's (chr1/1, chrM/MT/Mito,
+chrI/chr1 for yeast when the sizes fit) and refuse annotations from another assembly."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import cooler
+import pandas as pd
+
+from hicexpr.lib.errors import InputError
+
+log = logging.getLogger(__name__)
+
+_MITO = {"m", "mt", "mito", "mitochondrion", "chrm", "chrmt", "chrmito", "2micron"}
+_ROMAN = {
+    "i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9,
+    "x": 10, "xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16,
+}
+#: Metadata key written by :mod:`hicexpr.io.contacts` when chromosome lengths are only the
+#: extent of the data (STEP text maps without a named assembly): sizes cannot be checked then.
+EXTENT_KEY = "hicexpr-chromsizes"
+
+
+def chrom_key(name: str) -> str:
+    """Canonical key of a chromosome name: no ``chr`` prefix, lower case, mito -> ``m``."""
+    text = str(name).strip()
+    low = text.lower()
+    if low in _MITO:
+        return "m"
+    low = re.sub(r"^(chromosome[ _]?|chr)", "", low)
+    return "m" if low in _MITO else low
+
+
+def _roman_key(key: str) -> str | None:
+    """Arabic key of a roman-numeral key (``xvi`` -> ``16``), None when not roman."""
+    value = _ROMAN.get(key)
+    return str(value) if value is not None else None
+
+
+def _chromsizes(clr_or_sizes: cooler.Cooler | pd.Series | dict) -> tuple[pd.Series, bool, str]:
+    """(sizes, sizes_are_authoritative, label) of a Cooler or a chromsizes mapping."""
+    if isinstance(clr_or_sizes, cooler.Cooler):
+        meta = clr_or_sizes.info.get("metadata") or {}
+        exact = not (isinstance(meta, dict) and meta.get(EXTENT_KEY) == "data-extent")
+        label = f"{clr_or_sizes.filename} (assembly {clr_or_sizes.info.get('genome-assembly')})"
+        return clr_or_sizes.chromsizes, exact, label
+    return pd.Series(clr_or_sizes, dtype="int64"), True, "chromsizes"
+
+
+def chrom_mapping(names: list[str], targets: list[str], max_end: dict[str, int] | None = None,
+                  sizes: pd.Series | None = None) -> dict[str, str]:
+    """Map each of ``names`` onto one of ``targets`` (exact, then key, then roman/arabic).
+
+    Roman <-> arabic renaming (``chrI`` <-> ``chr1``) is used only where the other side has no
+    direct match and, when ``max_end``/``sizes`` are given, the genes fit in the target.
+    """
+    by_key = {chrom_key(t): t for t in targets}
+    target_set = set(targets)
+    out: dict[str, str] = {}
+    for name in names:
+        if name in target_set:
+            out[name] = name
+            continue
+        key = chrom_key(name)
+        if key in by_key:
+            out[name] = by_key[key]
+            continue
+        alt = _roman_key(key)
+        if alt is None:  # arabic name -> maybe a roman target
+            alt = next((r for r, v in _ROMAN.items() if str(v) == key), None)
+        if alt is not None and alt in by_key:
+            target = by_key[alt]
+            fits = max_end is None or sizes is None or max_end.get(name, 0) <= sizes[target]
+            if fits:
+                out[name] = target
+    return out
+
+
+def harmonise_chroms(
+    genes: pd.DataFrame,
+    clr_or_chromsizes: cooler.Cooler | pd.Series | dict,
+    source: str = "genes",
+) -> pd.DataFrame:
+    """Rename the gene table's chromosomes to the map's names.
+
+    Genes on chromosomes the map does not have keep their name (``gene_bins`` flags them as
+    outside coverage). Raises :class:`InputError` when no chromosome matches, or when genes run
+    past the end of a map chromosome (the annotation is from another assembly).
+    """
+    sizes, exact, label = _chromsizes(clr_or_chromsizes)
+    names = [str(c) for c in pd.unique(genes["chrom"])]
+    max_end = genes.groupby("chrom", observed=True)["end"].max().to_dict()
+    max_end = {str(k): int(v) for k, v in max_end.items()}
+    mapping = chrom_mapping(names, list(sizes.index), max_end, sizes)
+    if not mapping:
+        raise InputError(
+            source, "chromosome names",
+            f"names matching the map {label} (e.g. {', '.join(list(sizes.index)[:3])})",
+            ", ".join(names[:5]),
+        )
+    if exact:
+        _check_sizes(mapping, max_end, sizes, source, label)
+    absent = sorted(set(names) - set(mapping))
+    if absent:
+        n = int(genes["chrom"].astype(str).isin(absent).sum())
+        log.warning("%d genes on %d chromosomes absent from the map (%s): flagged, not used",
+                    n, len(absent), ", ".join(absent[:5]))
+    out = genes.copy()
+    out["chrom"] = out["chrom"].astype(str).map(lambda c: mapping.get(c, c))
+    return out
+
+
+def _check_sizes(mapping: dict[str, str], max_end: dict[str, int], sizes: pd.Series,
+                 source: str, label: str) -> None:
+    for name, target in mapping.items():
+        if max_end.get(name, 0) > int(sizes[target]):
+            raise InputError(
+                source, f"chromosome {name}",
+                f"genes within {target} of the map {label}, {int(sizes[target]):,} bp long "
+                "(annotation and map from the same assembly)",
+                f"a gene ending at {max_end[name]:,} bp",
+            )

@@ -1,0 +1,414 @@
+"""Open any contact map as a :class:`cooler.Cooler`.
+
+Accepted: ``.cool``; ``.mcool`` with ``resolution=N`` or ``file.mcool::resolutions/N``; ``.hic``
+(read with hictkpy); STEP's per-chromosome sparse text (``bin1_start bin2_start value``, one
+``*chrN*`` file per chromosome, a folder or one file); a dense matrix TSV whose first column (and
+optional header) are bin labels ``chrom:start-end``. Non-cooler inputs are converted once to a
+cached ``.cool`` under ``$HICEXPR_CACHE`` (default ``~/.cache/hicexpr``).
+
+Balanced versus raw is explicit: :func:`require_balanced` raises when a weight column is missing
+and points to ``hicexpr contacts balance``. STEP's text maps are already normalised: their
+``.cool`` stores the values as counts and a ``weight`` of 1 on every bin with data, so balanced
+values equal the published ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from functools import reduce
+from pathlib import Path
+
+import cooler
+import numpy as np
+import pandas as pd
+
+from hicexpr.io.chroms import EXTENT_KEY
+from hicexpr.lib.atomic import atomic_path
+from hicexpr.lib.errors import InputError
+
+log = logging.getLogger(__name__)
+
+CACHE_ENV = "HICEXPR_CACHE"
+_CACHE_VERSION = "1"
+_DENSE_SUFFIXES = (".tsv", ".tsv.gz", ".matrix", ".matrix.gz", ".mat")
+_LABEL = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d+)-(?P<end>\d+)$")
+
+
+def cache_dir() -> Path:
+    """Folder for converted maps: ``$HICEXPR_CACHE`` or ``~/.cache/hicexpr``."""
+    path = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "hicexpr")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def contact_format(path: Path) -> str:
+    """``cool``, ``mcool``, ``hic``, ``step`` or ``dense`` from the file name / folder."""
+    name = path.name.lower()
+    if path.is_dir():
+        return "step"
+    if name.endswith(".mcool"):
+        return "mcool"
+    if name.endswith(".cool"):
+        return "cool"
+    if name.endswith(".hic"):
+        return "hic"
+    if name.endswith(_DENSE_SUFFIXES):
+        return "dense"
+    if name.endswith(".txt") or name.endswith(".txt.gz"):
+        return "step"
+    raise InputError(path, "", "a .cool, .mcool, .hic, STEP text folder/.txt or dense .tsv map",
+                     path.name)
+
+
+def open_contacts(path: str | os.PathLike[str], resolution: int | None = None, *,
+                  assembly: str | None = None) -> cooler.Cooler:
+    """Open a contact map of any supported format as a Cooler (see module docstring).
+
+    Args:
+        path: map path; ``file.mcool::resolutions/N`` selects a resolution.
+        resolution: bin size in bp; required for multi-resolution files, checked otherwise.
+        assembly: genome assembly (e.g. ``mm9``) for STEP/dense maps, which do not store one:
+            chromosome lengths then come from bioframe; without it they are the data's extent.
+    """
+    text = str(path)
+    uri_group = None
+    if "::" in text:
+        text, uri_group = text.split("::", 1)
+    file = Path(text)
+    if not file.exists():
+        raise InputError(file, "", "an existing contact map", "no such file or folder")
+    fmt = contact_format(file)
+    if fmt in ("cool", "mcool"):
+        return _open_cooler(file, fmt, uri_group, resolution)
+    return cooler.Cooler(str(_cached_cool(file, fmt, resolution, assembly)))
+
+
+def _open_cooler(file: Path, fmt: str, group: str | None, resolution: int | None) -> cooler.Cooler:
+    if group is None and fmt == "cool":
+        try:
+            return _check_resolution(cooler.Cooler(str(file)), file, resolution)
+        except (KeyError, ValueError, OSError):
+            pass  # not a single-resolution cooler at the root: look for resolutions below
+    try:
+        groups = cooler.fileops.list_coolers(str(file))
+    except OSError as exc:
+        raise InputError(file, "", "a readable cooler (HDF5) file", str(exc)[:60]) from None
+    if group is None:
+        res = {int(g.rsplit("/", 1)[-1]): g for g in groups if g.startswith("/resolutions/")}
+        if not res:
+            raise InputError(file, "", "a cooler file (.cool or .mcool)", "no cooler inside")
+        if resolution is None:
+            raise InputError(file, "resolution", "--resolution N or file.mcool::resolutions/N "
+                             f"(available: {', '.join(map(str, sorted(res)))})")
+        if resolution not in res:
+            raise InputError(file, "resolution", f"one of {', '.join(map(str, sorted(res)))}",
+                             resolution)
+        group = res[resolution]
+    try:
+        clr = cooler.Cooler(f"{file}::{group}")
+    except (KeyError, ValueError, OSError) as exc:
+        raise InputError(file, group, f"a cooler group (one of {', '.join(groups)})",
+                         str(exc)[:60]) from None
+    return _check_resolution(clr, file, resolution)
+
+
+def _check_resolution(clr: cooler.Cooler, file: Path, resolution: int | None) -> cooler.Cooler:
+    if resolution is not None and clr.binsize != resolution:
+        raise InputError(file, "resolution", f"the map's bin size {clr.binsize}", resolution)
+    return clr
+
+
+def require_balanced(clr: cooler.Cooler, path: str | os.PathLike[str] | None = None,
+                     weight: str = "weight") -> None:
+    """Raise :class:`InputError` unless the map has the balancing weight column ``weight``."""
+    columns = list(clr.bins().columns)
+    if weight not in columns:
+        others = [c for c in columns if c not in ("chrom", "start", "end", "size")]
+        hint = f" (it has: {', '.join(others)}; pass --weight NAME)" if others else ""
+        raise InputError(path or clr.filename, f"weight column '{weight}'",
+                         "a balanced map: run `hicexpr contacts balance MAP` or ask for raw "
+                         f"counts{hint}", "no such column")
+
+
+def _source_key(file: Path, resolution: int | None, assembly: str | None) -> str:
+    files = sorted(file.iterdir()) if file.is_dir() else [file]
+    parts = [str(file.resolve()), str(resolution), str(assembly), _CACHE_VERSION]
+    parts += [f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files]
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _cached_cool(file: Path, fmt: str, resolution: int | None, assembly: str | None) -> Path:
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", file.name)
+    target = cache_dir() / f"{stem}.{_source_key(file, resolution, assembly)}.cool"
+    if not target.is_file():
+        log.info("converting %s (%s) to %s", file, fmt, target)
+        convert_contacts(file, target, resolution=resolution, assembly=assembly)
+    return target
+
+
+def convert_contacts(src: str | os.PathLike[str], out: str | os.PathLike[str],
+                     resolution: int | None = None, assembly: str | None = None) -> Path:
+    """Write any supported map as a ``.cool`` (``cooler.create_cooler``) with assembly metadata."""
+    text = str(src)
+    file = Path(text.split("::", 1)[0])
+    if not file.exists():
+        raise InputError(file, "", "an existing contact map", "no such file or folder")
+    fmt = contact_format(file)
+    target = Path(out)
+    if fmt in ("cool", "mcool"):
+        clr = open_contacts(text, resolution)
+        with atomic_path(target) as tmp:
+            cooler.fileops.cp(clr.uri, str(tmp))
+        return target
+    if fmt == "hic":
+        bins, pixels, meta, asm = _hic_source(file, resolution)
+    elif fmt == "step":
+        bins, pixels, meta, asm = _step_source(file, resolution, assembly)
+    else:
+        bins, pixels, meta, asm = _dense_source(file, resolution, assembly)
+    meta = {"source": str(file), "format": fmt, **meta}
+    with atomic_path(target) as tmp:
+        cooler.create_cooler(str(tmp), bins, pixels, assembly=asm, metadata=meta,
+                             dtypes={"count": pixels_dtype(fmt)}, ordered=True)
+    return target
+
+
+def pixels_dtype(fmt: str) -> type:
+    """Count dtype: integers for .hic, floats for (normalised) text inputs."""
+    return np.int32 if fmt == "hic" else np.float64
+
+
+# --- .hic --------------------------------------------------------------------------------------
+
+
+def _hic_source(file: Path, resolution: int | None):
+    import hictkpy
+
+    try:
+        available = sorted(hictkpy.MultiResFile(str(file)).resolutions())
+    except RuntimeError as exc:
+        raise InputError(file, "", "a readable .hic file", str(exc)[:60]) from None
+    if resolution is None:
+        if len(available) > 1:
+            raise InputError(file, "resolution", "--resolution N (available: "
+                             f"{', '.join(map(str, available))})")
+        resolution = available[0]
+    if resolution not in available:
+        raise InputError(file, "resolution", f"one of {', '.join(map(str, available))}",
+                         resolution)
+    hic = hictkpy.File(str(file), int(resolution))
+    bins = hic.bins().to_df()[["chrom", "start", "end"]]
+    bins = bins.assign(chrom=bins["chrom"].astype(str), start=bins["start"].astype(np.int64),
+                       end=bins["end"].astype(np.int64))
+    for norm in hic.avail_normalizations():
+        weights = hic.weights(norm, divisive=False)
+        if weights is not None and len(weights) == len(bins):
+            bins[norm] = weights
+    chroms = list(hic.chromosomes())
+
+    def pixels() -> Iterator[pd.DataFrame]:
+        for i, c1 in enumerate(chroms):
+            parts = [hic.fetch(c1, c2).to_df() for c2 in chroms[i:]]
+            df = pd.concat(parts, ignore_index=True)
+            if len(df):
+                yield df.sort_values(["bin1_id", "bin2_id"], kind="stable")
+
+    asm = str(hic.attributes().get("assembly") or "unknown")
+    return bins, pixels(), {"normalisations": list(hic.avail_normalizations())}, asm
+
+
+# --- STEP text -----------------------------------------------------------------------------------
+
+_CHROM_IN_NAME = re.compile(r"(chr[0-9A-Za-z]+?)(?:[_.]|$)")
+
+
+def _natural(name: str) -> tuple[int, str]:
+    key = name.removeprefix("chr")
+    return (int(key), "") if key.isdigit() else (10_000, key)
+
+
+def _step_files(file: Path) -> dict[str, Path]:
+    files = sorted(file.glob("*.txt*")) if file.is_dir() else [file]
+    found: dict[str, Path] = {}
+    for f in files:
+        match = _CHROM_IN_NAME.search(f.name)
+        if match is None:
+            raise InputError(f, "file name", "a chromosome in the name (e.g. ..chr1_1mb..)",
+                             f.name)
+        found[match.group(1)] = f
+    if not found:
+        raise InputError(file, "", "STEP contact files (*chrN*.txt)", "none")
+    return dict(sorted(found.items(), key=lambda kv: _natural(kv[0])))
+
+
+def _read_step_file(f: Path) -> pd.DataFrame:
+    try:
+        df = pd.read_csv(f, sep=r"\s+", header=None, comment="#")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f, "", "3 columns: bin1_start bin2_start value", str(exc)[:60]) from None
+    if df.shape[1] != 3:
+        raise InputError(f, "line 1", "3 columns: bin1_start bin2_start value",
+                         f"{df.shape[1]} columns")
+    df.columns = ["pos1", "pos2", "count"]
+    for col in df.columns:
+        values = pd.to_numeric(df[col], errors="coerce")
+        if values.isna().any():
+            i = int(np.flatnonzero(values.isna().to_numpy())[0])
+            raise InputError(f, f"line {i + 1}", f"a number in column {col}", df[col].iloc[i])
+        df[col] = values
+    return df
+
+
+def _step_source(file: Path, resolution: int | None, assembly: str | None):
+    tables = {chrom: _read_step_file(f) for chrom, f in _step_files(file).items()}
+    positions = np.concatenate([np.r_[t["pos1"], t["pos2"]] for t in tables.values()])
+    positions = np.unique(positions.astype(np.int64))
+    step = reduce(math.gcd, np.diff(positions).tolist()) if len(positions) > 1 else None
+    binsize = int(resolution or step or 0)
+    if binsize <= 0 or (step and step % binsize):
+        raise InputError(file, "resolution", f"a bin size dividing the coordinates ({step})",
+                         resolution)
+    sizes, meta = _chromsizes_for(tables, binsize, assembly, file)
+    bins = cooler.binnify(sizes, binsize)
+    offsets = np.r_[0, np.cumsum(np.ceil(sizes.to_numpy() / binsize).astype(np.int64))]
+    has_data = np.zeros(len(bins), dtype=bool)
+    frames = []
+    for i, (chrom, t) in enumerate(tables.items()):
+        b1 = (t["pos1"].to_numpy() // binsize).astype(np.int64) + offsets[i]
+        b2 = (t["pos2"].to_numpy() // binsize).astype(np.int64) + offsets[i]
+        if (np.maximum(b1, b2) >= offsets[i + 1]).any():
+            raise InputError(tables_path(file, chrom), "coordinates",
+                             f"positions within {chrom} ({int(sizes[chrom]):,} bp)",
+                             f"{int(max(t['pos1'].max(), t['pos2'].max())):,}")
+        df = pd.DataFrame({"bin1_id": np.minimum(b1, b2), "bin2_id": np.maximum(b1, b2),
+                           "count": t["count"].to_numpy(float)})
+        df = df[np.isfinite(df["count"]) & (df["count"] != 0)]
+        df = df.groupby(["bin1_id", "bin2_id"], sort=True, as_index=False)["count"].mean()
+        has_data[df["bin1_id"]] = True
+        has_data[df["bin2_id"]] = True
+        frames.append(df)
+    bins["weight"] = np.where(has_data, 1.0, np.nan)
+    meta.update({"normalisation": "input values already normalised; weight = 1 on bins with "
+                 "data, so balanced values equal the input values"})
+    return bins, iter(frames), meta, assembly or "unknown"
+
+
+def tables_path(file: Path, chrom: str) -> Path:
+    return _step_files(file)[chrom] if file.is_dir() else file
+
+
+def _chromsizes_for(tables: dict[str, pd.DataFrame], binsize: int, assembly: str | None,
+                    file: Path) -> tuple[pd.Series, dict]:
+    extent = {c: int(max(t["pos1"].max(), t["pos2"].max())) + binsize for c, t in tables.items()}
+    if assembly is None:
+        log.warning("%s: no assembly given; chromosome lengths are the data's extent", file)
+        return pd.Series(extent, dtype="int64"), {EXTENT_KEY: "data-extent"}
+    import bioframe
+
+    try:
+        known = bioframe.assembly_info(assembly).chromsizes
+    except (ValueError, KeyError) as exc:
+        raise InputError("assembly", "", "an assembly bioframe knows (e.g. mm9, mm10, hg19, hg38,"
+                         " sacCer3)", assembly) from exc
+    sizes = {}
+    for chrom, ext in extent.items():
+        if chrom not in known.index:
+            raise InputError(file, chrom, f"a chromosome of {assembly}", chrom)
+        if ext - binsize >= known[chrom]:
+            raise InputError(file, chrom, f"positions within {assembly} {chrom} "
+                             f"({int(known[chrom]):,} bp)", f"{ext - binsize:,}")
+        sizes[chrom] = int(known[chrom])
+    return pd.Series(sizes, dtype="int64"), {EXTENT_KEY: f"assembly {assembly}"}
+
+
+# --- dense TSV -----------------------------------------------------------------------------------
+
+
+def _dense_source(file: Path, resolution: int | None, assembly: str | None):
+    try:
+        df = pd.read_csv(file, sep="\t", header=None, comment="#", dtype=str)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(file, "", "a dense matrix TSV", str(exc)[:60]) from None
+    header = 1 if df.shape[0] > 0 and _LABEL.match(str(df.iloc[0, -1]).strip() or "") else 0
+    labels = df.iloc[header:, 0].astype(str).str.strip()
+    parsed = labels.str.extract(_LABEL)
+    if parsed.isna().any(axis=None):
+        i = int(np.flatnonzero(parsed.isna().any(axis=1).to_numpy())[0])
+        raise InputError(file, f"line {i + header + 1}", "a first column label chrom:start-end",
+                         labels.iloc[i])
+    values = df.iloc[header:, 1:].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    n = len(labels)
+    if values.shape != (n, n):
+        raise InputError(file, "shape", f"a square matrix ({n} x {n} values)", str(values.shape))
+    starts = parsed["start"].astype(np.int64).to_numpy()
+    ends = parsed["end"].astype(np.int64).to_numpy()
+    binsize = int(resolution or (ends[0] - starts[0]))
+    if ((ends - starts) > binsize).any() or (starts % binsize).any():
+        raise InputError(file, "bin labels", f"bins of {binsize} bp on a regular grid",
+                         f"{labels.iloc[0]}")
+    chroms = parsed["chrom"]
+    extent = pd.Series(ends, index=chroms).groupby(level=0, sort=False).max()
+    sizes = extent.astype("int64")
+    bins = cooler.binnify(sizes, binsize)
+    offsets = pd.Series(np.r_[0, np.cumsum(np.ceil(sizes / binsize).astype(np.int64))][:-1],
+                        index=sizes.index)
+    gid = offsets[chroms].to_numpy() + starts // binsize
+    i, j = np.nonzero(np.isfinite(values) & (values != 0))
+    b1, b2 = gid[i], gid[j]
+    keep = b1 <= b2
+    pixels = pd.DataFrame({"bin1_id": b1[keep], "bin2_id": b2[keep], "count": values[i, j][keep]})
+    pixels = pixels.sort_values(["bin1_id", "bin2_id"])
+    meta = {EXTENT_KEY: "data-extent"} if assembly is None else {}
+    return bins, iter([pixels]), meta, assembly or "unknown"
+
+
+# --- balancing -----------------------------------------------------------------------------------
+
+
+def balance_contacts(path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None,
+                     weight_name: str = "weight", resolution: int | None = None,
+                     cis_only: bool = False, ignore_diags: int = 2, min_nnz: int = 10,
+                     mad_max: int = 5) -> Path:
+    """Matrix-balance a map (``cooler.balance_cooler``, ICE) and store ``weight_name``.
+
+    A ``.cool`` is balanced in place unless ``out`` is given (then copied first); other formats
+    balance their cached ``.cool`` (or ``out``). Returns the balanced ``.cool`` path.
+    """
+    clr = open_contacts(path, resolution)
+    target = Path(out) if out is not None else Path(clr.filename)
+    if out is not None:
+        with atomic_path(target) as tmp:
+            cooler.fileops.cp(clr.uri, str(tmp))
+        clr = cooler.Cooler(str(target))
+    _, stats = cooler.balance_cooler(clr, cis_only=cis_only, ignore_diags=ignore_diags,
+                                     min_nnz=min_nnz, mad_max=mad_max, store=True,
+                                     store_name=weight_name)
+    if not stats.get("converged", True):
+        log.warning("%s: balancing did not converge (var %.3g)", target, stats.get("var", 0.0))
+    return target if out is not None else Path(clr.filename)
+
+
+def balanced_copy(clr: cooler.Cooler, weight_name: str = "weight") -> cooler.Cooler:
+    """A cached balanced copy of ``clr`` (for maps without weights); original left untouched."""
+    src = Path(clr.filename)
+    key = hashlib.sha1(f"{clr.uri}|{src.stat().st_mtime_ns}|{_CACHE_VERSION}".encode())
+    target = cache_dir() / f"{src.stem}.{key.hexdigest()[:16]}.balanced.cool"
+    if not target.is_file():
+        log.info("%s has no '%s' column: balancing a cached copy %s", clr.uri, weight_name, target)
+        with atomic_path(target) as tmp:
+            cooler.fileops.cp(clr.uri, str(tmp))
+            clr_tmp = cooler.Cooler(str(tmp))
+            cooler.balance_cooler(clr_tmp, store=True, store_name=weight_name)
+    return cooler.Cooler(str(target))
+
+
+def copy_file(src: Path, dst: Path) -> None:
+    """Copy a file atomically (helper for callers that keep originals untouched)."""
+    with atomic_path(dst) as tmp:
+        shutil.copyfile(src, tmp)

@@ -1,0 +1,287 @@
+"""Expression time courses as AnnData (obs = time points, var = genes).
+
+Input: a genes x samples table (TSV/CSV, optionally gzipped; first column = gene id, header =
+sample names or numeric times) or an ``.h5ad``. Replicate samples of one time point are averaged
+(``obs["n_replicates"]`` counts them) and time points are sorted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+
+from hicexpr.lib.errors import InputError
+
+log = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike[str]
+GENE_COLUMNS = ("chrom", "start", "end", "strand", "tss", "symbol")
+_TRAILING_NUMBER = re.compile(r"^.*?[_\-:]?(-?\d+(?:\.\d+)?)$")
+
+
+def read_expression(
+    path: PathLike,
+    sample_times: PathLike | Mapping[str, float] | None = None,
+    genes: PathLike | pd.DataFrame | None = None,
+) -> ad.AnnData:
+    """Read an expression matrix and average replicates per time point.
+
+    Args:
+        path: genes x samples TSV/CSV (``.gz`` allowed) or ``.h5ad`` (obs = samples).
+        sample_times: 2-column table ``sample -> time`` (or a mapping); when None, times come
+            from the header (numeric, or a trailing number such as ``alpha_35``) or from
+            ``obs["time"]`` of an h5ad.
+        genes: gene table (path or DataFrame with ``gene_id``) joined onto ``var``.
+
+    Returns:
+        AnnData with ``X`` [time points x genes], ``obs["time"]`` (sorted), ``obs["n_replicates"]``,
+        ``obs["samples"]``, ``var`` indexed by gene id and ``uns["provenance"]``.
+
+    Raises:
+        InputError: unreadable file, non-numeric value, duplicate gene, sample without a time.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(file, "", "an existing expression file", "no such file")
+    if file.name.endswith(".h5ad"):
+        frame, header_times = _read_h5ad(file)
+    else:
+        frame = _read_table(file)
+        header_times = None
+    times = _sample_times(file, list(frame.columns), sample_times, header_times)
+    adata = expression_anndata(frame, times, source=str(file))
+    if genes is not None:
+        adata = join_genes(adata, genes)
+    return adata
+
+
+def expression_anndata(
+    frame: pd.DataFrame,
+    times: Sequence[float],
+    source: str = "",
+    provenance: Mapping[str, object] | None = None,
+) -> ad.AnnData:
+    """Build the time x gene AnnData from a genes x samples frame, averaging replicates.
+
+    Args:
+        frame: values [genes x samples], index = gene ids (unique), one column per sample.
+        times: the time of each column of ``frame``.
+        source: where the values came from (kept in ``uns["provenance"]``).
+        provenance: extra provenance entries.
+    """
+    if len(times) != frame.shape[1]:
+        raise InputError(source, "header", f"{frame.shape[1]} sample times", len(times))
+    times_arr = np.asarray(times, dtype=float)
+    values = frame.to_numpy(dtype=float).T  # samples x genes
+    order = np.unique(times_arr)
+    X = np.empty((len(order), values.shape[1]), dtype=float)
+    n_rep = np.zeros(len(order), dtype=int)
+    samples: list[str] = []
+    columns = [str(c) for c in frame.columns]
+    for i, t in enumerate(order):
+        sel = times_arr == t
+        block = values[sel]
+        with np.errstate(all="ignore"):
+            counts = np.sum(~np.isnan(block), axis=0)
+            X[i] = np.where(counts > 0, np.nansum(block, axis=0) / np.maximum(counts, 1), np.nan)
+        n_rep[i] = int(sel.sum())
+        samples.append(",".join(c for c, s in zip(columns, sel, strict=True) if s))
+    obs = pd.DataFrame(
+        {"time": order, "n_replicates": n_rep, "samples": samples},
+        index=pd.Index([format(t, "g") for t in order], name="time_point"),
+    )
+    var = pd.DataFrame(index=pd.Index([str(g) for g in frame.index], name="gene_id"))
+    adata = ad.AnnData(X=X, obs=obs, var=var)
+    adata.uns["provenance"] = {
+        "source": source,
+        "n_samples": int(frame.shape[1]),
+        "aggregation": "mean of replicate samples per time point (NaN ignored)",
+        **dict(provenance or {}),
+    }
+    return adata
+
+
+def join_genes(adata: ad.AnnData, genes: PathLike | pd.DataFrame) -> ad.AnnData:
+    """Add gene coordinates (``chrom, start, end, strand, tss, symbol``) to ``adata.var``.
+
+    Genes are matched by ``gene_id`` first, then by ``symbol`` (case-insensitive); genes absent
+    from the table keep missing coordinates (``var["placed"]`` is False).
+    """
+    table = _gene_table(genes)
+    by_id = table.drop_duplicates("gene_id").set_index("gene_id")
+    by_symbol = (
+        table.assign(_key=table["symbol"].astype(str).str.upper())
+        .drop_duplicates("_key")
+        .set_index("_key")
+    )
+    rows = []
+    for gene in adata.var_names:
+        if gene in by_id.index:
+            rows.append(by_id.loc[gene])
+        elif str(gene).upper() in by_symbol.index:
+            rows.append(by_symbol.loc[str(gene).upper()])
+        else:
+            rows.append(pd.Series(dtype=object))
+    joined = pd.DataFrame(rows, index=adata.var_names)
+    out = adata.copy()
+    for col in GENE_COLUMNS:
+        if col in joined.columns:
+            out.var[col] = joined[col].to_numpy()
+    out.var["placed"] = out.var["chrom"].notna() if "chrom" in out.var else False
+    n_missing = int((~out.var["placed"]).sum())
+    if n_missing:
+        log.info("%d of %d genes are not in the gene table", n_missing, out.n_vars)
+    return out
+
+
+def _read_table(file: Path) -> pd.DataFrame:
+    name = file.name.lower().removesuffix(".gz")
+    sep = "," if name.endswith(".csv") else "\t"
+    try:
+        raw = pd.read_csv(file, sep=sep, header=None, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(file, "", "a genes x samples table", str(exc).splitlines()[0]) from None
+    if raw.shape[0] < 2 or raw.shape[1] < 2:
+        raise InputError(file, "", "a header and at least one gene row with >= 1 sample", raw.shape)
+    header = [h.strip() for h in raw.iloc[0, 1:].tolist()]
+    body = raw.iloc[1:]
+    genes = body.iloc[:, 0].str.strip()
+    dup = genes[genes.duplicated()]
+    if len(dup):
+        line = int(dup.index[0]) + 1
+        raise InputError(file, f"line {line}", "unique gene ids", dup.iloc[0])
+    if "" in header:
+        col = header.index("") + 2
+        raise InputError(file, f"line 1, column {col}", "a sample name", "an empty header")
+    values = body.iloc[:, 1:].apply(lambda c: c.str.strip())
+    numeric = values.apply(pd.to_numeric, errors="coerce")
+    bad = numeric.isna() & ~values.isin(["", "NA", "NaN", "nan", "null", "."])
+    if bad.to_numpy().any():
+        r, c = np.argwhere(bad.to_numpy())[0]
+        raise InputError(
+            file, f"line {r + 2}, column {c + 2}", "a number", values.iloc[r, c]
+        )
+    numeric.index = pd.Index(genes.to_numpy(), name="gene_id")
+    numeric.columns = header
+    return numeric
+
+
+def _read_h5ad(file: Path) -> tuple[pd.DataFrame, list[float] | None]:
+    try:
+        adata = ad.read_h5ad(file)
+    except Exception as exc:  # noqa: BLE001 - h5py/anndata raise many types
+        raise InputError(file, "", "a readable .h5ad file", str(exc).splitlines()[0]) from None
+    X = adata.X.toarray() if hasattr(adata.X, "toarray") else np.asarray(adata.X)
+    frame = pd.DataFrame(X.T, index=adata.var_names.astype(str), columns=adata.obs_names)
+    times = adata.obs["time"].astype(float).tolist() if "time" in adata.obs else None
+    return frame, times
+
+
+def _sample_times(
+    file: Path,
+    samples: list[str],
+    sample_times: PathLike | Mapping[str, float] | None,
+    header_times: list[float] | None,
+) -> list[float]:
+    if sample_times is not None:
+        if isinstance(sample_times, Mapping):
+            mapping = {str(k): float(v) for k, v in sample_times.items()}
+        else:
+            mapping = read_sample_times(sample_times)
+        missing = [s for s in samples if s not in mapping]
+        if missing:
+            src = sample_times if not isinstance(sample_times, Mapping) else "sample_times"
+            raise InputError(src, f"sample '{missing[0]}'", "a time for every sample", "none")
+        return [float(mapping[s]) for s in samples]
+    if header_times is not None:
+        return header_times
+    times = [parse_sample_time(s) for s in samples]
+    if any(t is None for t in times):
+        i = next(i for i, t in enumerate(times) if t is None)
+        raise InputError(
+            file,
+            f"line 1, column {i + 2}",
+            "numeric sample times in the header (or a sample_times table)",
+            samples[i],
+        )
+    return [float(t) for t in times if t is not None]
+
+
+def parse_sample_time(label: str) -> float | None:
+    """The time in a sample label: ``'35'`` -> 35.0, ``'alpha_35'`` -> 35.0; else None."""
+    try:
+        return float(label)
+    except ValueError:
+        pass
+    match = _TRAILING_NUMBER.match(label.strip())
+    return float(match.group(1)) if match else None
+
+
+def read_sample_times(path: PathLike) -> dict[str, float]:
+    """Read a 2-column ``sample, time`` table (TSV/CSV, header optional)."""
+    file = Path(path)
+    sep = "," if file.name.lower().removesuffix(".gz").endswith(".csv") else "\t"
+    try:
+        raw = pd.read_csv(file, sep=sep, header=None, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError) as exc:
+        raise InputError(file, "", "a sample -> time table", str(exc).splitlines()[0]) from None
+    if raw.shape[1] < 2:
+        raise InputError(file, "line 1", "2 columns (sample, time)", f"{raw.shape[1]} column")
+    mapping: dict[str, float] = {}
+    for i, (sample, value) in enumerate(zip(raw[0], raw[1], strict=True)):
+        try:
+            mapping[sample.strip()] = float(value)
+        except ValueError:
+            if i == 0:
+                continue  # header line
+            raise InputError(file, f"line {i + 1}", "a numeric time", value) from None
+    return mapping
+
+
+def _gene_table(genes: PathLike | pd.DataFrame) -> pd.DataFrame:
+    if isinstance(genes, pd.DataFrame):
+        table = genes.copy()
+        if "gene_id" not in table.columns:
+            table = table.rename_axis("gene_id").reset_index()
+    else:
+        table = _read_gene_file(Path(genes))
+    if "symbol" not in table.columns:
+        table["symbol"] = table["gene_id"]
+    if "tss" not in table.columns and {"start", "end", "strand"} <= set(table.columns):
+        table["tss"] = np.where(table["strand"] == "-", table["end"] - 1, table["start"])
+    return table
+
+
+def _read_gene_file(file: Path) -> pd.DataFrame:
+    try:
+        from hicexpr.io.genes import read_genes  # written by another module
+    except ImportError:
+        read_genes = None
+    if read_genes is not None:
+        return read_genes(file)
+    try:
+        raw = pd.read_csv(file, sep="\t", header=None, comment="#", dtype=str)
+    except (OSError, pd.errors.ParserError) as exc:
+        raise InputError(file, "", "a BED gene table", str(exc).splitlines()[0]) from None
+    if raw.shape[1] < 4:
+        raise InputError(file, "line 1", "BED columns chrom, start, end, name", raw.shape[1])
+    table = pd.DataFrame(
+        {
+            "chrom": raw[0],
+            "start": pd.to_numeric(raw[1], errors="coerce"),
+            "end": pd.to_numeric(raw[2], errors="coerce"),
+            "gene_id": raw[3],
+            "strand": raw[5] if raw.shape[1] > 5 else "+",
+        }
+    )
+    if table[["start", "end"]].isna().any().any():
+        line = int(table[["start", "end"]].isna().any(axis=1).to_numpy().argmax()) + 1
+        raise InputError(file, f"line {line}", "integer start and end", "a non-number")
+    return table

@@ -1,0 +1,103 @@
+"""Readers for 3D link lists: HiCCUPS loop lists (BEDPE) and BENGI-style enhancer-gene links.
+
+Both return interval tables with bioframe-style column names and ``chr``-prefixed chromosomes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hicexpr.io.tracks import harmonise_chrom
+from hicexpr.lib.errors import InputError
+
+PathLike = str | os.PathLike[str]
+
+LOOP_COLUMNS = ["chrom1", "start1", "end1", "chrom2", "start2", "end2", "count"]
+LINK_COLUMNS = ["chrom", "start", "end", "gene_id", "gene_chrom", "tss", "weight"]
+
+
+def _read_tsv(path: Path, **kwargs) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputError(path, "", "an existing file", "not found")
+    try:
+        return pd.read_csv(path, sep="\t", compression="infer", **kwargs)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(path, "", "a tab-separated table", str(exc).splitlines()[0]) from None
+
+
+def _as_int(df: pd.DataFrame, col: str | int, path: Path) -> np.ndarray:
+    vals = pd.to_numeric(df[col], errors="coerce")
+    bad = np.flatnonzero(vals.isna().to_numpy())
+    if bad.size:
+        raise InputError(path, f"line {bad[0] + 2}, column '{col}'", "a number",
+                         df[col].iloc[bad[0]])
+    return vals.to_numpy().astype(np.int64)
+
+
+def read_loops(path: PathLike) -> pd.DataFrame:
+    """Read a HiCCUPS loop list / BEDPE: ``chrom1, start1, end1, chrom2, start2, end2, count``.
+
+    ``count`` is the HiCCUPS observed count (column ``o``) when present, else 1.
+    A header line (``chr1 x1 x2 chr2 y1 y2 ...``) is optional.
+    """
+    file = Path(path)
+    df = _read_tsv(file, header=None, dtype=str, comment=None)
+    header = df.iloc[0].tolist()
+    has_header = not str(header[1]).replace(".", "", 1).isdigit()
+    if df.shape[1] < 6:
+        raise InputError(file, "line 1", "at least 6 BEDPE columns", f"{df.shape[1]}")
+    names = [str(h) for h in header] if has_header else []
+    body = df.iloc[1:] if has_header else df
+    body = body[~body[0].astype(str).str.startswith("#")].reset_index(drop=True)
+    if body.empty:
+        raise InputError(file, "", "at least one loop", "no rows")
+    out = pd.DataFrame({
+        "chrom1": harmonise_chrom(body[0]).to_numpy(),
+        "start1": _as_int(body, 1, file), "end1": _as_int(body, 2, file),
+        "chrom2": harmonise_chrom(body[3]).to_numpy(),
+        "start2": _as_int(body, 4, file), "end2": _as_int(body, 5, file),
+    })
+    if "o" in names:
+        out["count"] = pd.to_numeric(body[names.index("o")], errors="coerce").fillna(1.0).to_numpy()
+    else:
+        out["count"] = 1.0
+    return out
+
+
+def read_bengi(path: PathLike, positives_only: bool = True) -> pd.DataFrame:
+    """Read a BENGI enhancer-gene link table (one link per row).
+
+    Columns in the file: 1 = label (1 positive), 3-5 = enhancer ``chrom, start, end``,
+    10 = gene locus ``chrN:tss-tss+1|cell|ENSG...version|ENST...|strand``.
+
+    Returns:
+        ``chrom, start, end`` (the enhancer), ``gene_id`` (Ensembl id without version),
+        ``gene_chrom``, ``tss``, ``weight`` (1.0), one row per distinct enhancer-gene pair.
+    """
+    file = Path(path)
+    df = _read_tsv(file, header=None, dtype=str)
+    if df.shape[1] < 10:
+        raise InputError(file, "line 1", "at least 10 BENGI columns", f"{df.shape[1]}")
+    if positives_only:
+        df = df[df[0].astype(str).str.strip() == "1"].reset_index(drop=True)
+    locus = df[9].astype(str).str.split("|", expand=True)
+    if locus.shape[1] < 3:
+        raise InputError(file, "column 10", "chrN:pos-pos|cell|ENSG...|...", df[9].iloc[0])
+    pos = locus[0].str.extract(r"^(?P<chrom>[^:]+):(?P<tss>\d+)-\d+$")
+    bad = np.flatnonzero(pos["tss"].isna().to_numpy())
+    if bad.size:
+        raise InputError(file, f"row {bad[0] + 1}, column 10", "chrN:start-end|...",
+                         df[9].iloc[bad[0]])
+    out = pd.DataFrame({
+        "chrom": harmonise_chrom(df[2]).to_numpy(),
+        "start": _as_int(df, 3, file), "end": _as_int(df, 4, file),
+        "gene_id": locus[2].str.split(".").str[0].to_numpy(),
+        "gene_chrom": harmonise_chrom(pos["chrom"]).to_numpy(),
+        "tss": pos["tss"].astype(np.int64).to_numpy(),
+        "weight": 1.0,
+    })
+    return out.drop_duplicates(["chrom", "start", "end", "gene_id"]).reset_index(drop=True)

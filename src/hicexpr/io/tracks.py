@@ -1,0 +1,162 @@
+"""Readers for 1D genomic tracks: narrowPeak / BED peaks, bigWig signal, segmentations (ChromHMM).
+
+Every reader returns a DataFrame in bioframe's interval form: ``chrom, start, end, value``
+(0-based half-open), plus ``name`` for segmentations. Chromosome names are harmonised to the
+``chr`` prefix (``10`` -> ``chr10``, ``MT`` -> ``chrM``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hicexpr.lib.errors import InputError
+
+PathLike = str | os.PathLike[str]
+
+# narrowPeak columns after chrom/start/end (ENCODE spec); value = signalValue (column 7).
+_NARROWPEAK_SIGNAL_COL = 6
+
+
+def harmonise_chrom(names: pd.Series) -> pd.Series:
+    """Add the ``chr`` prefix where missing (``1`` -> ``chr1``, ``MT`` -> ``chrM``)."""
+    text = names.astype(str)
+    text = text.where(text.str.startswith("chr"), "chr" + text)
+    return text.replace({"chrMT": "chrM"})
+
+
+def _open_text(path: Path):
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    return open(path, encoding="utf-8", errors="replace")
+
+
+def _read_columns(path: Path, min_cols: int) -> pd.DataFrame:
+    """Read a headerless, tab-separated interval file (track/browser/# lines skipped)."""
+    if not path.is_file():
+        raise InputError(path, "", "an existing file", "not found")
+    skip = _header_lines(path)
+    try:
+        df = pd.read_csv(path, sep="\t", header=None, skiprows=skip, dtype=str,
+                         compression="infer", engine="c")
+    except pd.errors.EmptyDataError:
+        raise InputError(path, "", "at least one interval", "an empty file") from None
+    except pd.errors.ParserError as exc:
+        raise InputError(path, "", "tab-separated columns", str(exc).splitlines()[0]) from None
+    if df.shape[1] < min_cols:
+        raise InputError(path, f"line {skip + 1}", f"at least {min_cols} columns",
+                         f"{df.shape[1]}")
+    if df.empty:
+        raise InputError(path, "", "at least one interval", "an empty file")
+    return df
+
+
+def _header_lines(path: Path) -> int:
+    n = 0
+    with _open_text(path) as fh:
+        for line in fh:
+            if line.startswith(("#", "track", "browser")):
+                n += 1
+            else:
+                break
+    return n
+
+
+def _coords(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    start = pd.to_numeric(df[1], errors="coerce")
+    end = pd.to_numeric(df[2], errors="coerce")
+    bad_num = np.flatnonzero((start.isna() | end.isna()).to_numpy())
+    if bad_num.size:
+        i = int(bad_num[0])
+        raise InputError(path, f"row {i + 1}", "integer start and end",
+                         f"{df[1].iloc[i]} {df[2].iloc[i]}")
+    start, end = start.astype(np.int64), end.astype(np.int64)
+    bad = np.flatnonzero((end < start).to_numpy())
+    if bad.size:
+        raise InputError(path, f"row {bad[0] + 1}", "end >= start", f"{start[bad[0]]}-{end[bad[0]]}")
+    return pd.DataFrame({"chrom": harmonise_chrom(df[0]), "start": start, "end": end})
+
+
+def read_peaks(path: PathLike, value: str = "binary") -> pd.DataFrame:
+    """Read a narrowPeak / broadPeak / BED file as ``chrom, start, end, value``.
+
+    Args:
+        path: peak file (gzip or plain).
+        value: ``"binary"`` (every peak 1.0), ``"signal"`` (narrowPeak signalValue, column 7)
+            or ``"score"`` (BED column 5).
+    """
+    file = Path(path)
+    df = _read_columns(file, 3)
+    out = _coords(df, file)
+    if value == "binary":
+        out["value"] = 1.0
+    elif value in ("signal", "score"):
+        col = _NARROWPEAK_SIGNAL_COL if value == "signal" else 4
+        if df.shape[1] <= col:
+            raise InputError(file, f"column {col + 1}", f"a {value} column", f"{df.shape[1]} columns")
+        vals = pd.to_numeric(df[col], errors="coerce")
+        if vals.isna().any():
+            row = int(np.flatnonzero(vals.isna().to_numpy())[0]) + 1
+            raise InputError(file, f"row {row}, column {col + 1}", "a number", df[col].iloc[row - 1])
+        out["value"] = vals.astype(float)
+    else:
+        raise InputError("value", "", "'binary', 'signal' or 'score'", value)
+    return out
+
+
+def read_segmentation(path: PathLike) -> pd.DataFrame:
+    """Read a segmentation BED (e.g. ChromHMM ``*_mnemonics.bed.gz``): ``chrom, start, end, name``."""
+    file = Path(path)
+    df = _read_columns(file, 4)
+    out = _coords(df, file)
+    out["name"] = df[3].astype(str).to_numpy()
+    out["value"] = 1.0
+    return out
+
+
+def read_bigwig(path: PathLike, chroms: list[str] | None = None) -> pd.DataFrame:
+    """Read a bigWig's intervals as ``chrom, start, end, value`` (optionally some chromosomes)."""
+    import pyBigWig
+
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(file, "", "an existing bigWig file", "not found")
+    try:
+        bw = pyBigWig.open(str(file))
+    except RuntimeError:
+        raise InputError(file, "", "a readable bigWig file", "unreadable") from None
+    frames = []
+    try:
+        available = bw.chroms()
+        names = {str(harmonise_chrom(pd.Series([c]))[0]): c for c in available}
+        for chrom, raw in names.items():
+            if chroms is not None and chrom not in chroms:
+                continue
+            iv = bw.intervals(raw) or []
+            if not iv:
+                continue
+            arr = np.asarray(iv, dtype=float)
+            frames.append(pd.DataFrame({
+                "chrom": chrom, "start": arr[:, 0].astype(np.int64),
+                "end": arr[:, 1].astype(np.int64), "value": arr[:, 2],
+            }))
+    finally:
+        bw.close()
+    if not frames:
+        return pd.DataFrame({"chrom": [], "start": [], "end": [], "value": []})
+    return pd.concat(frames, ignore_index=True)
+
+
+def track_name(path: PathLike) -> str:
+    """A short profile name from a file name (suffixes such as ``.narrowPeak.gz`` removed)."""
+    name = Path(path).name
+    for suffix in (".gz", ".narrowPeak", ".broadPeak", ".bed", ".bigWig", ".bw", "UniPk", "_peaks"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return name.replace("wgEncodeAwgTfbs", "").replace("wgEncodeAwg", "")

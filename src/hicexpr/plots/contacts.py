@@ -1,0 +1,160 @@
+"""Contact-map figure: a region's heatmap with insulation, boundaries, E1 and genes below."""
+
+from __future__ import annotations
+
+import bioframe
+import cooler
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+
+from hicexpr.lib.errors import InputError
+from hicexpr.plots._common import new_figure
+
+Region = tuple[str, int, int]
+
+
+def parse_region(clr: cooler.Cooler, region: str | Region) -> Region:
+    """``'chrI:0-200000'`` or a ``(chrom, start, end)`` tuple, checked against the cooler."""
+    try:
+        chrom, start, end = bioframe.parse_region(region, chromsizes=clr.chromsizes)
+    except ValueError as exc:
+        raise InputError("region", "", f"a region on {list(clr.chromnames)}", str(exc)) from None
+    return str(chrom), int(start), int(end)
+
+
+def region_matrix(clr: cooler.Cooler, region: Region) -> np.ndarray:
+    """Balanced contacts of ``region`` (raw counts when the cooler has no ``weight``)."""
+    balance = "weight" in clr.bins().columns
+    return np.asarray(clr.matrix(balance=balance).fetch(region), dtype=float)
+
+
+def plot_contact_region(
+    clr: cooler.Cooler,
+    region: str | Region,
+    insulation_df: pd.DataFrame | None = None,
+    boundaries_df: pd.DataFrame | None = None,
+    compartments_df: pd.DataFrame | None = None,
+    genes_df: pd.DataFrame | None = None,
+    max_gene_labels: int = 12,
+) -> Figure:
+    """Heatmap of ``region`` with tracks below, all sharing the genomic x axis (Mb).
+
+    Args:
+        clr: contact map.
+        region: UCSC string or ``(chrom, start, end)``.
+        insulation_df: ``chrom, start, end`` + an insulation column (``log2_insulation_score_*``
+            from :func:`cooltools.insulation`, or ``insulation``).
+        boundaries_df: ``chrom, start, end`` of TAD boundaries (default: rows of
+            ``insulation_df`` whose ``is_boundary_*`` column is true).
+        compartments_df: ``chrom, start, end, E1``.
+        genes_df: ``chrom, start, end`` + ``symbol`` or ``gene_id`` (+ ``strand``).
+        max_gene_labels: label at most this many genes.
+
+    Returns:
+        Figure; axes 0 is the heatmap (its image holds the plotted matrix), then the
+        insulation, compartment and gene tracks, in that order, each only when given.
+    """
+    chrom, start, end = parse_region(clr, region)
+    matrix = region_matrix(clr, (chrom, start, end))
+    tracks = [t for t in (insulation_df, compartments_df, genes_df) if t is not None]
+    heights = [4.0] + [1.0] * len(tracks)
+    fig = new_figure(6.5, sum(heights) + 0.8)
+    axes = fig.subplots(len(heights), 1, sharex=True, height_ratios=heights, squeeze=False)[:, 0]
+    _draw_heatmap(axes[0], matrix, chrom, start, end, clr.binsize)
+    extent = (start / 1e6, end / 1e6)
+    k = 1
+    if boundaries_df is None and insulation_df is not None:
+        boundaries_df = boundaries_from_insulation(insulation_df)
+    if insulation_df is not None:
+        _draw_insulation(axes[k], _in_region(insulation_df, chrom, start, end), boundaries_df,
+                         chrom, start, end)
+        k += 1
+    elif boundaries_df is not None:
+        _draw_boundaries(axes[0], _in_region(boundaries_df, chrom, start, end))
+    if compartments_df is not None:
+        _draw_e1(axes[k], _in_region(compartments_df, chrom, start, end))
+        k += 1
+    if genes_df is not None:
+        _draw_genes(axes[k], _in_region(genes_df, chrom, start, end), max_gene_labels)
+    axes[-1].set_xlim(*extent)
+    axes[-1].set_xlabel(f"{chrom} position (Mb)")
+    return fig
+
+
+def insulation_column(insulation_df: pd.DataFrame) -> str:
+    """Name of the insulation-score column (first ``log2_insulation_score_*`` or ``insulation``)."""
+    for col in insulation_df.columns:
+        if str(col).startswith("log2_insulation_score") or col == "insulation":
+            return str(col)
+    raise InputError("insulation table", "columns", "a log2_insulation_score_* or insulation "
+                     "column", list(insulation_df.columns))
+
+
+def boundaries_from_insulation(insulation_df: pd.DataFrame) -> pd.DataFrame | None:
+    """Rows flagged in the first ``is_boundary_*`` column, or None when there is none."""
+    cols = [c for c in insulation_df.columns if str(c).startswith("is_boundary")]
+    if not cols:
+        return None
+    flags = insulation_df[cols[0]].fillna(False).astype(bool)
+    return insulation_df.loc[flags, ["chrom", "start", "end"]]
+
+
+def _in_region(df: pd.DataFrame, chrom: str, start: int, end: int) -> pd.DataFrame:
+    return bioframe.select(df, (chrom, start, end)).reset_index(drop=True)
+
+
+def _draw_heatmap(ax: Axes, matrix: np.ndarray, chrom: str, start: int, end: int,
+                  binsize: int | None) -> None:
+    finite = matrix[np.isfinite(matrix) & (matrix > 0)]
+    norm = LogNorm(vmin=finite.min(), vmax=finite.max()) if finite.size else None
+    shown = np.where(matrix > 0, matrix, np.nan)
+    image = ax.imshow(shown, cmap="YlOrRd", norm=norm, interpolation="none",
+                      extent=(start / 1e6, end / 1e6, end / 1e6, start / 1e6), aspect="auto")
+    ax.figure.colorbar(image, ax=ax.figure.axes, label="contact frequency", shrink=0.5,
+                       location="right", anchor=(0.0, 1.0))
+    ax.set_ylabel("Mb")
+    ax.set_title(f"{chrom}:{start:,}-{end:,} ({binsize or 'variable'} bp bins)")
+
+
+def _draw_insulation(ax: Axes, ins: pd.DataFrame, boundaries: pd.DataFrame | None,
+                     chrom: str, start: int, end: int) -> None:
+    col = insulation_column(ins)
+    mid = (ins["start"] + ins["end"]).to_numpy(float) / 2e6
+    ax.plot(mid, ins[col].to_numpy(float), color="#4C72B0", lw=1)
+    if boundaries is not None:
+        _draw_boundaries(ax, _in_region(boundaries, chrom, start, end))
+    ax.set_ylabel("insulation", fontsize=8)
+
+
+def _draw_boundaries(ax: Axes, boundaries: pd.DataFrame) -> None:
+    for pos in (boundaries["start"] + boundaries["end"]).to_numpy(float) / 2e6:
+        ax.axvline(pos, color="#C44E52", lw=0.8, ls=":")
+
+
+def _draw_e1(ax: Axes, comp: pd.DataFrame) -> None:
+    e1 = comp["E1"].to_numpy(float)
+    left = comp["start"].to_numpy(float) / 1e6
+    width = (comp["end"] - comp["start"]).to_numpy(float) / 1e6
+    colours = np.where(e1 >= 0, "#C44E52", "#4C72B0")
+    ax.bar(left, np.nan_to_num(e1), width=width, align="edge", color=colours)
+    ax.axhline(0, color="black", lw=0.5)
+    ax.set_ylabel("E1 (A>0)", fontsize=8)
+
+
+def _draw_genes(ax: Axes, genes: pd.DataFrame, max_labels: int) -> None:
+    name_col = "symbol" if "symbol" in genes.columns else "gene_id"
+    strands = genes["strand"] if "strand" in genes.columns else pd.Series("+", genes.index)
+    step = max(1, int(np.ceil(len(genes) / max(max_labels, 1))))
+    for i, row in genes.iterrows():
+        y = 0.5 if strands[i] == "+" else -0.5
+        ax.plot([row["start"] / 1e6, row["end"] / 1e6], [y, y], lw=4,
+                color="#55A868" if y > 0 else "#8172B2", solid_capstyle="butt")
+        if i % step == 0 and name_col in genes.columns:
+            ax.text(row["start"] / 1e6, y + 0.3 * np.sign(y), str(row[name_col]), fontsize=6,
+                    rotation=45, va="bottom" if y > 0 else "top")
+    ax.set_ylim(-2.5, 2.5)
+    ax.set_yticks([-0.5, 0.5], ["-", "+"])
+    ax.set_ylabel("genes", fontsize=8)

@@ -1,0 +1,194 @@
+"""Forecast figures: predicted vs observed, per-gene trajectories, metric boxplots.
+
+All functions take the run-folder tables (docs/run_folder.md) as DataFrames and return a
+:class:`matplotlib.figure.Figure`; :func:`hicexpr.plots.save_figure` writes PNG + SVG.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from hicexpr.lib.errors import InputError
+from hicexpr.plots._common import (
+    BASELINE_COLOUR,
+    MODEL_COLOUR,
+    SPLIT_COLOURS,
+    new_figure,
+    ordered_splits,
+)
+
+PREDICTION_COLUMNS = ("gene", "time", "split", "model", "observed", "predicted")
+
+
+def require_columns(df: pd.DataFrame, columns: Sequence[str], source: str) -> None:
+    """Raise :class:`InputError` naming the first missing column of ``df``."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InputError(source, f"column '{missing[0]}'", f"columns {list(columns)}",
+                         list(df.columns))
+
+
+def select_model(predictions: pd.DataFrame, model: str | None, seed: int | None) -> pd.DataFrame:
+    """Rows of one model (default: the first in the table) and optionally one seed."""
+    if model is None:
+        model = str(predictions["model"].iloc[0])
+    rows = predictions[predictions["model"] == model]
+    if rows.empty:
+        raise InputError("predictions", "column 'model'", "a model present in the table",
+                         model)
+    if seed is not None and "seed" in rows.columns:
+        rows = rows[rows["seed"] == seed]
+    return rows
+
+
+def plot_predicted_vs_observed(
+    predictions: pd.DataFrame,
+    model: str | None = None,
+    seed: int | None = None,
+    gridsize: int = 40,
+) -> Figure:
+    """Hexbin of predicted against observed expression, one panel per split.
+
+    Args:
+        predictions: forecast or SpEx predictions (``split, model, observed, predicted``).
+        model: model to show (default: first in the table).
+        seed: one seed only (default: all seeds pooled).
+        gridsize: hexagons across the x axis.
+
+    Returns:
+        Figure with one axes per split, titled ``split: n=..., r=...``.
+    """
+    require_columns(predictions, ("split", "model", "observed", "predicted"), "predictions")
+    rows = select_model(predictions, model, seed)
+    rows = rows[np.isfinite(rows["observed"]) & np.isfinite(rows["predicted"])]
+    splits = ordered_splits(list(rows["split"].astype(str).unique()))
+    fig = new_figure(4.0 * max(len(splits), 1), 4.0)
+    axes = fig.subplots(1, max(len(splits), 1), squeeze=False)[0]
+    lo = float(min(rows["observed"].min(), rows["predicted"].min())) if len(rows) else 0.0
+    hi = float(max(rows["observed"].max(), rows["predicted"].max())) if len(rows) else 1.0
+    for ax, split in zip(axes, splits, strict=False):
+        part = rows[rows["split"].astype(str) == split]
+        obs, pred = part["observed"].to_numpy(float), part["predicted"].to_numpy(float)
+        ax.hexbin(obs, pred, gridsize=gridsize, mincnt=1, cmap="viridis",
+                  extent=(lo, hi, lo, hi))
+        ax.plot([lo, hi], [lo, hi], color="black", lw=0.8, ls="--")
+        r = _pearson(obs, pred)
+        ax.set_title(f"{split}: n={len(part)}, r={r:.3f}")
+        ax.set_xlabel("observed")
+        ax.set_ylabel("predicted")
+    fig.suptitle(f"Predicted vs observed ({rows['model'].iloc[0] if len(rows) else model})")
+    return fig
+
+
+def plot_trajectory_page(
+    predictions: pd.DataFrame,
+    genes: Sequence[str],
+    model: str | None = None,
+    ncols: int = 3,
+) -> Figure:
+    """Observed vs forecast trajectories for several genes, train/val/test periods shaded.
+
+    The forecast is the model's shortest-horizon prediction, averaged over seeds.
+
+    Args:
+        predictions: forecast predictions (``gene, time, split, horizon, model, seed, ...``).
+        genes: genes to draw (one axes each, in order).
+        model: model whose forecast is drawn (default: first in the table).
+        ncols: axes per row.
+    """
+    require_columns(predictions, PREDICTION_COLUMNS, "predictions")
+    if model is None:
+        model = str(predictions["model"].iloc[0])
+    nrows = max(1, int(np.ceil(len(genes) / ncols)))
+    fig = new_figure(4.0 * ncols, 2.6 * nrows)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax, gene in zip(axes, genes, strict=False):
+        draw_trajectory(ax, predictions, gene, model)
+    if len(genes):
+        axes[0].legend(fontsize=6, loc="best")
+    for ax in axes[len(genes):]:
+        ax.set_visible(False)
+    fig.suptitle(f"Observed vs forecast ({model})")
+    return fig
+
+
+def trajectory_data(
+    predictions: pd.DataFrame, gene: str, model: str
+) -> tuple[pd.Series, pd.Series, dict[str, tuple[float, float]]]:
+    """Observed series, forecast series (indexed by time) and the time span of each split."""
+    rows = predictions[predictions["gene"] == gene]
+    if rows.empty:
+        raise InputError("predictions", "column 'gene'", "a gene present in the table", gene)
+    observed = rows.drop_duplicates("time").set_index("time")["observed"].sort_index()
+    fc = rows[rows["model"] == model]
+    if "horizon" in fc.columns and len(fc):
+        fc = fc[fc["horizon"] == fc["horizon"].min()]
+    forecast = fc.groupby("time")["predicted"].mean().sort_index()
+    spans = {
+        str(split): (float(part["time"].min()), float(part["time"].max()))
+        for split, part in rows.groupby("split")
+    }
+    return observed, forecast, spans
+
+
+def draw_trajectory(ax: Axes, predictions: pd.DataFrame, gene: str, model: str) -> None:
+    """Draw one gene's observed and forecast trajectory on ``ax``."""
+    observed, forecast, spans = trajectory_data(predictions, gene, model)
+    times = np.sort(observed.index.to_numpy(float))
+    half = float(np.median(np.diff(times))) / 2 if len(times) > 1 else 0.5
+    for split in ordered_splits(list(spans)):
+        start, end = spans[split]
+        ax.axvspan(start - half, end + half, color=SPLIT_COLOURS.get(split, "#DDDDDD"),
+                   alpha=0.15, lw=0, label=split)
+    ax.plot(observed.index, observed.to_numpy(), color="black", marker="o", ms=3,
+            label="observed")
+    ax.plot(forecast.index, forecast.to_numpy(), color="#C44E52", marker="s", ms=3,
+            label="forecast")
+    ax.set_title(str(gene), fontsize=9)
+    ax.set_xlabel("time")
+    ax.set_ylabel("expression")
+
+
+def plot_metric_boxplots(
+    per_gene_metrics: pd.DataFrame,
+    metric: str = "pearson",
+    baselines: Sequence[str] = (),
+) -> Figure:
+    """Per-gene ``metric`` (mean over seeds) for each model; baselines drawn in grey.
+
+    Models are ordered by median, best last; the axes' x tick labels are the model names.
+    """
+    require_columns(per_gene_metrics, ("gene", "model", metric), "per_gene_metrics")
+    per_gene = metric_by_model(per_gene_metrics, metric)
+    order = sorted(per_gene, key=lambda m: float(np.median(per_gene[m])) if len(per_gene[m])
+                   else -np.inf)  # models without a finite value (e.g. constant) first
+    fig = new_figure(max(5.5, 1.0 * len(order) + 2), 4.0)
+    ax = fig.subplots()
+    box = ax.boxplot([per_gene[m] for m in order], patch_artist=True)
+    ax.set_xticks(range(1, len(order) + 1), order, rotation=30, ha="right")
+    for patch, model in zip(box["boxes"], order, strict=False):
+        patch.set_facecolor(BASELINE_COLOUR if model in set(baselines) else MODEL_COLOUR)
+    ax.set_ylabel(f"per-gene {metric} (mean over seeds)")
+    ax.set_title(f"Per-gene {metric} by model (grey = baseline)", fontsize=10)
+    return fig
+
+
+def metric_by_model(per_gene_metrics: pd.DataFrame, metric: str) -> dict[str, np.ndarray]:
+    """Finite per-gene ``metric`` values averaged over seeds, per model."""
+    means = per_gene_metrics.groupby(["model", "gene"])[metric].mean().reset_index()
+    out = {}
+    for model, part in means.groupby("model"):
+        values = part[metric].to_numpy(float)
+        out[str(model)] = values[np.isfinite(values)]
+    return out
+
+
+def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+    if len(x) < 2 or np.std(x) == 0 or np.std(y) == 0:
+        return float("nan")
+    return float(np.corrcoef(x, y)[0, 1])

@@ -1,0 +1,90 @@
+"""SpEx figures: observed vs predicted per chromosome, per-gene gain from 3D features."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from hicexpr.plots._common import new_figure
+from hicexpr.plots.forecast import require_columns
+
+
+def plot_spex_chromosome_scatter(
+    predictions: pd.DataFrame,
+    model: str | None = None,
+    setting: str | None = None,
+    split: str | None = "test",
+    ncols: int = 6,
+) -> Figure:
+    """Observed vs predicted expression, one small scatter per chromosome.
+
+    Args:
+        predictions: SpEx predictions (``gene, chrom, split, setting, model, observed,
+            predicted``).
+        model, setting: which rows to show (default: first in the table).
+        split: split to show (``None``: all rows; a split absent from the table: all rows).
+        ncols: panels per row.
+
+    Returns:
+        Figure with one axes per chromosome (natural order), titled ``chrom (r=...)``.
+    """
+    require_columns(predictions, ("chrom", "model", "observed", "predicted"), "predictions")
+    rows = predictions
+    for col, value in (("model", model), ("setting", setting)):
+        if col in rows.columns:
+            rows = rows[rows[col] == (value if value is not None else rows[col].iloc[0])]
+    if split is not None and "split" in rows.columns and (rows["split"] == split).any():
+        rows = rows[rows["split"] == split]
+    chroms = sorted(rows["chrom"].astype(str).unique(), key=_chrom_key)
+    nrows = max(1, int(np.ceil(len(chroms) / ncols)))
+    fig = new_figure(2.2 * ncols, 2.2 * nrows)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax, chrom in zip(axes, chroms, strict=False):
+        part = rows[rows["chrom"].astype(str) == chrom]
+        obs, pred = part["observed"].to_numpy(float), part["predicted"].to_numpy(float)
+        ax.scatter(obs, pred, s=4, alpha=0.6, color="#4C72B0")
+        r = np.corrcoef(obs, pred)[0, 1] if len(part) > 2 and np.std(pred) > 0 else np.nan
+        ax.set_title(f"{chrom} (r={r:.2f})", fontsize=8)
+        ax.tick_params(labelsize=6)
+    for ax in axes[len(chroms):]:
+        ax.set_visible(False)
+    fig.supxlabel("observed")
+    fig.supylabel("predicted")
+    return fig
+
+
+def plot_spex_gain(per_gene_gain: pd.DataFrame) -> Figure:
+    """Per-gene gain from 3D features (``abs_error_local - abs_error_3d``), sorted, per setting.
+
+    Returns:
+        Figure with one axes per setting; each holds one line of the sorted gains (its data is
+        the plotted array) and a zero line. Positive = the 3D features reduced the error.
+    """
+    require_columns(per_gene_gain, ("gene", "gain"), "per_gene_gain")
+    settings = (sorted(per_gene_gain["setting"].astype(str).unique())
+                if "setting" in per_gene_gain.columns else ["all"])
+    fig = new_figure(4.5 * len(settings), 3.5)
+    axes = fig.subplots(1, len(settings), squeeze=False)[0]
+    for ax, setting in zip(axes, settings, strict=False):
+        part = (per_gene_gain if setting == "all" and "setting" not in per_gene_gain.columns
+                else per_gene_gain[per_gene_gain["setting"].astype(str) == setting])
+        gain = np.sort(part["gain"].to_numpy(float))[::-1]
+        improved = float(np.mean(gain > 0)) if len(gain) else float("nan")
+        ax.plot(np.arange(len(gain)), gain, color="#4C72B0")
+        ax.fill_between(np.arange(len(gain)), gain, 0, where=gain > 0, color="#55A868",
+                        alpha=0.4)
+        ax.fill_between(np.arange(len(gain)), gain, 0, where=gain < 0, color="#C44E52",
+                        alpha=0.4)
+        ax.axhline(0, color="black", lw=0.6)
+        ax.set_title(f"{setting}: {improved:.0%} of genes improved", fontsize=9)
+        ax.set_xlabel("genes (sorted by gain)")
+        ax.set_ylabel("gain (abs error local - 3D)")
+    return fig
+
+
+def _chrom_key(name: str) -> tuple[int, int, str]:
+    core = name.removeprefix("chr")
+    if core.isdigit():
+        return (0, int(core), "")
+    return (1, 0, core)

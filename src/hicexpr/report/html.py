@@ -1,0 +1,237 @@
+"""Render the report as one self-contained HTML5 file (CSS inline, figures as data URIs)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import math
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hicexpr import __version__
+from hicexpr.report.load import RunData
+from hicexpr.report.sections import FigureEntry, ReportContent
+
+SECTIONS = [("config", "Run and data"), ("metrics", "Metrics"), ("plots", "Plots"),
+            ("predictability", "Predictability"), ("enrichment", "Enrichment"),
+            ("versions", "Versions")]
+ANALYSIS_STEMS = ("predictability", "enrichment")
+
+
+def render(run: RunData, content: ReportContent) -> str:
+    """The full HTML document for ``run``."""
+    title = f"hicexpr {run.task} report: {run.metrics.get('dataset', run.path.name)}"
+    body = [f"<h1>{esc(title)}</h1>", _header(run), _nav()]
+    body += [_config_section(run), _metrics_section(run), _plots_section(run, content),
+             _predictability_section(content), _enrichment_section(content),
+             _versions_section(run)]
+    css = resources.files("hicexpr.report").joinpath("style.css").read_text(encoding="utf-8")
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<title>{esc(title)}</title>\n<style>\n{css}</style>\n</head>\n<body>\n"
+            + "\n".join(body) + "\n</body>\n</html>\n")
+
+
+def esc(value: Any) -> str:
+    """HTML-escaped text."""
+    return html.escape(str(value), quote=True)
+
+
+def fmt(value: Any) -> str:
+    """Numbers with 4 significant digits (p-values in scientific notation when small)."""
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isfinite(value):
+            return "NA"
+        if isinstance(value, float):
+            return f"{value:.3g}" if value != 0 and abs(value) < 1e-3 else f"{value:.4g}"
+        return str(value)
+    return str(value)
+
+
+def table_html(df: pd.DataFrame, row_classes: Sequence[str] | None = None,
+               wide: Iterable[str] = ()) -> str:
+    """A plain HTML table of ``df`` (escaped, numbers right-aligned)."""
+    wide = set(wide)
+    head = "".join(f"<th>{esc(c)}</th>" for c in df.columns)
+    rows = []
+    for i, record in enumerate(df.itertuples(index=False)):
+        cls = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
+        cells = []
+        for col, value in zip(df.columns, record, strict=True):
+            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+            klass = ' class="num"' if numeric else (' class="genes"' if col in wide else "")
+            cells.append(f"<td{klass}>{esc(fmt(value))}</td>")
+        rows.append(f"<tr{cls}>{''.join(cells)}</tr>")
+    return (f'<div class="scroll"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
+            + "\n".join(rows) + "\n</tbody>\n</table></div>")
+
+
+def figure_html(entry: FigureEntry) -> str:
+    """``<figure>`` with the PNG embedded as a data URI and a caption."""
+    return image_html(entry.png, entry.title, f"<b>{esc(entry.title)}.</b> {esc(entry.caption)} "
+                      f"(files: plots/{esc(entry.png.name)}, plots/{esc(entry.svg.name)})")
+
+
+def image_html(png: Path, alt: str, caption_html: str) -> str:
+    data = base64.b64encode(png.read_bytes()).decode("ascii")
+    return (f'<figure><img alt="{esc(alt)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{caption_html}</figcaption></figure>")
+
+
+def _nav() -> str:
+    links = " ".join(f'<a href="#{key}">{esc(label)}</a>' for key, label in SECTIONS)
+    return f"<nav>{links}</nav>"
+
+
+def _header(run: RunData) -> str:
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    status = (f"finished {esc(run.complete)}" if run.complete
+              else "<b>incomplete run</b> (no COMPLETE marker)")
+    parts = [f"<p>Run folder <code>{esc(run.path)}</code>; {status}. "
+             f"Report written {stamp} by hicexpr {esc(__version__)}.</p>"]
+    if run.metrics.get("leaky"):
+        parts.append('<p class="warning"><b>Leaky protocol.</b> This run\'s evaluation protocol '
+                     f"({esc(run.metrics.get('protocol', 'unknown'))}) lets test information "
+                     "reach training (kept for comparison with published numbers); do not read "
+                     "its metrics as generalisation.</p>")
+    return "\n".join(parts)
+
+
+def data_summary(run: RunData) -> pd.DataFrame:
+    """Key facts of the run as a two-column table."""
+    m = run.metrics
+    facts: list[tuple[str, Any]] = [("task", run.task), ("dataset", m.get("dataset", "")),
+                                    ("protocol", m.get("protocol", "")),
+                                    ("leaky", m.get("leaky", "")),
+                                    ("genes", m.get("n_genes", "")),
+                                    ("seeds", ", ".join(map(str, m.get("seeds", []))))]
+    pred = run.table("predictions")
+    if pred is not None:
+        facts.append(("prediction rows", len(pred)))
+        facts.append(("models", ", ".join(map(str, pd.unique(pred["model"])))))
+        if "time" in pred.columns and "split" in pred.columns:
+            per_split = pred.drop_duplicates(["split", "time"]).groupby("split")["time"]
+            for split, times in per_split:
+                facts.append((f"time points in {split}",
+                              f"{times.nunique()} ({fmt(times.min())} to {fmt(times.max())})"))
+        elif "split" in pred.columns:
+            for split, part in pred.groupby("split"):
+                facts.append((f"genes in {split}", part["gene"].nunique()))
+    facts.append(("files", ", ".join(sorted(p.name for p in run.files.values()))))
+    return pd.DataFrame(facts, columns=["item", "value"]).astype({"value": str})
+
+
+def _config_section(run: RunData) -> str:
+    parts = [_h2("config"), table_html(data_summary(run))]
+    if run.config_text:
+        parts.append("<details><summary>Resolved configuration (config.yaml)</summary>"
+                     f"<pre>{esc(run.config_text)}</pre></details>")
+    else:
+        parts.append('<p class="note">No config.yaml in the run folder.</p>')
+    return "\n".join(parts)
+
+
+def metrics_table(run: RunData) -> pd.DataFrame:
+    """Summary metrics as model x metric (``mean ± sd (n)``), baselines flagged."""
+    summary = pd.DataFrame(run.metrics.get("summary", []))
+    if summary.empty or not {"model", "metric", "mean"} <= set(summary.columns):
+        return pd.DataFrame()
+    for col, default in (("sd", float("nan")), ("n", "")):
+        if col not in summary.columns:
+            summary[col] = default
+    summary["cell"] = [
+        f"{fmt(float(mean))} ± {fmt(float(sd))} (n={n})" if pd.notna(sd) else fmt(float(mean))
+        for mean, sd, n in zip(summary["mean"], summary["sd"], summary["n"], strict=True)]
+    wide = summary.pivot_table(index="model", columns="metric", values="cell", aggfunc="first",
+                               sort=False).reset_index()
+    wide.columns.name = None
+    baselines = set(run.baselines)
+    wide.insert(1, "role", ["baseline" if m in baselines else "model" for m in wide["model"]])
+    return wide.fillna("")
+
+
+def _metrics_section(run: RunData) -> str:
+    m = run.metrics
+    parts = [_h2("metrics")]
+    if not m:
+        return parts[0] + '\n<p class="note">No metrics.json in the run folder.</p>'
+    parts.append(f"<p>Protocol: <b>{esc(m.get('protocol', 'unknown'))}</b>; leaky: "
+                 f"<b>{esc(m.get('leaky', 'unknown'))}</b>; genes: {esc(m.get('n_genes', ''))}; "
+                 f"seeds: {esc(', '.join(map(str, m.get('seeds', []))))}. Cells are mean ± sd "
+                 "over seeds (n = seeds).</p>")
+    table = metrics_table(run)
+    if table.empty:
+        parts.append('<p class="note">metrics.json has no summary rows.</p>')
+    else:
+        parts.append(table_html(table, ["baseline" if r == "baseline" else ""
+                                        for r in table["role"]]))
+    extra = m.get("extra") or {}
+    if extra:
+        parts.append("<details><summary>Extra metrics</summary>"
+                     f"<pre>{esc(_pretty(extra))}</pre></details>")
+    return "\n".join(parts)
+
+
+def _plots_section(run: RunData, content: ReportContent) -> str:
+    parts = [_h2("plots")]
+    main = [f for f in content.figures if not f.stem.startswith(ANALYSIS_STEMS)]
+    parts += [figure_html(f) for f in main] or ['<p class="note">No figures.</p>']
+    made = {f.png.name for f in content.figures}
+    others = sorted(p for p in (run.path / "plots").glob("*.png") if p.name not in made)
+    if others:
+        parts.append("<h3>Other figures in the run folder</h3>")
+        parts += [image_html(p, p.stem, f"plots/{esc(p.name)}") for p in others]
+    return "\n".join(parts)
+
+
+def _predictability_section(content: ReportContent) -> str:
+    parts = [_h2("predictability")]
+    if content.scores is None:
+        return "\n".join(parts + [f'<p class="note">{esc(n)}</p>' for n in content.notes])
+    s = content.scores
+    parts.append(f"<p>Score: {esc(content.score_description)}. {len(s)} genes; median "
+                 f"{fmt(float(s.median()))}, range {fmt(float(s.min()))} to "
+                 f"{fmt(float(s.max()))}.</p>")
+    if content.predictability is not None:
+        parts.append(table_html(content.predictability))
+    parts += [figure_html(f) for f in content.figures if f.stem.startswith("predictability")]
+    parts += [f'<p class="note">{esc(n)}</p>' for n in content.notes]
+    return "\n".join(parts)
+
+
+def _enrichment_section(content: ReportContent) -> str:
+    parts = [_h2("enrichment"), f"<p>{esc(content.gene_set_note or 'not run')}</p>"]
+    figs = {f.title: f for f in content.figures if f.stem.startswith("enrichment")}
+    for result in content.enrichment:
+        parts.append(f"<h3>{esc(result.title)}</h3><p>{esc(result.method)}</p>")
+        if result.table is not None and len(result.table):
+            parts.append(table_html(result.table.head(15), wide=("genes", "lead_genes")))
+        if result.note:
+            parts.append(f'<p class="note">{esc(result.note)}</p>')
+        if result.title in figs:
+            parts.append(figure_html(figs[result.title]))
+    return "\n".join(parts)
+
+
+def _versions_section(run: RunData) -> str:
+    if not run.versions:
+        return _h2("versions") + '\n<p class="note">No versions.json in the run folder.</p>'
+    rows = pd.DataFrame([(k, _pretty(v) if isinstance(v, (dict, list)) else str(v))
+                         for k, v in run.versions.items()], columns=["package", "version"])
+    return _h2("versions") + "\n" + table_html(rows)
+
+
+def _h2(key: str) -> str:
+    return f'<h2 id="{key}">{esc(dict(SECTIONS)[key])}</h2>'
+
+
+def _pretty(obj: Any) -> str:
+    import json
+
+    return json.dumps(obj, indent=2, default=str)

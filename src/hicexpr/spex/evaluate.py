@@ -1,0 +1,121 @@
+"""Chromosome hold-out splits, metrics and paired bootstrap CIs for SpEx models."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from scipy import stats
+from sklearn.base import BaseEstimator, clone
+
+from hicexpr.lib.errors import InputError
+
+PSEUDOCOUNT = 1e-4
+
+
+def log_expression(values: np.ndarray, pseudocount: float = PSEUDOCOUNT) -> np.ndarray:
+    """SpEx/ExPecto target: ``log(expr + pseudocount)``."""
+    return np.log(np.asarray(values, dtype=np.float64) + pseudocount)
+
+
+def chromosome_split(chroms: pd.Series | np.ndarray, test: Sequence[str] = ("chr8",),
+                     val: Sequence[str] = ("chr9",)) -> np.ndarray:
+    """``train`` / ``val`` / ``test`` label per gene from its chromosome."""
+    chroms = np.asarray(chroms).astype(str)
+    overlap = set(test) & set(val)
+    if overlap:
+        raise InputError("split", "test/val chromosomes", "disjoint sets", sorted(overlap))
+    split = np.full(chroms.shape, "train", dtype=object)
+    split[np.isin(chroms, list(val))] = "val"
+    split[np.isin(chroms, list(test))] = "test"
+    for name, wanted in (("test", test), ("val", val)):
+        if wanted and not (split == name).any():
+            raise InputError("split", f"{name} chromosomes", "chromosomes present in the genes",
+                             list(wanted))
+    return split
+
+
+def chromosome_folds(chroms: pd.Series | np.ndarray, k: int = 5,
+                     val: Sequence[str] = ("chr9",), fallback_val: str = "chr10"
+                     ) -> list[np.ndarray]:
+    """k chromosome-grouped folds (balanced gene counts); each fold's val is ``val`` or
+    ``fallback_val`` when ``val`` is in that fold's test set."""
+    chroms = np.asarray(chroms).astype(str)
+    names, counts = np.unique(chroms, return_counts=True)
+    load = np.zeros(k)
+    fold_of: dict[str, int] = {}
+    for i in np.argsort(-counts):
+        f = int(np.argmin(load))
+        fold_of[names[i]] = f
+        load[f] += counts[i]
+    out = []
+    for f in range(k):
+        test = [c for c, j in fold_of.items() if j == f]
+        v = [c for c in val if c not in test] or [fallback_val]
+        out.append(chromosome_split(chroms, test, v))
+    return out
+
+
+def scores(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """Spearman, Pearson and RMSE."""
+    y, pred = np.asarray(y, float), np.asarray(pred, float)
+    return {
+        "spearman": float(stats.spearmanr(y, pred).statistic),
+        "pearson": float(stats.pearsonr(y, pred).statistic),
+        "rmse": float(np.sqrt(np.mean((y - pred) ** 2))),
+    }
+
+
+def bootstrap_delta(y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, n_boot: int = 1000,
+                    seed: int = 0, level: float = 0.95) -> dict[str, float]:
+    """Spearman(b) - Spearman(a) on the same genes, with a paired bootstrap CI over genes."""
+    y, a, b = (np.asarray(v, float) for v in (y, pred_a, pred_b))
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, y.size, size=(n_boot, y.size))
+    ry = stats.rankdata(y[idx], axis=1)
+    ra = stats.rankdata(a[idx], axis=1)
+    rb = stats.rankdata(b[idx], axis=1)
+    delta = _rowcorr(ry, rb) - _rowcorr(ry, ra)
+    lo, hi = np.nanquantile(delta, [(1 - level) / 2, 1 - (1 - level) / 2])
+    point = scores(y, b)["spearman"] - scores(y, a)["spearman"]
+    return {"delta": float(point), "ci_low": float(lo), "ci_high": float(hi)}
+
+
+def _rowcorr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    return (a * b).sum(1) / np.sqrt((a * a).sum(1) * (b * b).sum(1))
+
+
+def fit_predict(head: BaseEstimator, X: np.ndarray, y: np.ndarray, split: np.ndarray
+                ) -> tuple[np.ndarray, BaseEstimator]:
+    """Fit a clone of ``head`` on train (validation for tuning/early stopping); predict all genes."""
+    model = clone(head)
+    tr, va = split == "train", split == "val"
+    model.fit(X[tr], y[tr], X_val=X[va] if va.any() else None, y_val=y[va] if va.any() else None)
+    return model.predict(X), model
+
+
+def fit_predict_many(head: BaseEstimator, X: np.ndarray, Y: np.ndarray, split: np.ndarray,
+                     n_jobs: int = 2) -> np.ndarray:
+    """One model per column of ``Y`` (e.g. one per cell type), in parallel: predictions (genes, k)."""
+    preds = Parallel(n_jobs=n_jobs)(
+        delayed(lambda col: fit_predict(head, X, Y[:, col], split)[0])(j) for j in range(Y.shape[1]))
+    return np.column_stack(preds)
+
+
+def summary(y: np.ndarray, preds: dict[str, np.ndarray], split: np.ndarray,
+            reference: str, n_boot: int = 1000, seed: int = 0) -> list[dict[str, Any]]:
+    """Test-set scores for each setting, and its bootstrap Spearman gain over ``reference``."""
+    test = split == "test"
+    rows = []
+    for name, pred in preds.items():
+        row: dict[str, Any] = {"setting": name, "n_test": int(test.sum()),
+                               **scores(y[test], pred[test])}
+        if name != reference:
+            row.update(bootstrap_delta(y[test], preds[reference][test], pred[test], n_boot, seed))
+        rows.append(row)
+    return rows

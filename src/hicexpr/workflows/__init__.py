@@ -1,0 +1,1 @@
+"""Workflows: whole runs composed from the stages (simulate -> features -> models -> report)."""

@@ -1,0 +1,189 @@
+"""Contact-feature runs: map + genes -> per-gene 3D features, gene pairs and tracks."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import cooler
+import numpy as np
+import pandas as pd
+
+from hicexpr.contacts import (
+    compartments,
+    gene_bins,
+    gene_features,
+    gene_pair_contacts,
+    insulation,
+    pair_flags,
+    tad_domains,
+)
+from hicexpr.contacts.tracks import write_bed, write_bedgraph, write_bedpe
+from hicexpr.io.contacts import balanced_copy, open_contacts, require_balanced
+from hicexpr.io.genes import read_genes
+from hicexpr.lib.errors import InputError
+from hicexpr.lib.runs import RunFolder
+
+log = logging.getLogger(__name__)
+
+BALANCE_MODES = ("auto", "weights", "raw")
+
+
+def resolve_weights(clr: cooler.Cooler, balance: str, weight: str,
+                    source: str) -> tuple[cooler.Cooler, str | None, str]:
+    """(map to use, weight column or None, how it was balanced) for a balance mode.
+
+    ``auto``: the map's ``weight`` column if present, else an ICE-balanced cached copy;
+    ``weights``: the column must exist; ``raw``: raw counts.
+    """
+    if balance not in BALANCE_MODES:
+        raise InputError("balance", "", f"one of {', '.join(BALANCE_MODES)}", balance)
+    if balance == "raw":
+        return clr, None, "raw counts"
+    if weight in clr.bins().columns:
+        return clr, weight, f"map weights '{weight}'"
+    if balance == "weights":
+        require_balanced(clr, source, weight)
+    return balanced_copy(clr, weight), weight, "ICE (cooler.balance_cooler) on a cached copy"
+
+
+DEFAULT_MAX_DISTANCE = 2_000_000
+
+
+def default_max_distance(clr: cooler.Cooler) -> int:
+    """Default largest TSS distance of listed gene pairs: 2 Mb at every resolution."""
+    return DEFAULT_MAX_DISTANCE
+
+
+def run_contact_features(
+    hic: str | os.PathLike[str],
+    genes: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    resolution: int | None = None,
+    window_bp: int | None = None,
+    max_distance: int | None = None,
+    balance: str = "auto",
+    weight: str = "weight",
+    assembly: str | None = None,
+    genes_format: str = "auto",
+    trans: bool = False,
+) -> Path:
+    """Compute 3D features for ``genes`` on the map ``hic`` and write a run folder.
+
+    Writes ``gene_features.tsv``, ``pairs.tsv`` + ``pairs.bedpe`` (cis gene pairs within
+    ``max_distance`` with same-TAD / same-compartment flags), ``insulation.bedGraph``,
+    ``compartments.bedGraph``, ``boundaries.bed``, ``tads.bed``, ``metrics.json``, then
+    ``COMPLETE``. Returns the folder path.
+    """
+    config = {k: (str(v) if isinstance(v, Path) else v) for k, v in locals().items()}
+    run = RunFolder(out)
+    run.write_config(config)
+    clr0 = open_contacts(hic, resolution, assembly=assembly)
+    clr, wname, how = resolve_weights(clr0, balance, weight, str(hic))
+    table = read_genes(genes, genes_format)
+    mapped = gene_bins(clr, table, source=str(genes))
+    ins = insulation(clr, window_bp, weight=wname)
+    comp = compartments(clr, genes=mapped, weight=wname)
+    feats = gene_features(clr, mapped, weight=wname, ins=ins, comp=comp)
+    dist = int(max_distance or default_max_distance(clr))
+    pairs = gene_pair_contacts(clr, mapped, max_distance=dist, balance=wname is not None,
+                               weight=wname or "weight", trans=trans)
+    pairs = pair_flags(pairs, feats)
+    tads = tad_domains(ins)
+    _write_outputs(run, clr, feats, pairs, ins, comp, tads)
+    run.write_versions({"map": clr.uri, "balancing": how})
+    dataset = Path(str(hic).split("::")[0]).name
+    run.write_metrics(_metrics(dataset, clr, mapped, feats, pairs, ins, comp, tads, how, dist))
+    run.complete()
+    return run.path
+
+
+def _write_outputs(run: RunFolder, clr, feats, pairs, ins, comp, tads) -> None:
+    run.write_table("gene_features.tsv", feats)
+    run.write_table("pairs.tsv", pairs)
+    write_bedpe(run.file("pairs.bedpe"), pairs, clr.bins()[["chrom", "start", "end"]][:],
+                extra=["count", "balanced", "oe", "distance"])
+    write_bedgraph(run.file("insulation.bedGraph"), ins, "insulation",
+                   f"log2 insulation {ins.attrs.get('window_bp')} bp")
+    write_bedgraph(run.file("compartments.bedGraph"), comp, "E1", "compartment E1")
+    ins_b = ins.loc[ins["is_boundary"]].assign(name="boundary")
+    write_bed(run.file("boundaries.bed"), ins_b, "name")
+    write_bed(run.file("tads.bed"), tads, "tad_id")
+
+
+def _metrics(dataset: str, clr, mapped, feats, pairs, ins, comp, tads, how, dist) -> dict[str, Any]:
+    inside = feats[feats["in_coverage"]]
+    density = inside.groupby("compartment")["gene_id"].size()
+    comp_bins = comp[comp["compartment"] != ""].groupby("compartment").size()
+    per_bin = {c: float(density.get(c, 0) / comp_bins[c]) for c in comp_bins.index}
+    decay = _decay_slope(pairs)
+    summary = [
+        {"model": "contacts", "metric": "n_genes_in_coverage", "mean": int(len(inside))},
+        {"model": "contacts", "metric": "n_gene_pairs", "mean": int(len(pairs))},
+        {"model": "contacts", "metric": "n_boundaries", "mean": int(ins["is_boundary"].sum())},
+    ]
+    return {
+        "task": "contacts", "dataset": dataset, "protocol": "features",
+        "leaky": False, "n_genes": int(len(mapped)), "seeds": [], "summary": summary,
+        "extra": {
+            "resolution": int(clr.binsize), "balancing": how,
+            "window_bp": ins.attrs.get("window_bp"), "max_distance": dist,
+            "n_genes_outside_coverage": int((~mapped["in_coverage"]).sum()),
+            "outside_reasons": mapped.loc[~mapped["in_coverage"], "coverage_note"]
+            .value_counts().to_dict(),
+            "n_tads": int(len(tads)),
+            "median_tad_bp": float(np.median(tads["end"] - tads["start"])) if len(tads) else None,
+            "fraction_bins_A": float((comp["compartment"] == "A").sum()
+                                     / max((comp["compartment"] != "").sum(), 1)),
+            "genes_per_bin_by_compartment": per_bin,
+            "pairs_same_tad": float(pairs["same_tad"].mean()) if len(pairs) else None,
+            "contact_decay_slope": decay,
+        },
+    }
+
+
+def _decay_slope(pairs: pd.DataFrame) -> float | None:
+    """Slope of log10 contacts against log10 TSS distance over cis gene pairs (expected < 0)."""
+    value = "balanced" if pairs["balanced"].notna().any() else "count"
+    sel = pairs[(pairs["distance"] > 0) & (pairs[value] > 0)]
+    if len(sel) < 10:
+        return None
+    return float(np.polyfit(np.log10(sel["distance"]), np.log10(sel[value]), 1)[0])
+
+
+def run_gene_pairs(
+    hic: str | os.PathLike[str],
+    genes: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    resolution: int | None = None,
+    max_distance: int | None = None,
+    balance: str = "auto",
+    weight: str = "weight",
+    min_count: float = 0,
+    trans: bool = False,
+    top_k: int | None = None,
+    assembly: str | None = None,
+) -> Path:
+    """Write the gene-pair contact table (``.tsv``/``.parquet``) or BEDPE (``.bedpe``) to ``out``.
+
+    ``top_k`` keeps each gene's k strongest partners (:func:`hicexpr.contacts.top_partners`).
+    """
+    from hicexpr.contacts import top_partners
+    from hicexpr.lib.atomic import write_table
+
+    clr, wname, _ = resolve_weights(open_contacts(hic, resolution, assembly=assembly), balance,
+                                    weight, str(hic))
+    mapped = gene_bins(clr, read_genes(genes), source=str(genes))
+    dist = max_distance or default_max_distance(clr)
+    pairs = gene_pair_contacts(clr, mapped, max_distance=dist, balance=wname is not None,
+                               weight=wname or "weight", min_count=min_count, trans=trans)
+    if top_k:
+        pairs = top_partners(pairs, top_k, dist)
+    target = Path(out)
+    if target.suffix == ".bedpe":
+        bins = clr.bins()[["chrom", "start", "end"]][:]
+        return write_bedpe(target, pairs.rename(columns={"gene": "gene1", "partner": "gene2"}),
+                           bins, extra=["count", "balanced", "oe", "distance"])
+    return write_table(target, pairs)

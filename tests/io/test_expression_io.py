@@ -1,0 +1,103 @@
+"""read_expression: replicate averaging, time parsing, gene join and one-line input errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+
+from hicexpr.io.expression import parse_sample_time, read_expression
+from hicexpr.lib.errors import InputError
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_numeric_header_replicates_are_averaged_and_sorted(tmp_path: Path) -> None:
+    f = _write(tmp_path / "e.tsv", "gene\t2\t0\t2\t1\nA\t4\t1\t6\t2\nB\t0\t5\t2\t\n")
+    adata = read_expression(f)
+    assert adata.shape == (3, 2)
+    assert adata.obs["time"].tolist() == [0.0, 1.0, 2.0]
+    assert adata.obs["n_replicates"].tolist() == [1, 1, 2]
+    np.testing.assert_allclose(adata[:, "A"].X.ravel(), [1.0, 2.0, 5.0])
+    # a missing value is ignored in the mean, a time with no value stays NaN
+    b = adata[:, "B"].X.ravel()
+    assert b[0] == 5.0 and np.isnan(b[1]) and b[2] == 1.0
+
+
+def test_sample_names_with_trailing_time_and_csv(tmp_path: Path) -> None:
+    f = _write(tmp_path / "e.csv", "orf,alpha_0,alpha_7,alpha_14\nY1,0.1,0.2,0.3\n")
+    adata = read_expression(f)
+    assert adata.obs["time"].tolist() == [0.0, 7.0, 14.0]
+    assert parse_sample_time("cdc15_290") == 290.0
+    assert parse_sample_time("wt") is None
+
+
+def test_sample_time_table(tmp_path: Path) -> None:
+    f = _write(tmp_path / "e.tsv", "gene\tr1\tr2\tr3\nA\t1\t3\t10\n")
+    times = _write(tmp_path / "t.tsv", "sample\ttime\nr1\t5\nr2\t5\nr3\t6\n")
+    adata = read_expression(f, sample_times=times)
+    assert adata.obs["time"].tolist() == [5.0, 6.0]
+    assert adata.X[:, 0].tolist() == [2.0, 10.0]
+    assert adata.obs["samples"].iloc[0] == "r1,r2"
+
+
+def test_h5ad_input(tmp_path: Path) -> None:
+    X = np.arange(6, dtype=float).reshape(3, 2)
+    obs = pd.DataFrame({"time": [1.0, 0.0, 1.0]}, index=["s1", "s2", "s3"])
+    src = ad.AnnData(X=X, obs=obs, var=pd.DataFrame(index=["g1", "g2"]))
+    src.write_h5ad(tmp_path / "x.h5ad")
+    adata = read_expression(tmp_path / "x.h5ad")
+    assert adata.obs["time"].tolist() == [0.0, 1.0]
+    np.testing.assert_allclose(adata.X, [[2.0, 3.0], [2.0, 3.0]])
+
+
+def test_gene_table_join(tmp_path: Path) -> None:
+    f = _write(tmp_path / "e.tsv", "gene\t0\t1\nG1\t1\t2\nG2\t3\t4\nG3\t5\t6\n")
+    genes = pd.DataFrame({
+        "chrom": ["chr1", "chr2"], "start": [100, 500], "end": [200, 900],
+        "gene_id": ["G1", "ENSG2"], "symbol": ["S1", "g2"], "strand": ["+", "-"],
+    })
+    adata = read_expression(f, genes=genes)
+    var = adata.var
+    assert var.loc["G1", "chrom"] == "chr1" and var.loc["G1", "tss"] == 100
+    assert var.loc["G2", "chrom"] == "chr2" and var.loc["G2", "tss"] == 899  # by symbol, - strand
+    assert var["placed"].tolist() == [True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "expected"),
+    [
+        ("gene\t0\t1\nA\t1\tx\n", "line 2, column 3", "a number"),
+        ("gene\t0\t1\nA\t1\t2\nA\t3\t4\n", "line 3", "unique gene ids"),
+        ("gene\t0\twt\nA\t1\t2\n", "line 1, column 3", "numeric sample times"),
+    ],
+)
+def test_bad_input_names_file_and_place(
+    tmp_path: Path, text: str, where: str, expected: str
+) -> None:
+    f = _write(tmp_path / "bad.tsv", text)
+    with pytest.raises(InputError) as err:
+        read_expression(f)
+    msg = str(err.value)
+    assert msg.startswith(str(f)) and where in msg and expected in msg
+
+
+def test_missing_file_and_missing_sample_time(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        read_expression(tmp_path / "nope.tsv")
+    f = _write(tmp_path / "e.tsv", "gene\tr1\tr2\nA\t1\t2\n")
+    with pytest.raises(InputError, match="sample 'r2'"):
+        read_expression(f, sample_times={"r1": 0.0})
+
+
+def test_real_spellman_alpha(data_dir: Path) -> None:
+    f = data_dir / "yeast" / "expression" / "spellman1998_alpha_log2ratio.tsv.gz"
+    adata = read_expression(f)
+    assert adata.n_obs == 18 and adata.n_vars > 6000
+    assert np.allclose(np.diff(adata.obs["time"]), 7.0)

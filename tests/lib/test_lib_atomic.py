@@ -1,0 +1,76 @@
+"""Atomic writes: all or nothing, umask permissions, JSON-safe values, deterministic tables."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hicexpr.lib import atomic
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_write_text_replaces_and_leaves_no_temporaries(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "a.txt"
+    atomic.write_text(target, "one\n")
+    atomic.write_text(target, "two\n")
+    assert target.read_text() == "two\n"
+    assert _leftovers(target.parent) == []
+
+
+def test_failure_keeps_old_content(tmp_path: Path) -> None:
+    target = tmp_path / "a.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic.atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("crash mid-write")
+    assert target.read_text() == "old"
+    assert _leftovers(tmp_path) == []
+
+
+def test_failure_creates_no_file(tmp_path: Path) -> None:
+    target = tmp_path / "new.tsv"
+    with pytest.raises(KeyboardInterrupt), atomic.atomic_path(target) as tmp:
+        tmp.write_text("partial")
+        raise KeyboardInterrupt
+    assert not target.exists() and _leftovers(tmp_path) == []
+
+
+def test_permissions_follow_umask(tmp_path: Path) -> None:
+    target = atomic.write_text(tmp_path / "p.txt", "x")
+    assert target.stat().st_mode & 0o777 == 0o666 & ~atomic._UMASK  # not mkstemp's 0600
+    assert target.stat().st_mode & 0o444 == 0o444 or atomic._UMASK & 0o044
+
+
+def test_write_json_converts_numpy_nan_and_paths(tmp_path: Path) -> None:
+    obj = {
+        "a": np.float32(1.5), "b": np.int64(3), "c": float("nan"), "d": np.array([1, 2]),
+        "e": (np.inf, -1), "f": Path("/x/y"), 7: np.bool_(True),
+    }
+    data = json.loads(atomic.write_json(tmp_path / "m.json", obj).read_text())
+    assert data == {"a": 1.5, "b": 3, "c": None, "d": [1, 2], "e": [None, -1], "f": "/x/y",
+                    "7": True}
+
+
+@pytest.mark.parametrize("name", ["t.tsv", "t.tsv.gz", "t.parquet"])
+def test_write_table_roundtrip(tmp_path: Path, name: str) -> None:
+    df = pd.DataFrame({"gene": ["a", "b"], "value": [1.25, -3.0], "n": [1, 2]})
+    path = atomic.write_table(tmp_path / name, df)
+    back = pd.read_parquet(path) if name.endswith("parquet") else pd.read_csv(path, sep="\t")
+    pd.testing.assert_frame_equal(back, df)
+    assert _leftovers(tmp_path) == []
+
+
+def test_gzip_tables_are_byte_identical(tmp_path: Path) -> None:
+    df = pd.DataFrame({"x": np.arange(100), "y": np.linspace(0, 1, 100)})
+    a = atomic.write_table(tmp_path / "a.tsv.gz", df).read_bytes()
+    b = atomic.write_table(tmp_path / "b.tsv.gz", df).read_bytes()
+    assert a == b  # no time stamp or temporary file name in the gzip header
+    assert gzip.decompress(a).decode().startswith("x\ty\n0\t0.0\n")

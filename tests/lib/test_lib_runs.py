@@ -1,0 +1,74 @@
+"""Run folders: config, versions, metrics, log, COMPLETE marker written last."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from hicexpr import __version__
+from hicexpr.config import DemoConfig
+from hicexpr.lib.errors import InputError
+from hicexpr.lib.runs import COMPLETE, RunFolder, is_complete, package_versions
+
+
+def test_run_folder_layout(tmp_path: Path) -> None:
+    run = RunFolder(tmp_path / "run")
+    assert run.plots_dir.is_dir() and (run.path / "run.log").is_file()
+    run.write_config(DemoConfig(seed=4))
+    run.write_versions({"seeds": [4]})
+    run.write_metrics({"task": "forecast", "summary": [{"mean": float("nan")}]})
+    run.write_table("predictions.tsv", pd.DataFrame({"gene": ["g"], "predicted": [1.0]}))
+    logging.getLogger("hicexpr.test").info("hello from the run")
+    assert not is_complete(run.path)
+    run.complete()
+    assert is_complete(run.path)
+    assert yaml.safe_load((run.path / "config.yaml").read_text())["seed"] == 4
+    versions = json.loads((run.path / "versions.json").read_text())
+    assert versions["hicexpr"] == __version__ and versions["seeds"] == [4]
+    assert json.loads((run.path / "metrics.json").read_text())["summary"][0]["mean"] is None
+    assert "hello from the run" in (run.path / "run.log").read_text()
+
+
+def test_reopening_removes_stale_complete(tmp_path: Path) -> None:
+    run = RunFolder(tmp_path)
+    run.complete()
+    assert is_complete(tmp_path)
+    again = RunFolder(tmp_path)
+    assert not (tmp_path / COMPLETE).exists()
+    again.close()
+
+
+def test_log_handler_detached_after_close(tmp_path: Path) -> None:
+    first = RunFolder(tmp_path / "a")
+    first.close()  # a run that failed before complete()
+    second = RunFolder(tmp_path / "b")
+    logging.getLogger("hicexpr.test").info("only in b")
+    second.complete()
+    assert "only in b" not in (tmp_path / "a" / "run.log").read_text()
+    assert "only in b" in (tmp_path / "b" / "run.log").read_text()
+    handlers = logging.getLogger("hicexpr").handlers
+    assert not [h for h in handlers if getattr(h, "baseFilename", "").startswith(str(tmp_path))]
+
+
+def test_context_manager_closes_log(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError), RunFolder(tmp_path) as run:
+        raise RuntimeError("failed run")
+    assert run._handler not in logging.getLogger("hicexpr").handlers
+    assert not is_complete(tmp_path)
+
+
+def test_output_path_that_is_a_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(InputError, match="writable output folder"):
+        RunFolder(blocker)
+
+
+def test_package_versions_lists_tracked_packages() -> None:
+    versions = package_versions()
+    assert versions["numpy"] and versions["cooler"] and versions["python"].count(".") == 2

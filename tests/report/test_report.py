@@ -1,0 +1,276 @@
+"""The HTML report: built from small run folders written here following docs/run_folder.md."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import cooler
+import html5lib
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from hicexpr.report import load_run, write_report
+from hicexpr.report.html import metrics_table
+
+GOOD = [f"G{i:02d}" for i in range(16)]  # predictable genes (compartment A, near boundaries)
+
+
+def _genes(n: int) -> list[str]:
+    return [f"G{i:02d}" for i in range(n)]
+
+
+def make_cooler(path: Path, chrom: str = "chr1", n_bins: int = 50, binsize: int = 10_000) -> str:
+    """A small balanced cooler: distance decay plus two TAD blocks."""
+    bins = pd.DataFrame({"chrom": chrom, "start": np.arange(n_bins) * binsize,
+                         "end": (np.arange(n_bins) + 1) * binsize})
+    i, j = np.triu_indices(n_bins)
+    counts = 100.0 / (1 + j - i) * np.where((i < 25) == (j < 25), 3.0, 1.0)
+    pixels = pd.DataFrame({"bin1_id": i, "bin2_id": j, "count": np.round(counts).astype(int)})
+    uri = str(path)
+    cooler.create_cooler(uri, bins, pixels)
+    clr = cooler.Cooler(uri)
+    cooler.balance_cooler(clr, store=True)
+    return uri
+
+
+def make_forecast_run(root: Path, n_genes: int = 40, seed: int = 0) -> Path:
+    """A finished forecast run folder: 2 models x 2 seeds, 20 time points, extra gene files."""
+    rng = np.random.default_rng(seed)
+    run = root / "forecast_run"
+    (run / "plots").mkdir(parents=True)
+    genes, times = _genes(n_genes), np.arange(20, dtype=float)
+    split = np.where(times < 14, "train", np.where(times < 17, "val", "test"))
+    rows = []
+    for g_idx, gene in enumerate(genes):
+        signal = np.sin(times / 3 + g_idx)
+        noise_sd = 0.1 if gene in GOOD else 1.5
+        for model, sd in (("persistence", 0.8), ("stgcn", noise_sd)):
+            for s in (0, 1):
+                pred = signal + rng.normal(0, sd, len(times))
+                rows += [(gene, t, sp, 1, model, s, o, p)
+                         for t, sp, o, p in zip(times, split, signal, pred, strict=True)]
+    pred = pd.DataFrame(rows, columns=["gene", "time", "split", "horizon", "model", "seed",
+                                       "observed", "predicted"])
+    pred.to_csv(run / "predictions.tsv", sep="\t", index=False)
+    test = pred[pred["split"] != "train"]
+    pgm = (test.groupby(["gene", "model", "seed"])
+           .apply(lambda d: pd.Series({"pearson": np.corrcoef(d.observed, d.predicted)[0, 1],
+                                       "rmse": float(np.sqrt(np.mean((d.observed - d.predicted)
+                                                                     ** 2)))}),
+                  include_groups=False).reset_index())
+    pgm.to_csv(run / "per_gene_metrics.tsv", sep="\t", index=False)
+    summary = [{"model": m, "metric": "gene_pearson_mean", "mean": float(d.groupby("seed")
+               ["pearson"].mean().mean()), "sd": float(d.groupby("seed")["pearson"].mean().std()),
+                "n": 2} for m, d in pgm.groupby("model")]
+    metrics = {"task": "forecast", "dataset": "synthetic", "protocol": "chronological",
+               "leaky": False, "n_genes": n_genes, "seeds": [0, 1], "summary": summary,
+               "extra": {"baselines": ["persistence"]}}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    clr_uri = make_cooler(root / "toy.cool")
+    (run / "config.yaml").write_text(yaml.safe_dump({"dataset": "synthetic", "contacts": clr_uri,
+                                                     "seeds": [0, 1]}))
+    (run / "versions.json").write_text(json.dumps({"hicexpr": "0.1.0", "numpy": np.__version__}))
+    tss = 5_000 + 10_000 * np.arange(n_genes)
+    pd.DataFrame({"chrom": "chr1", "start": tss, "end": tss + 2_000, "gene_id": genes,
+                  "symbol": [f"SYM{g}" for g in genes], "strand": "+", "tss": tss}
+                 ).to_csv(run / "genes.tsv", sep="\t", index=False)
+    good = np.isin(genes, GOOD)
+    pd.DataFrame({"gene_id": genes, "chrom": "chr1", "tss": tss,
+                  "insulation": rng.normal(size=n_genes),
+                  "boundary_distance": np.where(good, 5_000, 200_000) + rng.integers(0, 5_000,
+                                                                                      n_genes),
+                  "compartment": np.where(good, "A", "B"), "E1": np.where(good, 0.5, -0.5),
+                  "tad_id": 1}).to_csv(run / "gene_features.tsv", sep="\t", index=False)
+    edges = [(genes[0], g, 1.0 + k) for k, g in enumerate(genes[1:8])]
+    edges += [(genes[a], genes[a + 1], 0.5) for a in range(8, n_genes - 1)]
+    pd.DataFrame(edges, columns=["gene1", "gene2", "weight"]).to_csv(
+        run / "graph_edges.tsv", sep="\t", index=False)
+    bins = cooler.Cooler(clr_uri).bins()[:]
+    pd.DataFrame({"chrom": bins["chrom"], "start": bins["start"], "end": bins["end"],
+                  "log2_insulation_score_30000": np.cos(np.arange(len(bins)) / 4),
+                  "is_boundary_30000": np.arange(len(bins)) == 25}).to_csv(
+        run / "insulation.tsv", sep="\t", index=False)
+    (run / "COMPLETE").write_text("2026-01-01T00:00:00+00:00\n")
+    return run
+
+
+def make_spex_run(root: Path, n_genes: int = 60, seed: int = 1) -> Path:
+    """A finished SpEx run folder: 3 chromosomes, local vs 3D model."""
+    rng = np.random.default_rng(seed)
+    run = root / "spex_run"
+    (run / "plots").mkdir(parents=True)
+    genes = _genes(n_genes)
+    chroms = np.array(["chr1", "chr2", "chr10"])[np.arange(n_genes) % 3]
+    observed = rng.normal(5, 2, n_genes)
+    rows = []
+    for model, sd in (("local", 1.5), ("3d", 0.7)):
+        pred = observed + rng.normal(0, sd, n_genes)
+        rows += [(g, c, "test", "cross_chrom", model, o, p)
+                 for g, c, o, p in zip(genes, chroms, observed, pred, strict=True)]
+    pred = pd.DataFrame(rows, columns=["gene", "chrom", "split", "setting", "model", "observed",
+                                       "predicted"])
+    pred.to_csv(run / "predictions.tsv", sep="\t", index=False)
+    wide = pred.pivot(index="gene", columns="model", values="predicted")
+    err_local = (wide["local"] - observed).abs().to_numpy()
+    err_3d = (wide["3d"] - observed).abs().to_numpy()
+    pd.DataFrame({"gene": genes, "chrom": chroms, "setting": "cross_chrom",
+                  "abs_error_local": err_local, "abs_error_3d": err_3d,
+                  "gain": err_local - err_3d}).to_csv(run / "per_gene_gain.tsv", sep="\t",
+                                                      index=False)
+    metrics = {"task": "spex", "dataset": "synthetic", "protocol": "chromosome-holdout",
+               "leaky": True, "n_genes": n_genes, "seeds": [0],
+               "summary": [{"model": "3d", "metric": "pearson", "mean": 0.9, "sd": 0.0, "n": 1}],
+               "extra": {}}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    return run
+
+
+FORECAST_FIGURES = {"predicted_vs_observed", "trajectories_top", "trajectories_bottom",
+                    "metric_boxplots", "gene_graph", "contact_region", "predictability",
+                    "enrichment_1", "enrichment_2"}
+PLANTED_SETS = {"planted": GOOD, "late": [f"G{i:02d}" for i in range(20, 40)]}
+
+
+@pytest.fixture(scope="module")
+def forecast_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    run = make_forecast_run(tmp_path_factory.mktemp("report"))
+    path = write_report(run, gene_sets=PLANTED_SETS, permutation_num=50, seed=1)
+    return path, path.read_text(encoding="utf-8")
+
+
+def parse_strict(text: str) -> None:
+    """html5lib in strict mode raises on any HTML5 parse error."""
+    html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(text)
+
+
+def embedded_pngs(text: str) -> list[bytes]:
+    return [base64.b64decode(m) for m in re.findall(r'src="data:image/png;base64,([^"]+)"', text)]
+
+
+@pytest.mark.slow
+def test_forecast_report_is_valid_html_and_embeds_every_figure(
+        forecast_report: tuple[Path, str]) -> None:
+    path, text = forecast_report
+    assert path.name == "report.html"
+    parse_strict(text)
+    plots = path.parent / "plots"
+    assert {p.stem for p in plots.glob("*.png")} == FORECAST_FIGURES
+    assert {p.stem for p in plots.glob("*.svg")} == FORECAST_FIGURES
+    embedded = embedded_pngs(text)
+    assert len(embedded) == len(FORECAST_FIGURES)
+    assert sorted(embedded) == sorted(p.read_bytes() for p in plots.glob("*.png"))
+    assert "http://" not in text and "https://" not in text  # works offline, no CDN
+    for section in ("config", "metrics", "plots", "predictability", "enrichment", "versions"):
+        assert f'<h2 id="{section}">' in text
+
+
+@pytest.mark.slow
+def test_forecast_report_metrics_predictability_enrichment(
+        forecast_report: tuple[Path, str]) -> None:
+    _, text = forecast_report
+    assert "Leaky protocol" not in text
+    assert "Protocol: <b>chronological</b>; leaky: <b>False</b>" in text
+    assert re.search(r'<tr class="baseline"><td>persistence</td><td>baseline</td>', text)
+    # the best model is the one whose genes were made predictable, and the score says so
+    assert "per-gene Pearson correlation of the best model (stgcn), mean over seeds" in text
+    row = re.search(r"<td>compartment</td><td>Mann-Whitney U \(two-sided\), A vs B</td>"
+                    r"<td class=\"num\">40</td>.*?<td class=\"num\">([0-9.e-]+)</td></tr>", text)
+    assert row is not None and float(row.group(1)) < 1e-3  # A genes were planted predictable
+    assert "Spearman rank correlation" in text
+    ora = text.split("Over-representation among the top genes")[1]
+    first_row = re.search(r"<tbody>\n<tr><td>(\w+)</td>", ora)
+    assert first_row is not None and first_row.group(1) == "planted"
+    assert "background = all 40 analysed genes" in text
+    assert "GSEA pre-ranked" in text and "50 gene-set permutations, seed 1" in text
+
+
+def test_spex_report_leaky_banner_and_figures(tmp_path: Path) -> None:
+    run = make_spex_run(tmp_path)
+    path = write_report(run)
+    text = path.read_text(encoding="utf-8")
+    parse_strict(text)
+    assert "Leaky protocol" in text and "chromosome-holdout" in text
+    stems = {p.stem for p in (run / "plots").glob("*.png")}
+    assert stems == {"predicted_vs_observed", "spex_chromosomes", "spex_gain"}
+    assert len(embedded_pngs(text)) == 3
+    assert "per-gene gain from 3D features" in text
+    assert "enrichment not run: organism unknown" in text
+    assert "no gene properties available" in text
+
+
+def test_minimal_run_folder_and_bad_metrics(tmp_path: Path) -> None:
+    run = tmp_path / "bare"
+    run.mkdir()
+    (run / "metrics.json").write_text(json.dumps({"task": "forecast", "summary": []}))
+    (run / "plots").mkdir()
+    write_report(run)  # needs only what exists; writes plots/ nothing
+    text = (run / "report.html").read_text(encoding="utf-8")
+    parse_strict(text)
+    assert "No config.yaml in the run folder" in text and "incomplete run" in text
+    (run / "metrics.json").write_text('{"task": "forecast",\n "summary": [}')
+    from hicexpr.lib.errors import InputError
+
+    with pytest.raises(InputError, match=r"metrics.json: line 2: expected valid JSON"):
+        write_report(run)
+
+
+def test_metrics_table_pivot(tmp_path: Path) -> None:
+    run = tmp_path / "m"
+    run.mkdir()
+    summary = [{"model": "gnn", "metric": "rmse", "mean": 0.5, "sd": 0.1, "n": 3},
+               {"model": "gnn", "metric": "pearson", "mean": 0.8, "sd": 0.05, "n": 3},
+               {"model": "mean", "metric": "pearson", "mean": 0.1, "sd": 0.0, "n": 3}]
+    (run / "metrics.json").write_text(json.dumps({"summary": summary,
+                                                  "extra": {"baselines": ["mean"]}}))
+    table = metrics_table(load_run(run))
+    assert list(table.columns) == ["model", "role", "rmse", "pearson"]
+    assert table.set_index("model").loc["gnn", "pearson"] == "0.8 ± 0.05 (n=3)"
+    assert table.set_index("model").loc["mean", "role"] == "baseline"
+    assert table.set_index("model").loc["mean", "rmse"] == ""
+
+
+def test_cli_report(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hicexpr.cli import app
+
+    run = make_spex_run(tmp_path)
+    result = CliRunner().invoke(app, ["--quiet", "report", str(run), "--out",
+                                      str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("r.html")
+    assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="chromium not installed")
+def test_report_renders_in_headless_chromium(forecast_report: tuple[Path, str],
+                                             tmp_path: Path) -> None:
+    from PIL import Image
+
+    path, _ = forecast_report
+    shot = tmp_path / "shot.png"
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                        "--disable-background-networking", "--disable-component-update",
+                        "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+                        "--window-size=1200,3000", f"--screenshot={shot}",
+                        path.resolve().as_uri()], check=True, capture_output=True, timeout=120)
+    image = np.asarray(Image.open(shot).convert("RGB"))
+    assert image.shape[:2] == (3000, 1200)
+    # the page shows figures, not a blank or error page: many distinct colours, mostly white
+    colours = np.unique(image.reshape(-1, 3), axis=0)
+    assert len(colours) > 500
+    assert (image.mean(axis=2) > 240).mean() > 0.3
