@@ -20,7 +20,7 @@ from hicexpr.cli import app
 
 CLI = [sys.executable, "-m", "hicexpr.cli"]
 ENV = {**os.environ, "HICEXPR_QUIET": "1"}
-SIM_SMALL = ["--n-genes", "40", "--n-times", "10", "--n-chroms", "2", "--genome-size", "5000000"]
+SIM_SMALL = ["--n-genes", "40", "--n-times", "10", "--n-chroms", "1", "--genome-size", "2000000"]
 
 
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

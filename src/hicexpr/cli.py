@@ -140,11 +140,12 @@ def simulate_cmd(
 ) -> None:
     """Simulate a Hi-C map (.cool), genes, coupled expression time course and truth.json."""
     from hicexpr.config import SimulateConfig, load_config
-    from hicexpr.datasets.simulate import simulate_dataset
 
     overrides = dict(seed=seed, n_genes=n_genes, n_times=n_times, resolution=resolution,
                      n_chroms=n_chroms, genome_size=genome_size, max_distance=max_distance)
-    cfg = load_config(SimulateConfig, config, overrides)
+    cfg = load_config(SimulateConfig, config, overrides)  # config errors before heavy imports
+    from hicexpr.datasets.simulate import simulate_dataset
+
     paths = simulate_dataset(out, **cfg.model_dump())
     typer.echo(f"simulated data in {paths.folder} (truth: {paths.truth})")
 
@@ -193,9 +194,10 @@ def demo_cmd(
     """Simulate a small data set and run the whole pipeline on it (< 2 min)."""
     from hicexpr.config import DemoConfig, load_config
     from hicexpr.lib.progress import is_quiet
-    from hicexpr.workflows.demo import run_demo
 
     cfg = load_config(DemoConfig, config, dict(seed=seed, n_genes=n_genes, n_times=n_times))
+    from hicexpr.workflows.demo import run_demo
+
     result = run_demo(out, quiet=is_quiet(), **cfg.model_dump())
     typer.echo(f"demo finished; metrics: {result.metrics}")
 
@@ -204,11 +206,11 @@ def demo_cmd(
 @app.command("report")
 def _report(
     run_dir: Path = typer.Argument(..., help="Run folder of a forecast / spex run."),
-    out: Optional[Path] = typer.Option(None, help="HTML path (default RUN_DIR/report.html)."),
-    gene_sets: Optional[Path] = typer.Option(
+    out: Path | None = typer.Option(None, help="HTML path (default RUN_DIR/report.html)."),
+    gene_sets: Path | None = typer.Option(
         None, "--gene-sets", help="GMT or SGD go_slim_mapping.tab (default: by organism)."),
-    contacts: Optional[str] = typer.Option(None, help="Cooler URI for the contact-map figure."),
-    region: Optional[str] = typer.Option(None, help="Contact-map region, e.g. chrII:0-300000."),
+    contacts: str | None = typer.Option(None, help="Cooler URI for the contact-map figure."),
+    region: str | None = typer.Option(None, help="Contact-map region, e.g. chrII:0-300000."),
     permutations: int = typer.Option(200, help="Prerank permutations."),
     seed: int = typer.Option(0, help="Prerank seed."),
 ) -> None:
@@ -217,6 +219,95 @@ def _report(
 
     typer.echo(str(write_report(run_dir, out=out, gene_sets=gene_sets, contacts=contacts,
                                 region=region, permutation_num=permutations, seed=seed)))
+
+
+# spex: hicexpr spex (hicexpr.workflows.spex)
+@app.command("spex")
+def _spex(
+    genes: Path = typer.Option(..., "--genes", help="Genes (BED with Ensembl ids in column 7)."),
+    expression: Path = typer.Option(..., "--expression", help="Gene x sample expression table."),
+    out: Path = typer.Option(..., "--out", help="Output run folder."),
+    tracks: list[Path] = typer.Option([], "--tracks", help="Peak/BED files (repeatable)."),
+    segmentation: list[Path] = typer.Option([], "--segmentation", help="ChromHMM-style BED."),
+    bigwig: list[Path] = typer.Option([], "--bigwig", help="bigWig signal (repeatable)."),
+    contacts: list[str] = typer.Option([], "--contacts", help="[label=]map .cool/.mcool/.hic."),
+    loops: list[str] = typer.Option([], "--loops", help="[label=]HiCCUPS loop list / BEDPE."),
+    links: list[str] = typer.Option([], "--links", help="[label=]BENGI link table."),
+    config: Path | None = typer.Option(None, "--config", help="YAML config (SpexConfig)."),
+    samples: list[str] | None = typer.Option(None, "--sample", help="Expression column(s)."),
+    heads: list[str] | None = typer.Option(None, "--head", help="ridge|elasticnet|gblinear|gbtree"),
+    aggregations: list[str] | None = typer.Option(
+        None, "--aggregation", help="sides|distance_bins|weighted_mean|activity"),
+    resolution: int | None = typer.Option(None, help="Bin size of .mcool/.hic maps (bp)."),
+    folds: int | None = typer.Option(None, help="Chromosome-grouped k-fold (0 = hold-out)."),
+    controls: bool | None = typer.Option(None, "--controls/--no-controls", help="Run controls."),
+) -> None:
+    """Local chromatin (ExPecto) + 3D partner (SpEx) features -> expression, with controls."""
+    from hicexpr.config import SpexConfig, load_config
+    from hicexpr.workflows.spex import run_spex
+
+    overrides = {"samples": samples or None, "heads": heads or None, "resolution": resolution,
+                 "aggregations": aggregations or None, "folds": folds, "controls": controls}
+    cfg = load_config(SpexConfig, config, overrides)
+    typer.echo(str(run_spex(genes, expression, out, tracks, segmentation, bigwig, contacts,
+                            loops, links, cfg)))
+
+
+# forecast / graph: hicexpr.workflows.forecast (run_forecast, run_graph)
+def _forecast_overrides(**values: object) -> dict[str, object]:
+    return {k: v for k, v in values.items() if v not in (None, [], ())}
+
+
+@app.command("forecast")
+def forecast_cmd(
+    out: Path = typer.Option(..., "--out", help="Run folder."),
+    dataset: str | None = typer.Option(None, "--dataset", help="step_mrna | step_mirna | "
+                                       "yeast_alpha | yeast_cdc15."),
+    expression: str | None = typer.Option(None, "--expression", help="Genes x samples table."),
+    contacts: str | None = typer.Option(None, "--contacts", help="Contact map."),
+    genes: str | None = typer.Option(None, "--genes", help="Gene table."),
+    sample_times: str | None = typer.Option(None, "--sample-times", help="Sample -> time TSV."),
+    models: list[str] | None = typer.Option(None, "--models", help="Model (repeatable)."),
+    protocol: str | None = typer.Option(None, "--protocol", help="chronological | "
+                                        "rolling-origin | step-random (leaky)."),
+    seeds: int | None = typer.Option(None, "--seeds", help="Number of seeds [default: 5]."),
+    horizon: int | None = typer.Option(None, "--horizon", help="Horizons 1..H [default: 1]."),
+    config: Path | None = typer.Option(None, "--config", help="YAML config file."),
+) -> None:
+    """Forecast gene expression time courses (STEPmr, STEPmi, GRU, baselines) -> run folder."""
+    from hicexpr.config import ForecastConfig, load_config
+
+    overrides = _forecast_overrides(
+        dataset=dataset, expression=expression, contacts=contacts, genes=genes,
+        sample_times=sample_times, protocol=protocol, seeds=seeds,
+        models=[m for item in models or [] for m in item.split(",") if m],
+        horizon=horizon, out=str(out))
+    cfg = load_config(ForecastConfig, config, overrides)
+    from hicexpr.workflows.forecast import run_forecast
+
+    typer.echo(str(run_forecast(cfg)))
+
+
+@app.command("graph")
+def graph_cmd(
+    out: Path = typer.Option(..., "--out", help="Run folder."),
+    dataset: str | None = typer.Option(None, "--dataset", help="Benchmark dataset name."),
+    expression: str | None = typer.Option(None, "--expression", help="Genes x samples table."),
+    contacts: str | None = typer.Option(None, "--contacts", help="Contact map."),
+    genes: str | None = typer.Option(None, "--genes", help="Gene table."),
+    top_k: int | None = typer.Option(None, "--top-k", help="Strongest edges per gene [10]."),
+    node2vec_dim: int | None = typer.Option(None, "--node2vec-dim", help="Node2vec size [0]."),
+    config: Path | None = typer.Option(None, "--config", help="YAML config file."),
+) -> None:
+    """Build the Hi-C gene graph (edges.tsv) and optional Node2vec embedding -> run folder."""
+    from hicexpr.config import ForecastConfig, load_config
+
+    overrides = _forecast_overrides(dataset=dataset, expression=expression, contacts=contacts,
+                                    genes=genes, top_k=top_k, node2vec_dim=node2vec_dim)
+    cfg = load_config(ForecastConfig, config, overrides)
+    from hicexpr.workflows.forecast import run_graph
+
+    typer.echo(str(run_graph(cfg, out)))
 
 
 def main() -> None:

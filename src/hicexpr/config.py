@@ -138,3 +138,61 @@ class DemoConfig(StrictModel):
     n_chroms: int = 3  # simulated chromosomes
     genome_size: int = 24_000_000  # simulated genome length (bp)
     test_fraction: float = 0.2  # last fraction of time points held out for testing
+
+
+class SpexConfig(StrictModel):
+    """``hicexpr spex``: local chromatin features + 3D partner features -> expression."""
+
+    samples: list[str] = ["E116"]  # expression columns to predict (["all"] = every column)
+    peak_value: str = "binary"  # binary | signal | score (peak value in a window)
+    resolution: int | None = None  # bin size of multi-resolution contact maps (bp)
+    balance: bool = False  # balanced instead of raw contact counts
+    min_count: float = 0.0  # keep contact pixels above this value
+    min_oe: float | None = None  # keep contact pixels with observed/expected >= this
+    min_distance: int = 20_000  # drop partners closer than this to the TSS (bp)
+    loop_slop: int = 5_000  # a TSS within this of a loop anchor belongs to it (bp)
+    aggregations: list[str] = ["sides"]  # sides | distance_bins | weighted_mean | activity
+    heads: list[str] = ["ridge", "gbtree"]  # ridge | elasticnet | gblinear | gbtree
+    controls: bool = True  # random loci (same count) and partners shuffled between genes
+    control_heads: list[str] | None = None  # heads fitted on controls (None = all heads)
+    test_chroms: list[str] = ["chr8"]
+    val_chroms: list[str] = ["chr9"]  # penalty choice and early stopping only
+    folds: int = 0  # >0: chromosome-grouped k-fold instead of the single hold-out
+    half_width: int = 20_000  # TSS window half-width (bp)
+    step: int = 200  # spacing of window centres (bp)
+    width: int = 2_000  # window width (bp), also used for partner loci
+    rates: list[float] = [0.01, 0.02, 0.05, 0.1, 0.2]  # decay rates per step
+    n_boot: int = 1000  # bootstrap resamples for CIs
+    seed: int = 0
+    n_jobs: int = 2  # threads for xgboost / parallel samples
+
+
+class ForecastConfig(StrictModel):
+    """``hicexpr forecast``: forecast each gene's time course from its history and 3D neighbours.
+
+    Give either ``dataset`` (step_mrna, step_mirna, yeast_alpha, yeast_cdc15) or the three
+    inputs ``expression`` + ``contacts`` + ``genes``.
+    """
+
+    dataset: str | None = None  # benchmark dataset name
+    expression: str | None = None  # genes x samples TSV/CSV/h5ad
+    contacts: str | None = None  # contact map (.cool/.mcool/.hic)
+    genes: str | None = None  # gene table (BED/GTF/SGD)
+    sample_times: str | None = None  # 2-column sample -> time table (optional)
+    out: str | None = None  # run folder
+    models: list[str] = [
+        "persistence", "window_mean", "gene_ridge_ar", "pooled_ridge_ar", "ridge_ar_hic",
+        "gru", "stepmr", "stepmi",
+    ]
+    model_params: dict[str, dict[str, Any]] = {}  # per-model hyper-parameters
+    protocol: str = "chronological"  # chronological | rolling-origin | step-random (leaky)
+    seeds: int = 5  # seeds 0..seeds-1 (mean +- sd)
+    input_length: int = 3  # L input time points
+    horizon: int = 1  # horizons 1..H
+    test_fraction: float = 0.2  # last fraction of time points tested
+    val_fraction: float = 0.15  # validation block before the test block
+    n_folds: int = 3  # rolling-origin folds
+    refit: bool = True  # refit on train + validation after validation chose alpha / epochs
+    max_genes: int | None = 500  # yeast / custom inputs: most variable genes (early times)
+    top_k: int | None = 10  # keep each gene's k strongest Hi-C edges (None = all)
+    node2vec_dim: int = 0  # >0: Node2vec embedding of the Hi-C graph as node features

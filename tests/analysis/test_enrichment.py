@@ -52,6 +52,13 @@ def test_enrich_top_finds_planted_set_against_analysed_background() -> None:
     assert random.empty or random["p_value"].iloc[0] > 0.01
 
 
+def test_enrich_top_no_overlap_gives_empty_table() -> None:
+    genes = [f"G{i}" for i in range(100)]
+    scores = pd.Series(np.arange(100.0), index=genes)  # top 20% = G80..G99
+    table = enrich_top(scores, {"low": genes[:20], "mid": genes[40:60]})
+    assert table.empty and list(table.columns)[:3] == ["term", "overlap", "p_value"]
+
+
 def test_prerank_planted_set_positive_nes_seeded() -> None:
     scores, sets = planted_scores()
     first = prerank_scores(scores, sets, permutation_num=100, seed=3, min_size=5)

@@ -77,6 +77,11 @@ def test_predictability_finds_planted_relations() -> None:
     assert comp["effect"] > 0.2 and comp["p_value"] < 1e-4
     assert result.loc["insulation", "p_value"] > 0.01  # unrelated noise
     assert result.loc["insulation", "n"] == 120
+    # Benjamini-Hochberg over the three tests: the largest p-value is unchanged
+    p = result["p_value"].to_numpy()
+    assert result["p_adjusted"].max() == pytest.approx(p.max())
+    assert result.loc["compartment", "p_adjusted"] == pytest.approx(
+        min(1.0, min(p.max(), result.loc["compartment", "p_value"] * 3 / 2)))
 
 
 def test_predictability_monotonic_relation_gives_rho_one() -> None:

@@ -45,6 +45,7 @@ def test_outputs_follow_formats(simulated: tuple[SimulatedPaths, dict]) -> None:
     assert [float(c) for c in expr.columns[1:]] == list(range(60))
     assert list(expr["gene_id"]) == list(bed[3])
     assert truth["seed"] == 3 and truth["parameters"]["n_genes"] == 150
+    assert truth["balance_converged"] is True
     assert sum(truth["chromsizes"].values()) == 8_000_000
 
 
@@ -190,3 +191,18 @@ def test_invalid_parameters_raise_input_error(tmp_path: Path, bad: dict) -> None
     with pytest.raises(InputError) as err:
         simulate_dataset(tmp_path, **bad)
     assert "simulate" in str(err.value)
+
+
+def test_coupling_in_degree_capped_in_dense_domains() -> None:
+    p = sim.SimulationParams(edge_prob=0.5, max_in_degree=4.0)
+    genes = pd.DataFrame({
+        "gene_id": [f"g{k}" for k in range(402)],
+        "domain": np.repeat([0, 1], [401, 1]),  # one gene-dense domain, one lone gene
+    })
+    A, edges = sim.coupling_matrix(genes, p, np.random.default_rng(0))
+    in_degree = edges.groupby("target").size().reindex(genes["gene_id"][:401], fill_value=0)
+    assert 3.0 < in_degree.mean() < 5.0  # uncapped: 200
+    assert "g401" not in set(edges["source"]) | set(edges["target"])
+    row_gain = np.asarray(abs(A).sum(axis=1)).ravel()
+    assert row_gain.max() <= p.max_gain + 1e-12
+    assert np.allclose(A.diagonal(), p.self_coupling)

@@ -4,6 +4,7 @@ Procrustes alignment, training-time-only fitting, determinism."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from torch_geometric.data import Data
 
@@ -67,9 +68,11 @@ def test_return_parameter_p_controls_backtracking() -> None:
     assert abs(low - 0.8) < 0.05 and abs(high - 0.2) < 0.05
 
 
-def test_embedding_separates_communities() -> None:
+@pytest.mark.parametrize("backend", ["torch", "gensim"])
+def test_embedding_separates_communities(backend: str) -> None:
     g = _two_cliques(10)
-    emb = node2vec_embedding(g, dim=8, walk_length=10, walks_per_node=20, epochs=10, seed=0)
+    emb = node2vec_embedding(g, dim=8, walk_length=10, walks_per_node=20, epochs=5, seed=0,
+                             backend=backend)
     unit = emb / np.linalg.norm(emb, axis=1, keepdims=True)
     cos = unit @ unit.T
     same = np.zeros_like(cos, dtype=bool)

@@ -203,6 +203,7 @@ def test_spex_report_leaky_banner_and_figures(tmp_path: Path) -> None:
     assert stems == {"predicted_vs_observed", "spex_chromosomes", "spex_gain"}
     assert len(embedded_pngs(text)) == 3
     assert "per-gene gain from 3D features" in text
+    assert "Hexbin per split of 3d, the model with the highest Pearson" in text  # not 'local'
     assert "enrichment not run: organism unknown" in text
     assert "no gene properties available" in text
 
@@ -215,7 +216,7 @@ def test_minimal_run_folder_and_bad_metrics(tmp_path: Path) -> None:
     write_report(run)  # needs only what exists; writes plots/ nothing
     text = (run / "report.html").read_text(encoding="utf-8")
     parse_strict(text)
-    assert "No config.yaml in the run folder" in text and "incomplete run" in text
+    assert "No config.yaml in the run folder" in text and "not marked COMPLETE" in text
     (run / "metrics.json").write_text('{"task": "forecast",\n "summary": [}')
     from hicexpr.lib.errors import InputError
 
@@ -256,21 +257,42 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="chromium not installed")
-def test_report_renders_in_headless_chromium(forecast_report: tuple[Path, str],
-                                             tmp_path: Path) -> None:
+def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     from PIL import Image
 
-    path, _ = forecast_report
+    path = write_report(make_spex_run(tmp_path))
     shot = tmp_path / "shot.png"
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
                         "--disable-background-networking", "--disable-component-update",
                         "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-                        "--window-size=1200,3000", f"--screenshot={shot}",
+                        "--window-size=1200,2000", f"--screenshot={shot}",
                         path.resolve().as_uri()], check=True, capture_output=True, timeout=120)
     image = np.asarray(Image.open(shot).convert("RGB"))
-    assert image.shape[:2] == (3000, 1200)
+    assert image.shape[:2] == (2000, 1200)
     # the page shows figures, not a blank or error page: many distinct colours, mostly white
     colours = np.unique(image.reshape(-1, 3), axis=0)
     assert len(colours) > 500
     assert (image.mean(axis=2) > 240).mean() > 0.3
+
+
+def test_run_folder_gene_sets_gmt_is_used(tmp_path: Path) -> None:
+    run = make_spex_run(tmp_path)
+    gain = pd.read_csv(run / "per_gene_gain.tsv", sep="\t").sort_values("gain", ascending=False)
+    top = list(gain["gene"][:20])
+    (run / "gene_sets.gmt").write_text("TOP\tbest genes\t" + "\t".join(top) + "\n"
+                                       "REST\tothers\t" + "\t".join(gain["gene"][20:]) + "\n")
+    text = write_report(run, permutation_num=20).read_text(encoding="utf-8")
+    assert "gene_sets (2 sets, as in the GMT" in text
+    ora = text.split("Over-representation among the top genes")[1]
+    first = re.search(r"<tbody>\n<tr><td>([^<]+)</td><td>(\d+)/(\d+)</td>", ora)
+    assert first is not None and first.group(1) == "TOP best genes"
+    assert first.groups()[1:] == ("12", "20")  # top 20% of 60 genes = 12, all in TOP
+
+
+def test_spex_figures_show_the_best_model() -> None:
+    from hicexpr.report.sections import best_prediction_model
+
+    pred = pd.DataFrame({"model": ["a"] * 4 + ["b"] * 4, "split": "test",
+                         "observed": [1.0, 2, 3, 4] * 2, "predicted": [4.0, 1, 3, 2, 1, 2, 3, 5]})
+    assert best_prediction_model(pred) == "b"

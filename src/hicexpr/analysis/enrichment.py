@@ -168,6 +168,8 @@ def enrich_top(
         return pd.DataFrame(columns=ENRICH_COLUMNS)
     result = gseapy.enrich(gene_list=query, gene_sets=sets, background=background, outdir=None,
                            no_plot=True, verbose=False).res2d
+    if result is None or result.empty:  # no set shares a gene with the query
+        return pd.DataFrame(columns=ENRICH_COLUMNS)
     table = result.rename(columns={"Term": "term", "Overlap": "overlap", "P-value": "p_value",
                                    "Adjusted P-value": "fdr", "Odds Ratio": "odds_ratio",
                                    "Genes": "genes"})

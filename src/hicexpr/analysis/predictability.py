@@ -15,7 +15,8 @@ from hicexpr.lib.errors import InputError
 
 FACTOR_COLUMNS = ("degree", "expression_range", "compartment", "boundary_distance",
                   "insulation", "E1")
-RESULT_COLUMNS = ["factor", "test", "n", "statistic", "effect", "effect_name", "p_value"]
+RESULT_COLUMNS = ["factor", "test", "n", "statistic", "effect", "effect_name", "p_value",
+                  "p_adjusted"]
 
 
 def graph_degree(edges: pd.DataFrame) -> pd.Series:
@@ -82,9 +83,10 @@ def predictability(scores: pd.Series, factors: pd.DataFrame, min_n: int = 5) -> 
         min_n: genes needed (per group for categorical factors) to run a test.
 
     Returns:
-        One row per factor: ``factor, test, n, statistic, effect, effect_name, p_value``
-        (``effect`` = Spearman rho, or the difference in median score between the first and
-        second group for categorical factors; NaN p-value when too few genes).
+        One row per factor: ``factor, test, n, statistic, effect, effect_name, p_value,
+        p_adjusted`` (``effect`` = Spearman rho, or the difference in median score between the
+        first and second group for categorical factors; NaN p-value when too few genes;
+        ``p_adjusted`` = Benjamini-Hochberg over the factors tested).
     """
     rows = []
     for factor in factors.columns:
@@ -94,7 +96,12 @@ def predictability(scores: pd.Series, factors: pd.DataFrame, min_n: int = 5) -> 
             rows.append(_categorical_test(factor, joined, min_n))
         else:
             rows.append(_numeric_test(factor, joined, min_n))
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    tested = table["p_value"].notna()
+    if tested.any():
+        table.loc[tested, "p_adjusted"] = stats.false_discovery_control(
+            table.loc[tested, "p_value"].to_numpy(float), method="bh")
+    return table
 
 
 def _is_categorical(values: pd.Series) -> bool:

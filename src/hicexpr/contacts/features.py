@@ -134,7 +134,7 @@ def gene_density_track(clr: cooler.Cooler, genes: pd.DataFrame) -> pd.DataFrame:
 
 def compartments(clr: cooler.Cooler, genes: pd.DataFrame | None = None,
                  phasing_track: pd.DataFrame | None = None, weight: str | None = "weight",
-                 max_bins: int = 15_000) -> pd.DataFrame:
+                 max_bins: int = 8_000) -> pd.DataFrame:
     """A/B compartments from the first cis eigenvector, per chromosome.
 
     The method is cooltools' ``eigs_cis`` (observed/expected by diagonal over valid bins,
@@ -146,7 +146,8 @@ def compartments(clr: cooler.Cooler, genes: pd.DataFrame | None = None,
     value`` on the map's bins) or, if not given, with the gene density of ``genes``; then
     ``compartment`` = A where E1 > 0, B where E1 < 0, empty where E1 is NaN. Without a track
     the sign is arbitrary (logged). Chromosomes over ``max_bins`` bins are skipped (logged):
-    compute compartments on a coarser resolution (100 kb or more).
+    compute compartments at a coarser resolution (100 kb or more); each chromosome is
+    densified (8,000 bins = 512 MB per copy).
     """
     if weight is not None:
         require_balanced(clr, weight=weight)
@@ -174,17 +175,37 @@ def compartments(clr: cooler.Cooler, genes: pd.DataFrame | None = None,
     return out
 
 
-def observed_over_expected(mat: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Divide every diagonal by its mean over pixels whose two bins are in ``mask``."""
+def _log_distance_bins(n: int, ratio: float = 1.03) -> np.ndarray:
+    """Edges ``0, 1, ..., n`` of diagonal groups evenly spaced in log (as cooltools)."""
+    count = int(np.log(n) / np.log(ratio)) if n > 1 else 1
+    edges = np.unique(np.rint(10 ** np.linspace(0, np.log10(n), max(count, 1)))).astype(int)
+    return np.concatenate([[0], edges])
+
+
+def observed_over_expected(mat: np.ndarray, mask: np.ndarray, ratio: float = 1.03) -> np.ndarray:
+    """Divide each pixel by the mean of its diagonal group over pixels of two ``mask`` bins.
+
+    Diagonals are grouped in log-spaced distance bins (edge ratio ``ratio``) exactly as
+    ``cooltools.lib.numutils.observed_over_expected``; groups with mean 0 and pixels outside
+    the mask are left as is. Works diagonal by diagonal (one extra matrix in memory).
+    """
     n = mat.shape[0]
-    i, j = np.indices((n, n))
-    d = np.abs(i - j)
-    valid = mask[:, None] & mask[None, :]
-    sums = np.bincount(d[valid], weights=mat[valid], minlength=n)
-    counts = np.bincount(d[valid], minlength=n)
-    expected = np.divide(sums, counts, out=np.zeros(n), where=counts > 0)
-    safe = np.where(expected > 0, expected, 1.0)
-    return np.where(valid & (expected[d] > 0), mat / safe[d], 0.0)
+    out = np.array(mat, dtype=np.float64)
+    edges = _log_distance_bins(n, ratio)
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        valid = [mask[k:] & mask[: n - k] for k in range(lo, hi)]
+        total = sum(float(np.diagonal(mat, -k)[v].sum()) for k, v in zip(range(lo, hi), valid,
+                                                                         strict=True))
+        count = sum(int(v.sum()) for v in valid)
+        if count == 0 or total == 0:
+            continue
+        mean = total / count
+        for k, v in zip(range(lo, hi), valid, strict=True):
+            j = np.flatnonzero(v)
+            out[j + k, j] /= mean
+            if k > 0:
+                out[j, j + k] /= mean
+    return out
 
 
 def cis_e1(mat: np.ndarray, ignore: int = 2, phasing: np.ndarray | None = None,

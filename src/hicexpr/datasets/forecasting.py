@@ -349,104 +349,59 @@ def cooler_pair_features(
     max_distance: int | None = None,
     insulation_window: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cis gene-pair contacts and per-gene 3D features from a balanced map.
+    """Cis gene-pair contacts and per-gene 3D features from a contact map.
+
+    Uses :func:`hicexpr.contacts.gene_pair_contacts` (TSS-bin contacts, balanced when the map
+    has weights), :func:`hicexpr.contacts.gene_features` (insulation, boundaries, TADs, E1) and
+    :func:`hicexpr.contacts.pair_flags` (``same_tad``, ``same_compartment``).
 
     Args:
-        clr: balanced cooler.
-        genes: index = gene id; ``chrom, start, end, tss`` (chromosomes named as in ``clr``).
+        clr: contact map.
+        genes: index = gene id; ``chrom, start, end, tss`` (+ ``strand``, ``symbol``).
         max_distance: keep pairs whose TSSs are at most this far apart (bp).
-        insulation_window: cooltools insulation window (default 5 bins).
+        insulation_window: insulation window in bp (default: the contacts module's).
 
     Returns:
-        (pairs, gene_features): the standard pair table and per-gene ``chrom, start, bin,
-        insulation, compartment_e1, is_boundary, degree, contact_sum``.
+        (pairs, gene_features): the standard pair table (+ ``oe``) and per-gene ``chrom, start,
+        bin, insulation, compartment_e1, is_boundary, boundary_distance_bins, tad_id, degree,
+        contact_sum``.
     """
-    weight = "weight" if "weight" in clr.bins().columns else None
-    if weight is None:
+    from hicexpr.contacts import gene_features, gene_pair_contacts, pair_flags
+
+    balanced = "weight" in clr.bins().columns
+    if not balanced:
         log.warning("contact map has no balancing weights: raw counts used")
-    binsize = int(clr.binsize)
-    window = int(insulation_window or 5 * binsize)
-    bin_feats = _bin_features(clr, window, weight)
-    g = genes.copy()
-    g["bin"] = [
-        clr.offset(c) + min(int(t) // binsize, clr.chromsizes[c] // binsize)
-        for c, t in zip(g["chrom"], g["tss"], strict=True)
-    ]
-    g = g.join(bin_feats, on="bin")
-    frames = [
-        _chrom_pairs(clr, part, weight, max_distance)
-        for _, part in g.groupby("chrom", sort=False, observed=True)
-        if len(part) > 1
-    ]
-    cols = ["gene1", "gene2", "chrom1", "chrom2", "hic", "oe", "distance_bp", "bin1", "bin2"]
-    p = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
-    scale = np.nanmedian(p["hic"][p["hic"] > 0]) if (p["hic"] > 0).any() else 1.0
-    cum = bin_feats["is_boundary"].astype(int).cumsum()
-    lo, hi = np.minimum(p["bin1"], p["bin2"]), np.maximum(p["bin1"], p["bin2"])
-    p["contact"] = normalised_contact(p["hic"].to_numpy(dtype=float) / scale)
-    p["same_chrom"] = True
-    p["same_tad"] = (cum.reindex(hi).to_numpy() - cum.reindex(lo).to_numpy()) == 0
-    e1 = g["compartment_e1"]
-    s1, s2 = np.sign(e1.reindex(p["gene1"]).to_numpy()), np.sign(e1.reindex(p["gene2"]).to_numpy())
-    p["same_compartment"] = (s1 == s2) & (s1 != 0)
-    ins = g["insulation"]
-    ins1, ins2 = ins.reindex(p["gene1"]).to_numpy(), ins.reindex(p["gene2"]).to_numpy()
-    p["insulation_mean"] = (ins1 + ins2) / 2
-    pairs = p[PAIR_COLUMNS + ["oe"]].sort_values(["gene1", "gene2"]).reset_index(drop=True)
-    feats = g[["chrom", "start", "bin", "insulation", "compartment_e1", "is_boundary"]].copy()
-    return pairs, _add_degree(feats, pairs)
-
-
-def _bin_features(clr: cooler.Cooler, window: int, weight: str | None) -> pd.DataFrame:
-    """Per-bin insulation score, boundary flag (cooltools) and cis eigenvector E1."""
-    import cooltools
-
-    bins = clr.bins()[:][["chrom", "start", "end"]]
-    out = pd.DataFrame(index=bins.index)
-    try:
-        ins = cooltools.insulation(
-            clr, [window], clr_weight_name=weight, ignore_diags=2, verbose=False
-        )
-        out["insulation"] = ins[f"log2_insulation_score_{window}"].to_numpy()
-        out["is_boundary"] = ins[f"is_boundary_{window}"].fillna(False).to_numpy(dtype=bool)
-    except Exception as exc:  # noqa: BLE001 - cooltools raises many types on tiny maps
-        log.warning("insulation failed (%s): set to NaN", exc)
-        out["insulation"], out["is_boundary"] = np.nan, False
-    try:
-        _, eigs = cooltools.eigs_cis(clr, n_eigs=1, clr_weight_name=weight)
-        out["compartment_e1"] = eigs["E1"].to_numpy()
-    except Exception as exc:  # noqa: BLE001
-        log.warning("eigenvector failed (%s): compartments unknown", exc)
-        out["compartment_e1"] = np.nan
-    return out
-
-
-def _chrom_pairs(
-    clr: cooler.Cooler, part: pd.DataFrame, weight: str | None, max_distance: int | None
-) -> pd.DataFrame:
-    chrom = str(part["chrom"].iloc[0])
-    M = np.asarray(clr.matrix(balance=weight or False).fetch(chrom), dtype=float)
-    with np.errstate(all="ignore"):
-        diags = [np.diagonal(M, k) for k in range(M.shape[0])]
-        expected = np.array([d[~np.isnan(d)].mean() if (~np.isnan(d)).any() else np.nan
-                             for d in diags])
-    local = part["bin"].to_numpy() - clr.offset(chrom)
-    i, j = np.triu_indices(len(part), k=1)
-    tss = part["tss"].to_numpy()
-    dist = np.abs(tss[i] - tss[j])
-    if max_distance is not None:
-        keep = dist <= max_distance
-        i, j, dist = i[keep], j[keep], dist[keep]
-    hic = np.nan_to_num(M[local[i], local[j]], nan=0.0)
-    exp = expected[np.abs(local[i] - local[j])]
-    with np.errstate(all="ignore"):
-        oe = np.where(exp > 0, hic / exp, np.nan)
-    names = part.index.to_numpy()
-    a, b = names[i], names[j]
-    swap = a > b
-    return pd.DataFrame({
-        "gene1": np.where(swap, b, a), "gene2": np.where(swap, a, b),
-        "chrom1": chrom, "chrom2": chrom, "hic": hic, "oe": oe, "distance_bp": dist.astype(float),
-        "bin1": np.where(swap, part["bin"].to_numpy()[j], part["bin"].to_numpy()[i]),
-        "bin2": np.where(swap, part["bin"].to_numpy()[i], part["bin"].to_numpy()[j]),
+    table = genes.rename_axis("gene_id").reset_index()
+    if "symbol" not in table:
+        table["symbol"] = table["gene_id"]
+    if "strand" not in table:
+        table["strand"] = "."
+    raw = gene_pair_contacts(clr, table, max_distance=max_distance, balance=balanced)
+    feats = gene_features(clr, table, window_bp=insulation_window,
+                          weight="weight" if balanced else None)
+    raw = pair_flags(raw, feats)
+    hic = raw["balanced" if balanced else "count"].to_numpy(dtype=float)
+    positive = hic[np.isfinite(hic) & (hic > 0)]
+    scale = float(np.median(positive)) if positive.size else 1.0
+    ins = feats.drop_duplicates("gene_id").set_index("gene_id")["insulation"]
+    pairs = pd.DataFrame({
+        "gene1": raw["gene1"], "gene2": raw["gene2"], "chrom1": raw["chrom1"],
+        "chrom2": raw["chrom2"], "hic": hic,
+        "contact": normalised_contact(hic / scale),
+        "same_chrom": raw["chrom1"] == raw["chrom2"],
+        "same_tad": raw["same_tad"], "same_compartment": raw["same_compartment"],
+        "insulation_mean": (raw["gene1"].map(ins).to_numpy() + raw["gene2"].map(ins).to_numpy())
+        / 2,
+        "distance_bp": raw["distance"].astype(float), "oe": raw["oe"].astype(float),
     })
+    swap = pairs["gene1"] > pairs["gene2"]
+    pairs.loc[swap, ["gene1", "gene2"]] = pairs.loc[swap, ["gene2", "gene1"]].to_numpy()
+    pairs = pairs.sort_values(["gene1", "gene2"]).reset_index(drop=True)
+    f = feats.drop_duplicates("gene_id").set_index("gene_id").reindex(genes.index)
+    out = pd.DataFrame({
+        "chrom": genes["chrom"], "start": genes["start"], "bin": f["bin_id"],
+        "insulation": f["insulation"], "compartment_e1": f["E1"],
+        "is_boundary": f["is_boundary"].fillna(False).astype(bool),
+        "boundary_distance_bins": f["boundary_distance_bins"], "tad_id": f["tad_id"],
+    }, index=genes.index)
+    return pairs, _add_degree(out, pairs)

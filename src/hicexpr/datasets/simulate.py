@@ -73,13 +73,15 @@ class SimulationParams:
         max_distance: largest simulated contact distance in bp (None: whole chromosome).
         depth: expected count on the main diagonal.
         alpha: power-law exponent of the distance decay.
-        tad_size: (min, max) domain length in bp.
+        tad_size: (min, max) domain length in bp (None: 20 to 80 bins).
         tad_strength: contact enrichment factor inside a domain.
         compartment_strength: ``comp`` in ``exp(comp * c_i * c_j)``.
         bias_sd: standard deviation of the log coverage bias.
         a_gene_weight: relative gene density of A versus B bins.
         self_coupling: ``rho``, the diagonal of ``A``.
         edge_prob: probability that an ordered same-domain gene pair is coupled.
+        max_in_degree: cap on the expected number of couplings into one gene (lowers
+            ``edge_prob`` in gene-dense domains).
         positive_frac: fraction of couplings with a positive sign.
         coupling: (min, max) absolute coupling weight before scaling.
         max_gain: bound on every row's absolute sum of ``A`` (bounds the spectral radius).
@@ -98,13 +100,14 @@ class SimulationParams:
     max_distance: int | None = None
     depth: float = 200.0
     alpha: float = 1.0
-    tad_size: tuple[int, int] = (200_000, 800_000)
+    tad_size: tuple[int, int] | None = None
     tad_strength: float = 2.5
     compartment_strength: float = 0.4
     bias_sd: float = 0.15
     a_gene_weight: float = 3.0
     self_coupling: float = 0.4
     edge_prob: float = 0.5
+    max_in_degree: float = 4.0
     positive_frac: float = 0.8
     coupling: tuple[float, float] = (0.3, 0.6)
     max_gain: float = 0.9
@@ -114,18 +117,25 @@ class SimulationParams:
     burn_in: int = 50
     time_step: float = 1.0
 
+    @property
+    def domain_size(self) -> tuple[int, int]:
+        """(min, max) domain length in bp."""
+        if self.tad_size is None:
+            return (20 * self.resolution, 80 * self.resolution)
+        return (int(self.tad_size[0]), int(self.tad_size[1]))
+
     def check(self) -> None:
         """Raise :class:`InputError` for values that cannot give a valid data set."""
         positive = ("n_genes", "n_times", "n_chroms", "genome_size", "resolution", "depth")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise InputError("simulate", name, "a positive value", getattr(self, name))
-        lo, hi = self.tad_size
+        lo, hi = self.domain_size
         if not 0 < lo <= hi or lo < 3 * self.resolution:
             raise InputError("simulate", "tad_size", "0 < min <= max, min >= 3 bins", (lo, hi))
-        if chrom_lengths(self).min() < 2 * hi:
+        if chrom_lengths(self).min() < 2 * lo:
             raise InputError(
-                "simulate", "genome_size", f"at least {2 * hi} bp in the smallest chromosome",
+                "simulate", "genome_size", f"at least {2 * lo} bp in the smallest chromosome",
                 self.genome_size,
             )
         if not 0 <= self.self_coupling < self.max_gain < 1:
@@ -189,10 +199,12 @@ def simulate_dataset(
         expression=folder / "expression.tsv",
         truth=folder / "truth.json",
     )
-    write_cooler(paths.cool, genome, p, seed)
+    converged = write_cooler(paths.cool, genome, p, seed)
     _write_genes(paths.genes, genes)
     _write_expression(paths.expression, expr, genes, p)
-    atomic.write_json(paths.truth, _truth(genome, genes, A, edges, p, seed))
+    truth = _truth(genome, genes, A, edges, p, seed)
+    truth["balance_converged"] = converged
+    atomic.write_json(paths.truth, truth)
     log.info("simulated %d genes x %d time points into %s", p.n_genes, p.n_times, folder)
     return paths
 
@@ -232,8 +244,8 @@ def plant_genome(p: SimulationParams, rng: np.random.Generator) -> _Genome:
 
 
 def _plant_domains(n: int, p: SimulationParams, rng: np.random.Generator) -> tuple[np.ndarray, int]:
-    """Domain index per bin, domain lengths drawn uniformly in ``tad_size``."""
-    lo, hi = (max(3, s // p.resolution) for s in p.tad_size)
+    """Domain index per bin, domain lengths drawn uniformly in ``domain_size``."""
+    lo, hi = (max(3, s // p.resolution) for s in p.domain_size)
     sizes: list[int] = []
     while sum(sizes) < n:
         sizes.append(int(rng.integers(lo, hi + 1)))
@@ -320,8 +332,14 @@ def _pixels(genome: _Genome, p: SimulationParams, seed: int) -> Iterator[pd.Data
         yield from _chrom_pixels(chrom_bins, genome.offsets[chrom], p, np.random.default_rng(ss))
 
 
-def write_cooler(path: Path, genome: _Genome, p: SimulationParams, seed: int) -> Path:
-    """Write the simulated contacts as a balanced ``.cool`` (atomically)."""
+def write_cooler(path: Path, genome: _Genome, p: SimulationParams, seed: int) -> bool:
+    """Write the simulated contacts as a balanced ``.cool`` (atomically).
+
+    Returns:
+        Whether matrix balancing converged on every chromosome. Banded maps
+        (``max_distance`` set) converge slowly; the weights are stored either way and
+        the bins/weight attributes record the per-chromosome ``converged`` flags.
+    """
     bins = genome.bins[["chrom", "start", "end"]].copy()
     bins["chrom"] = bins["chrom"].astype(str)
     meta = {"generated-by": "hicexpr.datasets.simulate", "seed": int(seed)}
@@ -332,11 +350,11 @@ def write_cooler(path: Path, genome: _Genome, p: SimulationParams, seed: int) ->
                 str(raw), bins, _pixels(genome, p, seed), ordered=True, metadata=meta,
                 assembly="sim", dtypes={"count": np.int32}, h5opts={"compression": None},
             )
-            cooler.balance_cooler(cooler.Cooler(str(raw)), cis_only=True, store=True)
+            _, stats = cooler.balance_cooler(cooler.Cooler(str(raw)), cis_only=True, store=True)
             _repack(raw, tmp, {"creation-date": FIXED_DATE})
         finally:
             raw.unlink(missing_ok=True)
-    return path
+    return bool(np.all(stats["converged"]))
 
 
 def _repack(src: Path, dst: Path, attrs: dict[str, str]) -> None:
@@ -404,6 +422,9 @@ def coupling_matrix(
 ) -> tuple[sp.csr_matrix, pd.DataFrame]:
     """Sparse ``A = rho I + C`` with ``C`` on ordered gene pairs sharing a planted domain.
 
+    A pair is coupled with probability ``min(edge_prob, max_in_degree / (m - 1))`` in a domain
+    holding ``m`` genes.
+
     Each row of ``C`` is scaled down so that ``rho + sum_j |C_ij| <= max_gain``.
 
     Returns:
@@ -411,7 +432,7 @@ def coupling_matrix(
         and the edge table ``source, target, weight`` (after scaling).
     """
     n = len(genes)
-    src, dst = [], []
+    src, dst, prob = [], [], []
     for members in genes.groupby("domain", sort=True).indices.values():
         if len(members) < 2:
             continue
@@ -419,9 +440,11 @@ def coupling_matrix(
         off = s != t
         src.append(s[off])
         dst.append(t[off])
+        # expected in-degree at most max_in_degree, however gene-dense the domain
+        prob.append(np.full(off.sum(), min(p.edge_prob, p.max_in_degree / (len(members) - 1))))
     s = np.concatenate(src) if src else np.zeros(0, dtype=np.int64)
     t = np.concatenate(dst) if dst else np.zeros(0, dtype=np.int64)
-    keep = rng.random(len(s)) < p.edge_prob
+    keep = rng.random(len(s)) < (np.concatenate(prob) if prob else np.zeros(0))
     s, t = s[keep], t[keep]
     sign = np.where(rng.random(len(s)) < p.positive_frac, 1.0, -1.0)
     w = sign * rng.uniform(p.coupling[0], p.coupling[1], len(s))
@@ -513,6 +536,7 @@ def _truth(
         borders[str(chrom)] = [int(x) for x in b["start"].to_numpy()[change]]
         compartments[str(chrom)] = [int(x) for x in b["compartment"].to_numpy()]
     params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(p).items()}
+    params["tad_size"] = list(p.domain_size)
     return {
         "seed": int(seed),
         "parameters": params,

@@ -20,7 +20,8 @@ import pandas as pd
 from hicexpr.evaluate.metrics import SUMMARY_METRICS, forecast_metrics, per_gene_metrics
 from hicexpr.evaluate.protocols import Split, make_splits
 from hicexpr.evaluate.scaling import GeneScaler
-from hicexpr.evaluate.windows import fill_missing, make_windows
+from hicexpr.evaluate.windows import WindowSet, fill_missing, make_windows
+from hicexpr.forecast.base import Forecaster
 from hicexpr.forecast.registry import make_model
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.progress import track
@@ -70,8 +71,30 @@ def _graph_for(graph: GraphSource, split: Split) -> Any:
     return graph(split.train_times)
 
 
-def _fit_predict(name: str, params: dict[str, Any], fold: _Fold, graph: Any, L: int, H: int,
-                 seed: int) -> tuple[np.ndarray, float]:
+def fit_on_split(
+    name: str,
+    params: dict[str, Any],
+    values: np.ndarray,
+    split: Split,
+    input_length: int = 3,
+    horizon: int = 1,
+    seed: int = 0,
+    graph: Any = None,
+    refit: bool = True,
+) -> tuple[Forecaster, WindowSet, GeneScaler]:
+    """Fit one model on one split of ``values`` ``[T, N]``.
+
+    Returns the fitted model, the (scaled) test windows and the scaler. Only training windows
+    (targets at training times) and validation windows (targets never at test times) reach
+    ``fit``, so changing test values cannot change the fitted model.
+    """
+    fold = _prepare(values, split)
+    model, test, _ = _fit_fold(name, params, fold, graph, input_length, horizon, seed, refit)
+    return model, test, fold.scaler
+
+
+def _fit_fold(name: str, params: dict[str, Any], fold: _Fold, graph: Any, L: int, H: int,
+              seed: int, refit: bool = True) -> tuple[Forecaster, WindowSet, float]:
     split = fold.split
     n_times = fold.inputs.shape[0]
     test_targets = np.unique(split.test + 1)
@@ -84,8 +107,19 @@ def _fit_predict(name: str, params: dict[str, Any], fold: _Fold, graph: Any, L: 
         model.set_params(seed=seed)
     start = time.perf_counter()
     model.fit(train, graph=graph, validation=val)
+    if refit and len(val):
+        both = make_windows(fold.inputs, fold.targets, np.concatenate([split.train, split.val]),
+                            L, H, val_times if not split.leaky else split.train_times)
+        model.refit(both, graph=graph)
+    return model, test, time.perf_counter() - start
+
+
+def _fit_predict(name: str, params: dict[str, Any], fold: _Fold, graph: Any, L: int, H: int,
+                 seed: int, refit: bool) -> tuple[np.ndarray, float]:
+    model, test, seconds = _fit_fold(name, params, fold, graph, L, H, seed, refit)
+    start = time.perf_counter()
     pred = model.predict(test.X)
-    return pred, time.perf_counter() - start
+    return pred, seconds + time.perf_counter() - start
 
 
 def evaluate_forecasters(
@@ -102,6 +136,7 @@ def evaluate_forecasters(
     n_folds: int = 3,
     genes: Sequence[str] | None = None,
     times: Sequence[float] | None = None,
+    refit: bool = True,
 ) -> ForecastResult:
     """Fit and score every model for every seed under ``protocol``.
 
@@ -111,6 +146,7 @@ def evaluate_forecasters(
         graph: a PyG ``Data`` gene graph, or a callable ``train_times -> Data`` for graphs /
             embeddings that must be fitted on training time points only.
         seeds: seeds (step-random splits and neural initialisations depend on them).
+        refit: after validation chose alpha / epochs, refit on train + validation windows.
     """
     values = np.asarray(expression, dtype=np.float64)
     if values.ndim != 2:
@@ -133,7 +169,7 @@ def evaluate_forecasters(
         for fold, fold_graph in folds_by_seed[seed]:
             leaky = leaky or fold.split.leaky
             pred, seconds = _fit_predict(name, specs[name], fold, fold_graph, input_length,
-                                         horizon, seed)
+                                         horizon, seed, refit)
             wall += seconds
             pred_parts.append(fold.scaler.inverse_transform(pred))
             origins = fold.split.test

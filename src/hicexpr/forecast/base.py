@@ -79,6 +79,16 @@ class Forecaster(BaseEstimator):
             )
         return self._predict(X)
 
+    def refit(self, X: Any, y: Any = None, *, graph: Any = None):
+        """Refit on more windows (e.g. train + validation) keeping what validation chose
+        (ridge alpha, number of epochs); returns self."""
+        X, y = as_arrays(X, y)
+        self._refit(X, y, graph)
+        return self
+
+    def _refit(self, X: np.ndarray, y: np.ndarray, graph: Any) -> None:
+        self._fit(X, y, graph, None)
+
     def _fit(self, X: np.ndarray, y: np.ndarray, graph: Any, validation: ArrayPair | None) -> None:
         raise NotImplementedError
 

@@ -103,6 +103,10 @@ class _RidgeAR(Forecaster):
         self.alpha_ = float(alpha)
         self.coef_ = self._fit_all(F, y, self.alpha_)
 
+    def _refit(self, X, y, graph) -> None:
+        self._prepare(graph, X.shape[2])
+        self.coef_ = self._fit_all(self._features(X), y, self.alpha_)
+
     def _choose_alpha(self, F, y, validation: ArrayPair | None) -> float:
         if validation is None or not np.isfinite(validation[1]).any():
             return 1.0

@@ -28,35 +28,49 @@ def input_channels(x: Tensor, node_features: Tensor | None) -> Tensor:
 
 
 class ResidualHead(nn.Module):
-    """``last + AR(x - last) + Linear(h)``: shapes x ``[B, L, N]``, h ``[B, N, C]`` ->
-    ``[B, H, N]``."""
+    """``last + AR(x - last) + AR_gene(x) + Linear(h)``: shapes x ``[B, L, N]``,
+    h ``[B, N, C]`` -> ``[B, H, N]``.
 
-    def __init__(self, channels: int, input_length: int, horizon: int) -> None:
+    ``AR`` is shared by all genes; ``AR_gene`` (when ``n_nodes`` is given) adds per-gene lag
+    coefficients and intercepts, so the net contains a per-gene AR model plus the graph term.
+    """
+
+    def __init__(self, channels: int, input_length: int, horizon: int,
+                 n_nodes: int | None = None) -> None:
         super().__init__()
         self.ar = nn.Linear(input_length, horizon)
         self.out = nn.Linear(channels, horizon)
         for lin in (self.ar, self.out):
             nn.init.zeros_(lin.weight)
             nn.init.zeros_(lin.bias)
+        self.gene_ar = None
+        if n_nodes is not None:
+            self.gene_ar = nn.Parameter(torch.zeros(n_nodes, input_length, horizon))
+            self.gene_bias = nn.Parameter(torch.zeros(n_nodes, horizon))
 
     def forward(self, x: Tensor, h: Tensor) -> Tensor:
         last = x[:, -1, :]
-        ar = self.ar((x - last[:, None, :]).permute(0, 2, 1))  # B, N, H
-        return (last[..., None] + ar + self.out(h)).permute(0, 2, 1)
+        delta = (x - last[:, None, :]).permute(0, 2, 1)  # B, N, L
+        out = last[..., None] + self.ar(delta) + self.out(h)
+        if self.gene_ar is not None:
+            out = out + torch.einsum("bnl,nlh->bnh", x.permute(0, 2, 1), self.gene_ar)
+            out = out + self.gene_bias
+        return out.permute(0, 2, 1)
 
 
 class STEPmrNet(nn.Module):
     """Two ST blocks, connectivity attention over the last step, residual head."""
 
     def __init__(self, in_channels: int, hidden: int, input_length: int, horizon: int,
-                 K: int = 2, dropout: float = 0.1, n_stats: int = 3) -> None:
+                 K: int = 2, dropout: float = 0.1, n_stats: int = 3,
+                 n_nodes: int | None = None) -> None:
         super().__init__()
         self.blocks = nn.ModuleList(
             [STBlock(in_channels, hidden, hidden, K, dropout=dropout),
              STBlock(hidden, hidden, hidden, K, dropout=dropout)]
         )
         self.attention = ConnectivityAttention(hidden, n_stats)
-        self.head = ResidualHead(hidden, input_length, horizon)
+        self.head = ResidualHead(hidden, input_length, horizon, n_nodes)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor,
                 node_features: Tensor | None, stats: Tensor) -> Tensor:
@@ -71,7 +85,8 @@ class STEPmiNet(nn.Module):
     """Three ST blocks, a bidirectional LSTM per gene over time, multi-head temporal attention."""
 
     def __init__(self, in_channels: int, hidden: int, input_length: int, horizon: int,
-                 K: int = 2, dropout: float = 0.1, heads: int = 2) -> None:
+                 K: int = 2, dropout: float = 0.1, heads: int = 2,
+                 n_nodes: int | None = None) -> None:
         super().__init__()
         self.blocks = nn.ModuleList(
             [STBlock(in_channels if i == 0 else hidden, hidden, hidden, K, dropout=dropout)
@@ -79,7 +94,7 @@ class STEPmiNet(nn.Module):
         )
         self.lstm = nn.LSTM(hidden, hidden // 2, batch_first=True, bidirectional=True)
         self.attention = TemporalAttention(2 * (hidden // 2), heads)
-        self.head = ResidualHead(2 * (hidden // 2), input_length, horizon)
+        self.head = ResidualHead(2 * (hidden // 2), input_length, horizon, n_nodes)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor,
                 node_features: Tensor | None, stats: Tensor) -> Tensor:
@@ -97,11 +112,11 @@ class GRUNet(nn.Module):
     """A GRU per gene over time (shared weights, no graph) and the residual head."""
 
     def __init__(self, in_channels: int, hidden: int, input_length: int, horizon: int,
-                 dropout: float = 0.1) -> None:
+                 dropout: float = 0.1, n_nodes: int | None = None) -> None:
         super().__init__()
         self.gru = nn.GRU(in_channels, hidden, batch_first=True)
         self.dropout = nn.Dropout(dropout)
-        self.head = ResidualHead(hidden, input_length, horizon)
+        self.head = ResidualHead(hidden, input_length, horizon, n_nodes)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor,
                 node_features: Tensor | None, stats: Tensor) -> Tensor:

@@ -44,6 +44,7 @@ class NeuralForecaster(Forecaster):
         max_epochs, patience: full-batch epochs; early stopping on validation MSE.
         loss: ``"temporal"`` (:class:`TemporalLoss` with ``loss_weights``) or ``"mse"``.
         n_ensemble: members trained with seeds ``seed .. seed + n_ensemble - 1``, averaged.
+        per_gene_ar: add per-gene AR coefficients to the residual head (gene-specific dynamics).
         seed, n_threads: determinism.
     """
 
@@ -61,6 +62,7 @@ class NeuralForecaster(Forecaster):
         loss: str = "temporal",
         loss_weights: dict[str, float] | None = None,
         n_ensemble: int = 1,
+        per_gene_ar: bool = False,
         seed: int = 0,
         n_threads: int = 1,
     ) -> None:
@@ -74,6 +76,7 @@ class NeuralForecaster(Forecaster):
         self.loss = loss
         self.loss_weights = loss_weights
         self.n_ensemble = n_ensemble
+        self.per_gene_ar = per_gene_ar
         self.seed = seed
         self.n_threads = n_threads
 
@@ -86,7 +89,10 @@ class NeuralForecaster(Forecaster):
 
     def _build(self, in_channels: int) -> nn.Module:
         return self.net_class(in_channels, self.hidden, self.input_length_, self.horizon_,
-                              dropout=self.dropout)
+                              dropout=self.dropout, n_nodes=self._n_nodes())
+
+    def _n_nodes(self) -> int | None:
+        return self.n_genes_ if self.per_gene_ar else None
 
     def _fit(self, X, y, graph, validation: ArrayPair | None) -> None:
         self.edge_index_, self.edge_weight_, self.node_features_ = graph_tensors(
@@ -111,6 +117,15 @@ class NeuralForecaster(Forecaster):
             self.nets_.append(net)
             self.train_results_.append(result)
 
+    def _refit(self, X, y, graph) -> None:
+        epochs = max(1, int(np.mean([r.best_epoch or r.epochs for r in self.train_results_])))
+        kept = self.max_epochs
+        self.max_epochs = epochs
+        try:
+            self._fit(X, y, graph, None)
+        finally:
+            self.max_epochs = kept
+
     def _forward(self, net: nn.Module, x: Tensor) -> Tensor:
         return net(x, self.edge_index_, self.edge_weight_, self.node_features_, self.stats_)
 
@@ -131,7 +146,8 @@ class STEPmr(NeuralForecaster):
 
     def _build(self, in_channels: int) -> nn.Module:
         return STEPmrNet(in_channels, self.hidden, self.input_length_, self.horizon_, K=self.K,
-                         dropout=self.dropout, n_stats=self.stats_.shape[1])
+                         dropout=self.dropout, n_stats=self.stats_.shape[1],
+                         n_nodes=self._n_nodes())
 
 
 class STEPmi(NeuralForecaster):
@@ -142,7 +158,7 @@ class STEPmi(NeuralForecaster):
 
     def _build(self, in_channels: int) -> nn.Module:
         return STEPmiNet(in_channels, self.hidden, self.input_length_, self.horizon_, K=self.K,
-                         dropout=self.dropout)
+                         dropout=self.dropout, n_nodes=self._n_nodes())
 
 
 class GRUForecaster(NeuralForecaster):

@@ -139,8 +139,8 @@ def sgns_torch(
     counts: np.ndarray,
     dim: int = 16,
     negative: int = 5,
-    steps: int = 300,
-    lr: float = 0.05,
+    steps: int = 100,
+    lr: float = 0.1,
     seed: int = 0,
 ) -> np.ndarray:
     """Skip-gram with negative sampling on co-occurrence counts, full batch.
@@ -172,12 +172,17 @@ def sgns_torch(
     V = (torch.randn(T, n, dim, generator=gen) * 0.1).requires_grad_()
     opt = torch.optim.Adam([U, V], lr=lr)
     logsig = torch.nn.functional.logsigmoid
-    for _ in range(steps):
-        opt.zero_grad()
-        S = torch.bmm(U, V.transpose(1, 2))
-        loss = -(C * logsig(S) + neg * logsig(-S)).sum()
-        loss.backward()
-        opt.step()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small dense ops: extra threads only contend
+    try:
+        for _ in range(steps):
+            opt.zero_grad()
+            S = torch.bmm(U, V.transpose(1, 2))
+            loss = -(C * logsig(S) + neg * logsig(-S)).sum()
+            loss.backward()
+            opt.step()
+    finally:
+        torch.set_num_threads(threads)
     out = U.detach().numpy().astype(np.float64)
     return out[0] if single else out
 
@@ -208,7 +213,7 @@ def node2vec_embedding(
     walks = biased_random_walks(graph, walk_length, walks_per_node, p, q, rng)
     n = int(graph.num_nodes)
     if backend == "torch":
-        emb = sgns_torch(cooccurrence(walks, n, window), dim, steps=60 * epochs, seed=seed)
+        emb = sgns_torch(cooccurrence(walks, n, window), dim, steps=20 * epochs, seed=seed)
         return emb - emb.mean(axis=0)
     if backend != "gensim":
         raise InputError("node2vec", "backend", "torch or gensim", backend)
@@ -248,8 +253,8 @@ def temporal_node2vec(
         graphs: one graph per time point (same nodes), e.g. :func:`temporal_graphs`.
         dim, walk_length, walks_per_node, p, q, window, epochs: Node2vec settings.
         seed: random seed (walks and skip-gram); results are identical for equal seeds.
-        backend: ``torch`` (all time points in one batched SGNS fit; ``60 * epochs`` Adam
-            steps) or ``gensim`` (one Word2Vec per time point).
+        backend: ``torch`` (all time points in one batched SGNS fit; ``20 * epochs`` Adam
+            steps, learning rate 0.1) or ``gensim`` (one Word2Vec per time point).
         fit_index: time points whose graphs are embedded (the training time points). Every
             other time point gets the embedding of the latest fitted time point before it (the
             first fitted one if none is earlier), so validation and test graphs are never used.
@@ -314,6 +319,6 @@ def _batched_torch(
     out: list[np.ndarray] = []
     for start in range(0, len(counts), chunk):
         block = np.stack(counts[start:start + chunk])
-        emb = sgns_torch(block, dim, steps=60 * epochs, seed=seed + start)
+        emb = sgns_torch(block, dim, steps=20 * epochs, seed=seed + start)
         out += [e - e.mean(axis=0) for e in emb]
     return out

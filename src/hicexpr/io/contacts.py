@@ -92,9 +92,11 @@ def open_contacts(path: str | os.PathLike[str], resolution: int | None = None, *
 def _open_cooler(file: Path, fmt: str, group: str | None, resolution: int | None) -> cooler.Cooler:
     if group is None and fmt == "cool":
         try:
-            return _check_resolution(cooler.Cooler(str(file)), file, resolution)
+            root = cooler.Cooler(str(file))
         except (KeyError, ValueError, OSError):
-            pass  # not a single-resolution cooler at the root: look for resolutions below
+            root = None  # not a single-resolution cooler at the root: look for resolutions
+        if root is not None:
+            return _check_resolution(root, file, resolution)
     try:
         groups = cooler.fileops.list_coolers(str(file))
     except OSError as exc:

@@ -121,15 +121,14 @@ def join_genes(adata: ad.AnnData, genes: PathLike | pd.DataFrame) -> ad.AnnData:
         .drop_duplicates("_key")
         .set_index("_key")
     )
-    rows = []
-    for gene in adata.var_names:
-        if gene in by_id.index:
-            rows.append(by_id.loc[gene])
-        elif str(gene).upper() in by_symbol.index:
-            rows.append(by_symbol.loc[str(gene).upper()])
-        else:
-            rows.append(pd.Series(dtype=object))
-    joined = pd.DataFrame(rows, index=adata.var_names)
+    genes = pd.Index([str(g) for g in adata.var_names])
+    joined = by_id.reindex(genes)
+    missing = ~genes.isin(by_id.index)
+    if missing.any():
+        by_sym = by_symbol.reindex(genes[missing].str.upper())
+        by_sym.index = genes[missing]
+        joined.loc[missing] = by_sym.reindex(columns=joined.columns).to_numpy()
+    joined.index = adata.var_names
     out = adata.copy()
     for col in GENE_COLUMNS:
         if col in joined.columns:
@@ -160,17 +159,35 @@ def _read_table(file: Path) -> pd.DataFrame:
     if "" in header:
         col = header.index("") + 2
         raise InputError(file, f"line 1, column {col}", "a sample name", "an empty header")
-    values = body.iloc[:, 1:].apply(lambda c: c.str.strip())
-    numeric = values.apply(pd.to_numeric, errors="coerce")
-    bad = numeric.isna() & ~values.isin(["", "NA", "NaN", "nan", "null", "."])
-    if bad.to_numpy().any():
-        r, c = np.argwhere(bad.to_numpy())[0]
-        raise InputError(
-            file, f"line {r + 2}, column {c + 2}", "a number", values.iloc[r, c]
-        )
-    numeric.index = pd.Index(genes.to_numpy(), name="gene_id")
-    numeric.columns = header
-    return numeric
+    numbers = parse_numbers(file, body.iloc[:, 1:], first_line=2, first_column=2)
+    return pd.DataFrame(numbers, index=pd.Index(genes.to_numpy(), name="gene_id"), columns=header)
+
+
+MISSING_TOKENS = ("", "NA", "NaN", "nan", "null", ".")
+
+
+def parse_numbers(
+    source: PathLike, cells: pd.DataFrame, first_line: int, first_column: int
+) -> np.ndarray:
+    """Text cells -> float array (exact decimal parsing); missing tokens -> NaN.
+
+    Raises:
+        InputError: naming the line and column of the first cell that is not a number.
+    """
+    tokens = cells.fillna("").to_numpy(dtype=str)
+    tokens = np.char.strip(tokens)
+    missing = np.isin(tokens, MISSING_TOKENS)
+    try:
+        return np.where(missing, "nan", tokens).astype(float)
+    except ValueError:
+        pass
+    for r, c in np.argwhere(~missing):
+        try:
+            float(tokens[r, c])
+        except ValueError:
+            where = f"line {r + first_line}, column {c + first_column}"
+            raise InputError(source, where, "a number", str(tokens[r, c])) from None
+    raise InputError(source, "", "numbers", "an unparseable value")  # pragma: no cover
 
 
 def _read_h5ad(file: Path) -> tuple[pd.DataFrame, list[float] | None]:

@@ -28,7 +28,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from hicexpr.io.expression import expression_anndata
+from hicexpr.io.expression import expression_anndata, parse_numbers
 from hicexpr.lib.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -449,16 +449,7 @@ def _days(
 
 
 def _numeric(file: Path, values: pd.DataFrame, first_line: int, first_column: int) -> np.ndarray:
-    stripped = values.apply(lambda c: c.str.strip())
-    numeric = stripped.apply(pd.to_numeric, errors="coerce")
-    bad = numeric.isna() & (stripped != "")
-    if bad.to_numpy().any():
-        r, c = np.argwhere(bad.to_numpy())[0]
-        raise InputError(
-            file, f"line {r + first_line}, column {c + first_column}", "a number",
-            stripped.iloc[r, c],
-        )
-    return numeric.to_numpy(dtype=float)
+    return parse_numbers(file, values, first_line, first_column)
 
 
 def _unique_ids(names: list[str]) -> list[str]:

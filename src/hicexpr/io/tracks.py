@@ -79,7 +79,8 @@ def _coords(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     start, end = start.astype(np.int64), end.astype(np.int64)
     bad = np.flatnonzero((end < start).to_numpy())
     if bad.size:
-        raise InputError(path, f"row {bad[0] + 1}", "end >= start", f"{start[bad[0]]}-{end[bad[0]]}")
+        i = int(bad[0])
+        raise InputError(path, f"row {i + 1}", "end >= start", f"{start[i]}-{end[i]}")
     return pd.DataFrame({"chrom": harmonise_chrom(df[0]), "start": start, "end": end})
 
 
@@ -99,11 +100,13 @@ def read_peaks(path: PathLike, value: str = "binary") -> pd.DataFrame:
     elif value in ("signal", "score"):
         col = _NARROWPEAK_SIGNAL_COL if value == "signal" else 4
         if df.shape[1] <= col:
-            raise InputError(file, f"column {col + 1}", f"a {value} column", f"{df.shape[1]} columns")
+            raise InputError(file, f"column {col + 1}", f"a {value} column",
+                             f"{df.shape[1]} columns")
         vals = pd.to_numeric(df[col], errors="coerce")
         if vals.isna().any():
             row = int(np.flatnonzero(vals.isna().to_numpy())[0]) + 1
-            raise InputError(file, f"row {row}, column {col + 1}", "a number", df[col].iloc[row - 1])
+            raise InputError(file, f"row {row}, column {col + 1}", "a number",
+                             df[col].iloc[row - 1])
         out["value"] = vals.astype(float)
     else:
         raise InputError("value", "", "'binary', 'signal' or 'score'", value)
@@ -111,7 +114,7 @@ def read_peaks(path: PathLike, value: str = "binary") -> pd.DataFrame:
 
 
 def read_segmentation(path: PathLike) -> pd.DataFrame:
-    """Read a segmentation BED (e.g. ChromHMM ``*_mnemonics.bed.gz``): ``chrom, start, end, name``."""
+    """Read a segmentation BED (e.g. ChromHMM mnemonics): ``chrom, start, end, name``."""
     file = Path(path)
     df = _read_columns(file, 4)
     out = _coords(df, file)

@@ -59,6 +59,9 @@ def plot_contact_region(
     """
     chrom, start, end = parse_region(clr, region)
     matrix = region_matrix(clr, (chrom, start, end))
+    edges = clr.bins().fetch((chrom, start, end))
+    if len(edges):  # the image spans whole bins
+        start, end = int(edges["start"].iloc[0]), int(edges["end"].iloc[-1])
     tracks = [t for t in (insulation_df, compartments_df, genes_df) if t is not None]
     heights = [4.0] + [1.0] * len(tracks)
     fig = new_figure(6.5, sum(heights) + 0.8)
@@ -98,7 +101,7 @@ def boundaries_from_insulation(insulation_df: pd.DataFrame) -> pd.DataFrame | No
     cols = [c for c in insulation_df.columns if str(c).startswith("is_boundary")]
     if not cols:
         return None
-    flags = insulation_df[cols[0]].fillna(False).astype(bool)
+    flags = insulation_df[cols[0]].astype("boolean").fillna(False).astype(bool)
     return insulation_df.loc[flags, ["chrom", "start", "end"]]
 
 

@@ -66,10 +66,19 @@ def table_html(df: pd.DataFrame, row_classes: Sequence[str] | None = None,
         for col, value in zip(df.columns, record, strict=True):
             numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
             klass = ' class="num"' if numeric else (' class="genes"' if col in wide else "")
-            cells.append(f"<td{klass}>{esc(fmt(value))}</td>")
+            text = short_list(str(value)) if col in wide else fmt(value)
+            cells.append(f"<td{klass}>{esc(text)}</td>")
         rows.append(f"<tr{cls}>{''.join(cells)}</tr>")
     return (f'<div class="scroll"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
             + "\n".join(rows) + "\n</tbody>\n</table></div>")
+
+
+def short_list(genes: str, keep: int = 12) -> str:
+    """``a;b;c;...`` cut to ``keep`` genes plus a count of the rest."""
+    items = [g for g in genes.split(";") if g]
+    if len(items) <= keep:
+        return "; ".join(items)
+    return "; ".join(items[:keep]) + f"; ... ({len(items)} genes)"
 
 
 def figure_html(entry: FigureEntry) -> str:
@@ -92,7 +101,7 @@ def _nav() -> str:
 def _header(run: RunData) -> str:
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     status = (f"finished {esc(run.complete)}" if run.complete
-              else "<b>incomplete run</b> (no COMPLETE marker)")
+              else "not marked COMPLETE when this report was written")
     parts = [f"<p>Run folder <code>{esc(run.path)}</code>; {status}. "
              f"Report written {stamp} by hicexpr {esc(__version__)}.</p>"]
     if run.metrics.get("leaky"):

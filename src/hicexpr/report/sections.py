@@ -39,6 +39,8 @@ from hicexpr.report.load import RunData, referenced_paths
 
 log = logging.getLogger(__name__)
 
+RUN_GENE_SETS = "gene_sets.gmt"  # gene sets shipped with a run (e.g. the simulated demo)
+
 
 @dataclass
 class FigureEntry:
@@ -199,6 +201,8 @@ def _gene_set_source(run: RunData, options: ReportOptions, scores: pd.Series
         return GeneSetSource("user gene sets", Path("(in memory)"), "as given", sets)
     if options.gene_sets is not None:
         return gene_sets_from_file(options.gene_sets)
+    if (run.path / RUN_GENE_SETS).is_file():
+        return gene_sets_from_file(run.path / RUN_GENE_SETS)
     texts = [str(run.metrics.get("dataset", ""))]
     texts += [str(run.config.get(k, "")) for k in ("dataset", "organism", "species", "genome")]
     organism = infer_organism(texts, scores.index)
@@ -254,15 +258,26 @@ def _forecast_figures(run: RunData, options: ReportOptions, content: ReportConte
 def _spex_figures(run: RunData, content: ReportContent) -> None:
     pred, gain = run.table("predictions"), run.table("per_gene_gain")
     if pred is not None and len(pred):
-        _add(content, run, plot_predicted_vs_observed(pred, None), "predicted_vs_observed",
-             "Predicted vs observed", "Hexbin per split of the first model in the table.")
+        model = best_prediction_model(pred)
+        _add(content, run, plot_predicted_vs_observed(pred, model), "predicted_vs_observed",
+             "Predicted vs observed", f"Hexbin per split of {model}, the model with the "
+             "highest Pearson correlation on the test rows.")
         if "chrom" in pred.columns:
-            _add(content, run, plot_spex_chromosome_scatter(pred), "spex_chromosomes",
-                 "Observed vs predicted per chromosome", "Test split (or all rows) of the first "
-                 "model and setting; r = Pearson correlation.")
+            _add(content, run, plot_spex_chromosome_scatter(pred, model), "spex_chromosomes",
+                 "Observed vs predicted per chromosome", f"Test split (or all rows) of {model} "
+                 "(first setting); r = Pearson correlation.")
     if gain is not None and "gain" in gain.columns:
         _add(content, run, plot_spex_gain(gain), "spex_gain", "Per-gene gain from 3D features",
              "Genes sorted by gain = |error| local-only minus |error| with 3D features.")
+
+
+def best_prediction_model(pred: pd.DataFrame) -> str:
+    """Model with the highest observed-vs-predicted Pearson r on the test rows (or all rows)."""
+    rows = pred[pred["split"] == "test"] if "split" in pred.columns else pred
+    rows = rows if len(rows) else pred
+    r = {str(m): d["observed"].corr(d["predicted"]) for m, d in rows.groupby("model")}
+    finite = {m: v for m, v in r.items() if pd.notna(v)}
+    return max(finite, key=finite.__getitem__) if finite else str(pred["model"].iloc[0])
 
 
 def _graph_figure(run: RunData, content: ReportContent) -> None:
@@ -289,14 +304,33 @@ def _contact_figure(run: RunData, options: ReportOptions, content: ReportContent
         if region is None:
             content.notes.append("contact map found but no gene coordinates to centre a region")
             return
-        fig = plot_contact_region(clr, region, run.table("insulation"), run.table("boundaries"),
+        insulation, computed = run.table("insulation"), ""
+        if insulation is None:
+            insulation = _insulation_for_report(clr)
+            computed = (" Insulation and boundaries computed for this report "
+                        "(hicexpr.contacts.features.insulation, default window)."
+                        if insulation is not None else "")
+        fig = plot_contact_region(clr, region, insulation, run.table("boundaries"),
                                   run.table("compartments"), _gene_intervals(run))
     except HicexprError as exc:
         content.notes.append(f"contact-map figure skipped: {exc}")
         return
     _add(content, run, fig, "contact_region", f"Contact map {region}",
          "Contacts (log colour scale) with insulation, TAD boundaries, compartment E1 and genes "
-         "below, where the run folder provides them.")
+         "below, where available." + computed)
+
+
+def _insulation_for_report(clr: cooler.Cooler) -> pd.DataFrame | None:
+    """Insulation of a balanced map when the run folder has none (None when not possible)."""
+    if "weight" not in clr.bins().columns:
+        return None
+    from hicexpr.contacts.features import insulation
+
+    try:
+        return insulation(clr)
+    except (HicexprError, ValueError, KeyError) as exc:
+        log.warning("insulation not computed for the report: %s", exc)
+        return None
 
 
 def _open_contacts(run: RunData, options: ReportOptions) -> cooler.Cooler | None:

@@ -39,22 +39,28 @@ def chromosome_split(chroms: pd.Series | np.ndarray, test: Sequence[str] = ("chr
 
 
 def chromosome_folds(chroms: pd.Series | np.ndarray, k: int = 5,
-                     val: Sequence[str] = ("chr9",), fallback_val: str = "chr10"
-                     ) -> list[np.ndarray]:
-    """k chromosome-grouped folds (balanced gene counts); each fold's val is ``val`` or
-    ``fallback_val`` when ``val`` is in that fold's test set."""
+                     val: Sequence[str] = ("chr9",)) -> list[np.ndarray]:
+    """k chromosome-grouped folds with balanced gene counts.
+
+    Each fold validates on ``val``; a fold that tests ``val`` validates instead on the largest
+    chromosome of another fold.
+    """
     chroms = np.asarray(chroms).astype(str)
     names, counts = np.unique(chroms, return_counts=True)
+    if k < 2 or k > names.size:
+        raise InputError("folds", "", f"2 to {names.size} folds (one per chromosome at most)", k)
     load = np.zeros(k)
     fold_of: dict[str, int] = {}
-    for i in np.argsort(-counts):
+    for i in np.argsort(-counts, kind="stable"):
         f = int(np.argmin(load))
         fold_of[names[i]] = f
         load[f] += counts[i]
+    by_size = [names[i] for i in np.argsort(-counts, kind="stable")]
     out = []
     for f in range(k):
         test = [c for c, j in fold_of.items() if j == f]
-        v = [c for c in val if c not in test] or [fallback_val]
+        v = [c for c in val if c not in test and c in fold_of]
+        v = v or [next(c for c in by_size if fold_of[c] != f)]
         out.append(chromosome_split(chroms, test, v))
     return out
 
@@ -92,7 +98,7 @@ def _rowcorr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def fit_predict(head: BaseEstimator, X: np.ndarray, y: np.ndarray, split: np.ndarray
                 ) -> tuple[np.ndarray, BaseEstimator]:
-    """Fit a clone of ``head`` on train (validation for tuning/early stopping); predict all genes."""
+    """Fit a clone of ``head`` on train (val for tuning / early stopping); predict all genes."""
     model = clone(head)
     tr, va = split == "train", split == "val"
     model.fit(X[tr], y[tr], X_val=X[va] if va.any() else None, y_val=y[va] if va.any() else None)
@@ -101,10 +107,15 @@ def fit_predict(head: BaseEstimator, X: np.ndarray, y: np.ndarray, split: np.nda
 
 def fit_predict_many(head: BaseEstimator, X: np.ndarray, Y: np.ndarray, split: np.ndarray,
                      n_jobs: int = 2) -> np.ndarray:
-    """One model per column of ``Y`` (e.g. one per cell type), in parallel: predictions (genes, k)."""
+    """One model per column of ``Y`` (e.g. per cell type), in parallel: predictions (genes, k)."""
     preds = Parallel(n_jobs=n_jobs)(
-        delayed(lambda col: fit_predict(head, X, Y[:, col], split)[0])(j) for j in range(Y.shape[1]))
+        delayed(_fit_column)(head, X, Y[:, j], split) for j in range(Y.shape[1]))
     return np.column_stack(preds)
+
+
+def _fit_column(head: BaseEstimator, X: np.ndarray, y: np.ndarray, split: np.ndarray
+                ) -> np.ndarray:
+    return fit_predict(head, X, y, split)[0]
 
 
 def summary(y: np.ndarray, preds: dict[str, np.ndarray], split: np.ndarray,

@@ -56,9 +56,12 @@ class LinearHead(RegressorMixin, BaseEstimator):
         Xs = self.scaler_.transform(X)
         if X_val is not None and y_val is not None and len(y_val):
             Xv = self.scaler_.transform(np.asarray(X_val, dtype=np.float64))
-            scores = [(np.mean((self._model(a).fit(Xs, y).predict(Xv) - y_val) ** 2), a)
-                      for a in self.alphas]
-            self.alpha_ = float(min(scores)[1])
+            if self.kind == "ridge":
+                errors = _ridge_path_errors(Xs, y, Xv, np.asarray(y_val, float), self.alphas)
+            else:
+                errors = [np.mean((self._model(a).fit(Xs, y).predict(Xv) - y_val) ** 2)
+                          for a in self.alphas]
+            self.alpha_ = float(list(self.alphas)[int(np.argmin(errors))])
         elif self.kind == "ridge":
             self.alpha_ = float(RidgeCV(alphas=list(self.alphas)).fit(Xs, y).alpha_)
         else:
@@ -70,6 +73,16 @@ class LinearHead(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "model_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return self.model_.predict(self.scaler_.transform(X))
+
+
+def _ridge_path_errors(X: np.ndarray, y: np.ndarray, Xv: np.ndarray, yv: np.ndarray,
+                       alphas: Sequence[float]) -> list[float]:
+    """Validation MSE of ridge for every penalty from one eigendecomposition of X'X."""
+    ym = y.mean()
+    evals, evecs = np.linalg.eigh(X.T @ X)
+    proj = evecs.T @ (X.T @ (y - ym))
+    xv = Xv @ evecs
+    return [float(np.mean((xv @ (proj / (evals + a)) + ym - yv) ** 2)) for a in alphas]
 
 
 class XGBHead(RegressorMixin, BaseEstimator):

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from hicexpr.io.chroms import chrom_mapping
 from hicexpr.lib.errors import InputError
 from hicexpr.spex.profiles import ProfileSource
 
@@ -98,11 +99,12 @@ def partners_from_cooler(genes: pd.DataFrame, clr: cooler.Cooler, balance: bool 
         raise InputError(clr.filename, "weight column", "a balanced map (or balance=False)", None)
     frames = []
     binsize = clr.binsize
-    chroms = set(clr.chromnames)
+    names = chrom_mapping([str(c) for c in genes["chrom"].unique()], list(clr.chromnames))
     for chrom, g in genes.groupby("chrom", sort=False):
-        if chrom not in chroms:
+        if str(chrom) not in names:
             continue
-        frames.append(_cooler_chrom(clr, str(chrom), g, binsize, balance, min_count, min_oe))
+        px = _cooler_chrom(clr, names[str(chrom)], g, binsize, balance, min_count, min_oe)
+        frames.append(px.assign(chrom=str(chrom)))
     if not frames:
         log.warning("%s: no gene chromosome in the map", clr.filename)
         return empty_partners()

@@ -52,9 +52,7 @@ class _Cumulative:
         s_order, e_order = np.argsort(start, kind="stable"), np.argsort(end, kind="stable")
         s, vs = start[s_order].astype(np.float64), value[s_order].astype(np.float64)
         e, ve = end[e_order].astype(np.float64), value[e_order].astype(np.float64)
-        zero = np.zeros(1)
-        return cls(s, np.concatenate([zero, np.cumsum(vs)]), np.concatenate([zero, np.cumsum(vs * s)]),
-                   e, np.concatenate([zero, np.cumsum(ve)]), np.concatenate([zero, np.cumsum(ve * e)]))
+        return cls(s, _cumsum0(vs), _cumsum0(vs * s), e, _cumsum0(ve), _cumsum0(ve * e))
 
     def integral(self, x: np.ndarray) -> np.ndarray:
         """C(x) = sum_k v_k * |[s_k, e_k) & [0, x)| for every position in ``x`` (float64)."""
@@ -62,6 +60,10 @@ class _Cumulative:
         j = np.searchsorted(self.ends, x, side="left")
         return (x * self.cum_v_start[i] - self.cum_vs_start[i]) - (
             x * self.cum_v_end[j] - self.cum_ve_end[j])
+
+
+def _cumsum0(x: np.ndarray) -> np.ndarray:
+    return np.concatenate([np.zeros(1), np.cumsum(x)])
 
 
 @dataclass
@@ -134,7 +136,8 @@ def from_tracks(
         for state, df in seg.groupby("name", sort=True):
             profiles.add(f"{Path(path).name.split('_')[0]}:{state}", df)
     for path in bigwigs:
-        profiles.add(tracks.track_name(path), tracks.read_bigwig(path, list(keep) if keep else None))
+        signal = tracks.read_bigwig(path, list(keep) if keep else None)
+        profiles.add(tracks.track_name(path), signal)
     if not profiles.names:
         raise InputError("tracks", "", "at least one peak, segmentation or bigWig file", "none")
     _check_unique(profiles.names)

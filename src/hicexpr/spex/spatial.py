@@ -28,7 +28,7 @@ DEFAULT_RATES = (0.01, 0.02, 0.05, 0.1, 0.2)
 
 
 def tss_offsets(half_width: int = 20_000, step: int = 200) -> np.ndarray:
-    """Window-centre offsets from the TSS: ``-half_width, ..., half_width - step`` (200 by default)."""
+    """Window-centre offsets from the TSS: ``-half_width, ..., half_width - step``."""
     if half_width <= 0 or step <= 0 or half_width % step:
         raise InputError("spatial", "half_width/step", "positive, half_width a multiple of step",
                          f"{half_width}/{step}")
@@ -86,5 +86,5 @@ def local_features(
             prof = source.windows(str(chrom), centers.ravel(), width)
             out[idx] = spatial_transform(prof.reshape(len(idx), offsets.size, n_prof), bases)
     names = [f"{p}|{b}" for b in basis_names(rates) for p in source.names]
-    return pd.DataFrame(out.reshape(len(genes), -1), index=pd.Index(genes["gene_id"], name="gene_id"),
-                        columns=names)
+    index = pd.Index(genes["gene_id"], name="gene_id")
+    return pd.DataFrame(out.reshape(len(genes), -1), index=index, columns=names)

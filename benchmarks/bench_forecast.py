@@ -1,0 +1,116 @@
+"""Forecasting benchmark: STEP mRNA, STEP miRNA (days), yeast alpha-factor and cdc15.
+
+Every model x protocol (``chronological``, the default and leakage-free one, and STEP's leaky
+``step-random`` kept for comparison) with mean +- sd over 5 seeds. One-step-ahead forecasts
+(L = 3 input time points), per-gene scalers fitted on training times, validation block only for
+ridge alpha / early stopping, refit on train + validation. Hi-C gene graph: each gene's 10
+strongest contact edges. Also times the STEPmi pipeline on miRNA including the graph and the
+Node2vec embedding.
+
+    python benchmarks/bench_forecast.py            # prints the records as JSON
+    HICEXPR_BENCH_SEEDS=2 HICEXPR_BENCH_DATASETS=step_mrna python benchmarks/bench_forecast.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _measure import measure  # noqa: E402
+from hicexpr.config import ForecastConfig  # noqa: E402
+from hicexpr.datasets.forecasting import load_forecast_dataset  # noqa: E402
+from hicexpr.evaluate.runner import evaluate_forecasters  # noqa: E402
+from hicexpr.forecast.registry import MODELS  # noqa: E402
+from hicexpr.lib.progress import set_quiet  # noqa: E402
+from hicexpr.workflows.forecast import gene_graph  # noqa: E402
+
+DATASETS = ("step_mrna", "step_mirna", "yeast_alpha", "yeast_cdc15")
+PROTOCOLS = ("chronological", "step-random")
+
+
+def _env_list(name: str, default: tuple[str, ...]) -> list[str]:
+    value = os.environ.get(name)
+    return [v for v in value.split(",") if v] if value else list(default)
+
+
+def _metrics(result: Any, model: str) -> dict[str, dict[str, float]]:
+    rows = result.summary[result.summary.model == model]
+    return {r.metric: {"mean": round(float(r["mean"]), 4), "sd": round(float(r.sd), 4)}
+            for _, r in rows.iterrows()}
+
+
+def run(out_records: list) -> None:
+    """Append one record per dataset x protocol x model (+ the STEPmi pipeline timing)."""
+    set_quiet(True)
+    n_seeds = int(os.environ.get("HICEXPR_BENCH_SEEDS", "5"))
+    seeds = list(range(n_seeds))
+    defaults = ForecastConfig()
+    for name in _env_list("HICEXPR_BENCH_DATASETS", DATASETS):
+        with measure() as m_load:
+            options = {"max_genes": defaults.max_genes} if name.startswith("yeast") else {}
+            dataset = load_forecast_dataset(name, **options)
+            graph = gene_graph(dataset, defaults.top_k)
+        values = dataset.values()
+        shape = {"n_times": int(values.shape[0]), "n_genes": int(values.shape[1]),
+                 "n_edges": int(graph.edge_index.shape[1])}
+        out_records.append({"dataset": name, "protocol": "-", "model": "load+graph",
+                            "metrics": {}, "seeds": [], "wall_s": m_load.wall_s,
+                            "peak_rss_mb": m_load.peak_rss_mb, **shape})
+        for protocol in _env_list("HICEXPR_BENCH_PROTOCOLS", PROTOCOLS):
+            for model in _env_list("HICEXPR_BENCH_MODELS", tuple(MODELS)):
+                with measure() as m:
+                    result = evaluate_forecasters(values, [model], graph=graph,
+                                                  protocol=protocol, seeds=seeds,
+                                                  genes=list(dataset.genes))
+                out_records.append({
+                    "dataset": name, "protocol": protocol, "model": model,
+                    "leaky": bool(result.leaky), "metrics": _metrics(result, model),
+                    "seeds": seeds, "wall_s": m.wall_s, "peak_rss_mb": m.peak_rss_mb,
+                    "wall_s_per_seed": round(m.wall_s / max(1, len(seeds)), 2), **shape,
+                })
+    if "step_mirna" in _env_list("HICEXPR_BENCH_DATASETS", DATASETS):
+        out_records.append(stepmi_pipeline())
+
+
+def stepmi_pipeline(seed: int = 0) -> dict[str, Any]:
+    """STEPmi on STEP miRNA including loading, the gene graph and a 16-d Node2vec embedding."""
+    with measure() as m:
+        dataset = load_forecast_dataset("step_mirna")
+        graph = gene_graph(dataset, 10, node2vec_dim=16, seed=seed)
+        result = evaluate_forecasters(dataset.values(), ["stepmi"], graph=graph, seeds=[seed],
+                                      genes=list(dataset.genes))
+    return {"dataset": "step_mirna", "protocol": "chronological",
+            "model": "stepmi (pipeline: load + graph + node2vec + fit + evaluate)",
+            "leaky": False, "metrics": _metrics(result, "stepmi"), "seeds": [seed],
+            "wall_s": m.wall_s, "peak_rss_mb": m.peak_rss_mb}
+
+
+def summarise(records: list[dict[str, Any]]) -> str:
+    """Markdown: per dataset x protocol, the best model by skill vs the best ridge baseline."""
+    lines = ["| dataset | protocol | best model (skill) | best ridge baseline (skill) |",
+             "|---|---|---|---|"]
+    keys = sorted({(r["dataset"], r["protocol"]) for r in records if r["protocol"] != "-"})
+    for dataset, protocol in keys:
+        rows = [r for r in records if (r["dataset"], r["protocol"]) == (dataset, protocol)
+                and "skill" in r["metrics"] and not r["model"].startswith("stepmi (")]
+        if not rows:
+            continue
+        best = max(rows, key=lambda r: r["metrics"]["skill"]["mean"])
+        ridge = [r for r in rows if "ridge" in r["model"]]
+        top = max(ridge, key=lambda r: r["metrics"]["skill"]["mean"]) if ridge else None
+        cell = (f"{top['model']} ({top['metrics']['skill']['mean']:.3f})" if top else "-")
+        lines.append(f"| {dataset} | {protocol} | {best['model']} "
+                     f"({best['metrics']['skill']['mean']:.3f}) | {cell} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    records: list[dict[str, Any]] = []
+    run(records)
+    print(json.dumps(records, indent=1, default=str))
+    print(summarise(records))

@@ -1,0 +1,194 @@
+"""SpEx benchmark on GM12878 (hg19): does 3D partner information add to local chromatin?
+
+Profiles: 99 GM12878 ENCODE uniform peak files + E116 ChromHMM (25 states), or (SpEx's situation,
+profiles that are not cell-specific) 136 K562 ENCODE peak files. Expression: Roadmap E116 log
+RPKM. Genes: CollapsedGeneBounds.hg19 (Ensembl ids). Test chr8, validation chr9 (penalty choice
+and early stopping), training on the other chromosomes. 3D: HiCCUPS loops, BENGI RNAPII / CTCF
+ChIA-PET and Hi-C links, the genome-wide 2.5 Mb GM12878 Hi-C map.
+
+Grid: the ridge head on every source x aggregation with both controls (random loci, same count;
+partners shuffled between genes), in both profile settings; the SpEx gbtree on a subset (each
+fit takes minutes on 2 cores); elastic-net and gblinear on local features only.
+
+    python benchmarks/bench_spex.py     # prints the records as JSON
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _measure import measure  # noqa: E402
+from hicexpr.datasets.paths import shared_data_dir  # noqa: E402
+from hicexpr.io.contacts import open_contacts  # noqa: E402
+from hicexpr.io.links import read_bengi, read_loops  # noqa: E402
+from hicexpr.spex import data, experiment, heads, partners, profiles, spatial  # noqa: E402
+from hicexpr.spex import evaluate as ev  # noqa: E402
+
+DATASET = "gm12878_roadmap_E116"
+PROTOCOL = "chromosome-holdout (test chr8, val chr9)"
+AGGREGATIONS = partners.AGGREGATIONS
+# (profile setting, source, aggregation, variant) fitted with the gbtree head as well.
+TREE_SUBSET = {
+    ("GM12878", "local"),
+    ("GM12878", "HiCCUPS:sides"), ("GM12878", "HiCCUPS:sides:random"),
+    ("GM12878", "HiCCUPS:sides:shuffled"),
+    ("K562", "local"),
+    ("K562", "RNAPII-ChIAPET:activity"), ("K562", "RNAPII-ChIAPET:activity:shuffled"),
+}
+LOCAL_ONLY_HEADS = ("elasticnet", "gblinear")
+
+
+def _inputs(root: Path) -> dict[str, Any]:
+    gm = root / "human_gm12878_hg19"
+    genes, expr = data.align_genes(
+        data.read_gene_table(gm / "genes/CollapsedGeneBounds.hg19.bed"),
+        data.read_expression_table(gm / "expression/roadmap/57epigenomes.RPKM.pc.gz"))
+    return {"gm": gm, "k562": root / "human_k562_hg19", "genes": genes, "expr": expr}
+
+
+def _sources(inp: dict[str, Any]) -> dict[str, Any]:
+    gm, genes = inp["gm"], inp["genes"]
+    loops = read_loops(gm / "contacts/GSE63525_GM12878_primary+replicate_HiCCUPS_looplist.txt.gz")
+    out = {"HiCCUPS": partners.partners_from_loops(genes, loops, slop=5_000)}
+    for name in ("RNAPII-ChIAPET", "CTCF-ChIAPET", "HiC"):
+        links = read_bengi(gm / f"contacts/GM12878.{name}.bengi.tsv.gz")
+        out[name if name != "HiC" else "HiC-links"] = partners.partners_from_links(genes, links)
+    clr = open_contacts(gm / "hic/GM12878_Rao2014_primary_genomewide_2.5Mb.cool")
+    out["HiC-2.5Mb-map"] = partners.partners_from_cooler(genes, clr, min_oe=2.0)
+    return out
+
+
+def _profiles(inp: dict[str, Any], which: str) -> profiles.IntervalProfiles:
+    chroms = sorted(inp["genes"]["chrom"].unique())
+    if which == "GM12878":
+        peaks = sorted((inp["gm"] / "epigenome/encode_uniform_peaks").glob("*Peak*"))
+        seg = [inp["gm"] / "epigenome/E116_25_imputed12marks_mnemonics.bed.gz"]
+        return profiles.from_tracks(peaks, seg, chroms=chroms)
+    peaks = sorted((inp["k562"] / "epigenome/encode_uniform_peaks").glob("*Peak*"))
+    return profiles.from_tracks(peaks, chroms=chroms)
+
+
+def _blocks(genes, sources, src, seed: int = 0) -> dict[str, Any]:
+    blocks = {}
+    for label, table in sources.items():
+        variants = {"": table, ":random": partners.random_partners(table, genes, seed=seed),
+                    ":shuffled": partners.shuffle_partners(table, genes, seed=seed)}
+        for how in AGGREGATIONS:
+            for suffix, tab in variants.items():
+                blocks[f"{label}:{how}{suffix}"] = partners.partner_features(genes, tab, src, how)
+    return blocks
+
+
+def _record(setting: str, row: dict[str, Any], peak_mb: float) -> dict[str, Any]:
+    metrics = {k: round(float(row[k]), 4) for k in ("spearman", "pearson", "rmse")}
+    ci = None
+    if isinstance(row.get("delta"), float) and np.isfinite(row["delta"]):
+        metrics["delta_spearman"] = round(float(row["delta"]), 4)
+        ci = [round(float(row["ci_low"]), 4), round(float(row["ci_high"]), 4)]
+    return {"dataset": DATASET, "protocol": PROTOCOL, "model": row["model"],
+            "setting": f"profiles={setting}; features={row['setting']}", "metrics": metrics,
+            "ci": ci, "n_test": int(row["n_test"]), "wall_s": round(float(row["fit_s"]), 1),
+            "peak_rss_mb": peak_mb}
+
+
+def run(out_records: list) -> None:
+    """Append one record per profile setting x head x feature setting (see module docstring)."""
+    inp = _inputs(shared_data_dir())
+    genes, expr = inp["genes"], inp["expr"]
+    y = ev.log_expression(expr["E116", :].X.ravel())
+    splits = [ev.chromosome_split(genes["chrom"], ["chr8"], ["chr9"])]
+    with measure() as m_src:
+        sources = _sources(inp)
+    out_records.append({"dataset": DATASET, "protocol": PROTOCOL, "model": "partners",
+                        "setting": "3D partner tables: " + ", ".join(
+                            f"{k} {v['gene_id'].nunique()} genes" for k, v in sources.items()),
+                        "metrics": {}, "ci": None, "wall_s": m_src.wall_s,
+                        "peak_rss_mb": m_src.peak_rss_mb})
+    local_gm = None
+    for setting in ("GM12878", "K562"):
+        with measure() as m_feat:
+            src = _profiles(inp, setting)
+            t0 = time.perf_counter()
+            local = spatial.local_features(genes, src)
+            local_s = time.perf_counter() - t0
+            blocks = _blocks(genes, sources, src)
+        local_gm = local if setting == "GM12878" else local_gm
+        out_records.append({"dataset": DATASET, "protocol": PROTOCOL, "model": "features",
+                            "setting": f"profiles={setting}: {len(src.names)} profiles, "
+                            f"{len(genes)} genes; local features {local_s:.1f} s, then "
+                            f"{len(blocks)} 3D blocks", "metrics": {}, "ci": None,
+                            "wall_s": m_feat.wall_s, "peak_rss_mb": m_feat.peak_rss_mb})
+        models = {"ridge": heads.make_head("ridge"), "gbtree": heads.make_head("gbtree")}
+        if setting == "GM12878":
+            models.update({h: heads.make_head(h) for h in LOCAL_ONLY_HEADS})
+        settings = ["local", *blocks]
+        skip = {(h, s) for h in models for s in settings
+                if h != "ridge" and (setting, s) not in TREE_SUBSET}
+        with measure() as m_fit:
+            res = experiment.compare(local, blocks, y, splits, models, n_boot=1000, skip=skip)
+        for row in res.table.to_dict("records"):
+            out_records.append(_record(setting, row, m_fit.peak_rss_mb))
+    _many_cell_types(genes, expr, out_records, local_gm.to_numpy(np.float32))
+
+
+def _many_cell_types(genes, expr, out_records: list, X: np.ndarray) -> None:
+    """Ridge, local GM12878 profiles, one model per Roadmap epigenome (distribution)."""
+    split = ev.chromosome_split(genes["chrom"], ["chr8"], ["chr9"])
+    Y = ev.log_expression(expr.X.T)
+    with measure() as m:
+        pred = ev.fit_predict_many(heads.make_head("ridge"), X, Y, split, n_jobs=2)
+    test = split == "test"
+    rho = {s: ev.scores(Y[test, j], pred[test, j])["spearman"]
+           for j, s in enumerate(expr.obs_names)}
+    vals = np.array(list(rho.values()))
+    out_records.append({
+        "dataset": "roadmap_57_epigenomes", "protocol": PROTOCOL, "model": "ridge",
+        "setting": "profiles=GM12878; features=local; one model per epigenome",
+        "metrics": {"spearman_median": round(float(np.median(vals)), 4),
+                    "spearman_min": round(float(vals.min()), 4),
+                    "spearman_max": round(float(vals.max()), 4),
+                    "spearman_E116": round(rho["E116"], 4),
+                    "rank_of_E116": int((vals > rho["E116"]).sum() + 1), "n": int(vals.size)},
+        "ci": None, "wall_s": m.wall_s, "peak_rss_mb": m.peak_rss_mb})
+
+
+def summarise(records: list[dict[str, Any]]) -> str:
+    """The 3D question per profile setting and head: best aggregation vs both controls."""
+    lines = ["### SpEx: does 3D add to local chromatin? (test chr8, Spearman gain, 95% CI)", ""]
+    rows = [r for r in records if r.get("ci") and "features=" in r.get("setting", "")]
+    by_key: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        prof, feat = r["setting"].split("; features=")
+        by_key.setdefault((prof, r["model"]), {})[feat] = r
+    for (prof, model), feats in sorted(by_key.items()):
+        real = {k: v for k, v in feats.items() if not k.endswith((":random", ":shuffled"))}
+        best = max(real, key=lambda k: real[k]["metrics"]["delta_spearman"])
+        r = real[best]
+        ctrl = [feats.get(best + s) for s in (":random", ":shuffled")]
+        cd = [c["metrics"]["delta_spearman"] if c else float("nan") for c in ctrl]
+        beats = all(np.isfinite(cd)) and r["metrics"]["delta_spearman"] > max(cd)
+        positive = r["ci"][0] > 0
+        verdict = "3D helps" if positive and beats else "no robust gain"
+        lines.append(f"- {prof}, {model}: best {best} {r['metrics']['delta_spearman']:+.4f} "
+                     f"[{r['ci'][0]:+.4f}, {r['ci'][1]:+.4f}]; random {cd[0]:+.4f}, shuffled "
+                     f"{cd[1]:+.4f} -> {verdict}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    records: list[dict[str, Any]] = []
+    t = time.perf_counter()
+    try:
+        run(records)
+    finally:
+        json.dump(records, sys.stdout, indent=1)
+    print(f"\n# total {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    print(summarise(records), file=sys.stderr)

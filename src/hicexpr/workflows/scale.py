@@ -1,0 +1,474 @@
+"""Genome scale: per-chromosome contact features and gene graphs on Dask, large simulations.
+
+:func:`contact_features_parallel` computes, one chromosome per task, the expensive parts of
+:mod:`hicexpr.contacts` (cooltools insulation scores, cis compartment eigenvectors, gene-pair
+contacts) from the cooler's *path*, then finishes the genome-wide steps in this process
+(boundary prominence and the Li threshold over all chromosomes, per-gene features). The
+result equals the serial functions ``insulation``, ``compartments``, ``gene_features`` and
+``gene_pair_contacts`` exactly (tests/scale checks it on a 2-worker local cluster).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import logging
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cooler
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import Data
+
+from hicexpr.contacts.features import _all_bins, _view, cis_e1, default_window, ignore_diags
+from hicexpr.contacts.features import gene_features as _gene_features
+from hicexpr.contacts.mapping import gene_bins
+from hicexpr.contacts.pairs import PAIR_COLUMNS, gene_pair_contacts
+from hicexpr.forecast.connectivity_attention import connectivity_stats
+from hicexpr.forecast.losses import mse
+from hicexpr.forecast.neural import STEPmr, graph_tensors
+from hicexpr.forecast.train import TrainResult, seed_everything
+from hicexpr.graph.build import EdgeWeights, build_gene_graph
+from hicexpr.io.contacts import require_balanced
+from hicexpr.lib.errors import InputError
+from hicexpr.lib.parallel import map_chromosomes
+
+log = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike[str]
+DEFAULT_MAX_DISTANCE = 2_000_000
+
+
+@dataclass
+class ContactFeatures:
+    """Genome-wide contact features of a gene set (the tables of ``hicexpr contacts features``).
+
+    Attributes:
+        genes: gene table with ``bin_id, in_coverage, coverage_note`` (:func:`gene_bins`).
+        features: per-gene 3D features (:func:`hicexpr.contacts.gene_features`).
+        pairs: cis gene-pair contacts (:func:`hicexpr.contacts.gene_pair_contacts`).
+        insulation: per-bin insulation table (:func:`hicexpr.contacts.insulation`).
+        compartments: per-bin ``chrom, start, end, E1, compartment``.
+    """
+
+    genes: pd.DataFrame
+    features: pd.DataFrame
+    pairs: pd.DataFrame
+    insulation: pd.DataFrame
+    compartments: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class _ChromJob:
+    """Everything a worker needs for one chromosome (plain, picklable values)."""
+
+    uri: str
+    genes: pd.DataFrame  # mapped genes (all chromosomes; the task selects its own)
+    window: int
+    weight: str | None
+    diags: int
+    max_distance: int
+    max_bins: int
+    insulation_chroms: frozenset[str]
+    compartment_chroms: frozenset[str]
+
+
+def _chrom_task(job: _ChromJob, chrom: str) -> dict[str, object]:
+    """Insulation scores, E1 and gene pairs of one chromosome, read from the cooler path."""
+    clr = cooler.Cooler(job.uri)
+    return {
+        "insulation": _chrom_insulation(clr, job, chrom),
+        "E1": _chrom_e1(clr, job, chrom),
+        "pairs": _chrom_pairs(clr, job, chrom),
+    }
+
+
+def _chrom_insulation(clr: cooler.Cooler, job: _ChromJob, chrom: str) -> pd.DataFrame | None:
+    """cooltools' diamond insulation score of one chromosome (before boundary calling)."""
+    from cooltools.api.insulation import calculate_insulation_score
+
+    if chrom not in job.insulation_chroms:
+        return None
+    view = pd.DataFrame([(chrom, 0, int(clr.chromsizes[chrom]), chrom)],
+                        columns=["chrom", "start", "end", "name"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return calculate_insulation_score(clr, [job.window], view_df=view,
+                                          ignore_diags=job.diags, clr_weight_name=job.weight)
+
+
+def _chrom_e1(clr: cooler.Cooler, job: _ChromJob, chrom: str) -> np.ndarray | None:
+    """First cis eigenvector of one chromosome, phased by gene density (as ``compartments``)."""
+    lo, hi = clr.extent(chrom)
+    if chrom not in job.compartment_chroms:
+        return None
+    if hi - lo > job.max_bins:
+        log.warning("%s: %d bins > %d; compartments skipped (use a coarser map)", chrom,
+                    hi - lo, job.max_bins)
+        return None
+    ids = job.genes["bin_id"].to_numpy()
+    ids = ids[(ids >= lo) & (ids < hi)] - lo
+    density = np.bincount(ids, minlength=hi - lo).astype(np.float64)
+    mat = clr.matrix(balance=job.weight if job.weight is not None else False).fetch(chrom)
+    return cis_e1(mat, job.diags, density)
+
+
+def _chrom_pairs(clr: cooler.Cooler, job: _ChromJob, chrom: str) -> pd.DataFrame | None:
+    """Cis gene-pair contacts of one chromosome (None when no gene there is in coverage)."""
+    sel = job.genes[(job.genes["chrom"] == chrom) & job.genes["in_coverage"]]
+    if sel.empty:
+        return None
+    return gene_pair_contacts(clr, sel, max_distance=job.max_distance,
+                              balance=job.weight is not None, weight=job.weight or "weight")
+
+
+def contact_features_parallel(
+    cool_path: PathLike,
+    genes: pd.DataFrame,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    window_bp: int | None = None,
+    max_distance: int | None = DEFAULT_MAX_DISTANCE,
+    weight: str | None = "weight",
+    threshold: str | float = "Li",
+    min_frac_valid_pixels: float = 0.66,
+    max_bins: int = 15_000,
+    client: object = None,
+) -> ContactFeatures:
+    """Gene bins, insulation, compartments, per-gene features and cis gene pairs, computed one
+    chromosome per task (serial, ``--workers N`` local cluster or ``--scheduler ADDRESS``).
+
+    Args:
+        cool_path: balanced ``.cool`` (URI ``file.mcool::resolutions/N`` allowed); workers open
+            it themselves.
+        genes: gene table (``chrom, start, end, gene_id, symbol, strand, tss``).
+        workers, scheduler, client: engine (see :func:`hicexpr.lib.parallel.map_chromosomes`).
+        window_bp: insulation window (default 5 bins); weight: balancing column or None (raw).
+        max_distance: largest TSS distance of listed gene pairs (bp; None = whole chromosome).
+        threshold, min_frac_valid_pixels: boundary calling (as :func:`insulation`).
+        max_bins: chromosomes with more bins get no compartments (as :func:`compartments`).
+
+    Returns:
+        :class:`ContactFeatures`, identical to the serial :mod:`hicexpr.contacts` functions.
+    """
+    clr = cooler.Cooler(str(cool_path))
+    if weight is not None:
+        require_balanced(clr, weight=weight)
+    window = int(window_bp or default_window(clr))
+    if window < clr.binsize or window % clr.binsize:
+        raise InputError("window_bp", "", f"a multiple of the bin size {clr.binsize}", window)
+    mapped = gene_bins(clr, genes)
+    job = _ChromJob(
+        uri=clr.uri, genes=mapped, window=window, weight=weight, diags=ignore_diags(clr, weight),
+        max_distance=int(max_distance) if max_distance is not None else
+        int(max(clr.chromsizes)), max_bins=max_bins,
+        insulation_chroms=frozenset(_view(clr, min_bins=3 * window // clr.binsize)["chrom"]),
+        compartment_chroms=frozenset(_view(clr, min_bins=4)["chrom"]),
+    )
+    chroms = list(clr.chromnames)
+    parts = map_chromosomes(functools.partial(_chrom_task, job), chroms, workers, scheduler,
+                            client=client, description="contact features")
+    ins = _finish_insulation(clr, [p["insulation"] for p in parts], window, threshold,
+                             min_frac_valid_pixels)
+    comp = _finish_compartments(clr, chroms, [p["E1"] for p in parts])
+    feats = _gene_features(clr, mapped, window, weight=weight, ins=ins, comp=comp)
+    pair_parts = [p["pairs"] for p in parts if p["pairs"] is not None]
+    pairs = (pd.concat(pair_parts, ignore_index=True) if pair_parts
+             else pd.DataFrame(columns=PAIR_COLUMNS))
+    return ContactFeatures(mapped, feats, pairs.reset_index(drop=True)[PAIR_COLUMNS], ins, comp)
+
+
+def _finish_insulation(clr: cooler.Cooler, parts: list[pd.DataFrame | None], window: int,
+                       threshold: str | float, min_frac_valid_pixels: float) -> pd.DataFrame:
+    """Genome-wide steps of ``cooltools.insulation``: prominence, Li threshold, all bins."""
+    from cooltools.api.insulation import find_boundaries
+    from skimage.filters import threshold_li, threshold_otsu
+
+    found = [p for p in parts if p is not None]
+    if not found:
+        raise InputError(clr.filename, "chromosomes", "a chromosome with enough bins holding "
+                         "contacts for the insulation window", "none (empty map?)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = find_boundaries(pd.concat(found), min_frac_valid_pixels=min_frac_valid_pixels)
+        strength = table[f"boundary_strength_{window}"].to_numpy()
+        try:
+            if threshold == "Li":
+                cut = threshold_li(strength)
+            elif threshold == "Otsu":
+                cut = threshold_otsu(strength)
+            else:
+                cut = float(threshold)
+        except (ValueError, np.linalg.LinAlgError):  # too few boundaries: keep every peak
+            cut = 0.0
+        table[f"is_boundary_{window}"] = strength >= cut
+    table = _all_bins(clr, table)
+    table["insulation"] = table[f"log2_insulation_score_{window}"]
+    table["boundary_strength"] = table[f"boundary_strength_{window}"]
+    table["is_boundary"] = table[f"is_boundary_{window}"].astype("boolean").fillna(False)\
+        .astype(bool)
+    table.attrs["window_bp"] = window
+    return table
+
+
+def _finish_compartments(clr: cooler.Cooler, chroms: list[str],
+                         parts: list[np.ndarray | None]) -> pd.DataFrame:
+    e1 = np.full(int(clr.info["nbins"]), np.nan)
+    for chrom, vec in zip(chroms, parts, strict=True):
+        if vec is not None:
+            lo, hi = clr.extent(chrom)
+            e1[lo:hi] = vec
+    out = clr.bins()[["chrom", "start", "end"]][:]
+    out["E1"] = e1
+    out["compartment"] = np.select([out["E1"] > 0, out["E1"] < 0], ["A", "B"], "")
+    return out
+
+
+# --- gene graphs, one chromosome per task ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _GraphJob:
+    genes: pd.Index
+    chrom_of: pd.Series  # gene id -> chromosome
+    pairs: pd.DataFrame
+    weights: EdgeWeights | None
+
+
+def _chrom_graph(job: _GraphJob, chrom: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Edges (global node ids) of the cis sub-graph of one chromosome."""
+    nodes = job.genes[(job.chrom_of.reindex(job.genes) == chrom).to_numpy()]
+    sel = job.pairs[job.pairs["chrom1"].astype(str) == chrom]
+    sub = build_gene_graph(nodes, sel, job.weights)
+    local = job.genes.get_indexer(nodes)
+    src, dst = sub.edge_index.numpy()
+    return local[src], local[dst], sub.edge_weight.numpy()
+
+
+def gene_graph_parallel(
+    genes: Sequence[str] | pd.Index,
+    chroms: Sequence[str] | pd.Series,
+    pairs: pd.DataFrame,
+    weights: EdgeWeights | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: object = None,
+) -> Data:
+    """:func:`hicexpr.graph.build_gene_graph` of cis pairs, built one chromosome per task.
+
+    Cis pairs never join two chromosomes, so the graph is the union of the per-chromosome
+    graphs; the edges come back in the serial order (sorted by source, then target).
+
+    Args:
+        genes: node order; chroms: the chromosome of each gene (same order).
+        pairs: pair table with ``gene1, gene2, chrom1, chrom2`` and feature columns; trans
+            pairs (``chrom1 != chrom2``) are refused (use :func:`build_gene_graph`).
+        weights: edge weights; ``top_k`` is applied per chromosome (same as genome-wide,
+            since every edge of a gene lies on its chromosome).
+    """
+    index = pd.Index([str(g) for g in genes])
+    chrom_of = pd.Series(np.asarray(chroms).astype(str), index=index)
+    if len(chrom_of) != len(index):
+        raise InputError("chroms", "", f"one chromosome per gene ({len(index)})", len(chrom_of))
+    if (pairs["chrom1"].astype(str) != pairs["chrom2"].astype(str)).any():
+        raise InputError("pairs", "chrom1/chrom2", "cis pairs only", "trans pairs")
+    if weights is not None and weights.similarity:
+        raise InputError("weights", "similarity", "0 (similarity edges join chromosomes)",
+                         weights.similarity)
+    job = _GraphJob(index, chrom_of, pairs, weights)
+    order = list(dict.fromkeys(chrom_of.tolist()))
+    parts = map_chromosomes(functools.partial(_chrom_graph, job), order, workers, scheduler,
+                            client=client, description="gene graph")
+    src = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
+    dst = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+    w = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.float32)
+    keep = np.lexsort((dst, src))
+    return Data(edge_index=torch.as_tensor(np.stack([src[keep], dst[keep]]), dtype=torch.long)
+                .reshape(2, -1), edge_weight=torch.as_tensor(w[keep], dtype=torch.float32),
+                num_nodes=len(index))
+
+
+
+
+# --- STEPmr at scale: mini-batches of time windows x gene blocks, selectable device ---------
+
+
+def resolve_device(device: str | None) -> torch.device:
+    """``torch.device`` for ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto`` (GPU if any)."""
+    name = (device or "cpu").strip().lower()
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise InputError("device", "", "cpu, cuda, cuda:N, mps or auto", device) from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InputError("device", "", "a device present on this machine (no CUDA GPU here)",
+                         device)
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise InputError("device", "", "a device present on this machine (no MPS here)", device)
+    return dev
+
+
+def gene_blocks(n_genes: int, n_blocks: int) -> list[np.ndarray]:
+    """``n_blocks`` contiguous node ranges (genes are in genome order, so most cis edges stay
+    inside a block; a block is the induced sub-graph, as in Cluster-GCN)."""
+    if n_blocks < 1:
+        raise InputError("gene_blocks", "", "a positive number of gene blocks", n_blocks)
+    return [b for b in np.array_split(np.arange(n_genes), min(n_blocks, n_genes)) if len(b)]
+
+
+def window_batches(n_windows: int, batch_windows: int | None) -> list[np.ndarray]:
+    """Consecutive (chronological) chunks of windows: the temporal loss needs time order."""
+    size = n_windows if not batch_windows or batch_windows >= n_windows else batch_windows
+    return [np.arange(s, min(s + size, n_windows)) for s in range(0, n_windows, size)]
+
+
+class MiniBatchSTEPmr(STEPmr):
+    """STEPmr trained on mini-batches: chronological chunks of ``batch_windows`` windows x
+    ``gene_blocks`` contiguous gene blocks (induced sub-graphs), on ``device``.
+
+    The graph stays an ``edge_index`` (Chebyshev convolution by sparse message passing: memory
+    grows with edges, never with N x N). With ``batch_windows=None`` and ``gene_blocks=1`` it
+    is exactly :class:`hicexpr.forecast.STEPmr` (same updates, same weights). Early stopping uses
+    the validation MSE on the whole graph; prediction runs in chunks of ``batch_windows``.
+
+    Args:
+        batch_windows: windows per step (None: all); gene_blocks: gene blocks per window batch.
+        device: ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto``; other args: see STEPmr.
+    """
+
+    def __init__(
+        self,
+        hidden: int = 16,
+        K: int = 2,
+        dropout: float = 0.1,
+        lr: float = 1e-2,
+        weight_decay: float = 1e-3,
+        max_epochs: int = 300,
+        patience: int = 30,
+        loss: str = "temporal",
+        loss_weights: dict[str, float] | None = None,
+        n_ensemble: int = 1,
+        seed: int = 0,
+        n_threads: int = 1,
+        batch_windows: int | None = None,
+        gene_blocks: int = 1,
+        device: str = "cpu",
+    ) -> None:
+        super().__init__(hidden, K, dropout, lr, weight_decay, max_epochs, patience, loss,
+                         loss_weights, n_ensemble, seed, n_threads)
+        self.batch_windows = batch_windows
+        self.gene_blocks = gene_blocks
+        self.device = device
+
+    def _fit(self, X, y, graph, validation) -> None:
+        dev = resolve_device(self.device)
+        ei, w, feats = graph_tensors(graph, X.shape[2])
+        self.stats_ = connectivity_stats(ei, w, X.shape[2])
+        self.edge_index_, self.edge_weight_ = ei.to(dev), w.to(dev)
+        self.node_features_ = feats.to(dev) if feats is not None else None
+        self.stats_ = self.stats_.to(dev)
+        self.blocks_ = [self._block(b, dev) for b in gene_blocks(X.shape[2], self.gene_blocks)]
+        n_feat = 0 if feats is None else feats.shape[1]
+        train = (torch.as_tensor(X, dtype=torch.float32, device=dev),
+                 torch.as_tensor(y, dtype=torch.float32, device=dev))
+        val = None
+        if validation is not None and np.isfinite(validation[1]).any():
+            val = tuple(torch.as_tensor(a, dtype=torch.float32, device=dev) for a in validation)
+        self.nets_, self.train_results_ = [], []
+        for member in range(self.n_ensemble):
+            seed_everything(self.seed + member, self.n_threads)
+            net = self._build(2 + n_feat).to(dev)
+            result = self._train(net, train, val, np.random.default_rng(self.seed + member))
+            self.nets_.append(net)
+            self.train_results_.append(result)
+
+    def _block(self, nodes: np.ndarray, dev: torch.device) -> dict[str, object]:
+        """Induced sub-graph, features and connectivity stats of one gene block."""
+        from torch_geometric.utils import subgraph
+
+        if len(nodes) == self.stats_.shape[0]:  # the whole graph: the tensors themselves
+            return {"idx": None, "edge_index": self.edge_index_, "edge_weight": self.edge_weight_,
+                    "features": self.node_features_, "stats": self.stats_}
+        idx = torch.as_tensor(nodes, dtype=torch.long, device=dev)
+        ei, w = subgraph(idx, self.edge_index_, self.edge_weight_, relabel_nodes=True,
+                         num_nodes=int(self.stats_.shape[0]))
+        feats = None if self.node_features_ is None else self.node_features_[idx]
+        return {"idx": idx, "edge_index": ei, "edge_weight": w, "features": feats,
+                "stats": self.stats_[idx]}
+
+    def _train(self, net: nn.Module, train: tuple[Tensor, Tensor],
+               val: tuple[Tensor, Tensor] | None, rng: np.random.Generator) -> TrainResult:
+        """Adam over window chunks x gene blocks; keep the best validation-MSE weights."""
+        opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        loss_fn = self._loss_fn()
+        X, y = train
+        batches = window_batches(X.shape[0], self.batch_windows)
+        whole = len(self.blocks_) == 1
+        best, best_epoch, best_state, wait = float("inf"), 0, None, 0
+        history: list[tuple[float, float]] = []
+        epoch = 0
+        for epoch in range(1, self.max_epochs + 1):
+            net.train()
+            losses = []
+            for b in rng.permutation(len(batches)) if len(batches) > 1 else [0]:
+                rows = batches[b]
+                xb, yb = (X, y) if len(rows) == X.shape[0] else (X[rows], y[rows])
+                for k in rng.permutation(len(self.blocks_)) if not whole else [0]:
+                    block = self.blocks_[k]
+                    xs, ys = (xb, yb) if whole else (xb[..., block["idx"]], yb[..., block["idx"]])
+                    opt.zero_grad()
+                    loss = loss_fn(self._forward_block(net, xs, block), ys, xs[:, -1, :])
+                    loss.backward()
+                    opt.step()
+                    losses.append(float(loss.detach()))
+            val_mse = float("nan")
+            if val is not None:
+                val_mse = self._val_mse(net, val)
+                if val_mse < best - 1e-7:
+                    best, best_epoch, wait = val_mse, epoch, 0
+                    best_state = copy.deepcopy(net.state_dict())
+                else:
+                    wait += 1
+            history.append((float(np.mean(losses)), val_mse))
+            if val is not None and wait >= self.patience:
+                break
+        if best_state is not None:
+            net.load_state_dict(best_state)
+        net.eval()
+        return TrainResult(best_epoch, best, epoch, history)
+
+    def _forward_block(self, net: nn.Module, x: Tensor, block: dict[str, object]) -> Tensor:
+        return net(x, block["edge_index"], block["edge_weight"], block["features"],
+                   block["stats"])
+
+    def _val_mse(self, net: nn.Module, val: tuple[Tensor, Tensor]) -> float:
+        """Validation MSE on the whole graph (window chunks, no gradients)."""
+        net.eval()
+        with torch.no_grad():
+            pred = torch.cat([self._forward(net, val[0][rows])
+                              for rows in window_batches(val[0].shape[0], self.batch_windows)])
+            return float(mse(pred, val[1]))
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        dev = resolve_device(self.device)
+        x = torch.as_tensor(X, dtype=torch.float32, device=dev)
+        torch.set_num_threads(self.n_threads)
+        preds = []
+        with torch.no_grad():
+            for net in self.nets_:
+                net.eval()
+                parts = [self._forward(net, x[rows]).cpu().numpy()
+                         for rows in window_batches(x.shape[0], self.batch_windows)]
+                preds.append(np.concatenate(parts))
+        return np.mean(preds, axis=0).astype(np.float64)
+
+
+__all__ = ["ContactFeatures", "MiniBatchSTEPmr", "contact_features_parallel", "gene_blocks",
+           "gene_graph_parallel", "resolve_device", "window_batches"]

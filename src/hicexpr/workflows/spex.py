@@ -1,0 +1,195 @@
+"""``hicexpr spex``: ExPecto-style local features + SpEx 3D partner features -> expression.
+
+Reads genes, an expression table, chromatin tracks and 3D sources; fits every head on local-only
+and local + 3D features on the same genes and chromosome folds, with the controls "random loci,
+same count" and "partners shuffled between genes"; writes a run folder (docs/run_folder.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hicexpr.config import SpexConfig
+from hicexpr.io.links import read_bengi, read_loops
+from hicexpr.lib.errors import InputError
+from hicexpr.lib.runs import RunFolder
+from hicexpr.spex import data, experiment, heads, partners, profiles, spatial
+from hicexpr.spex import evaluate as ev
+
+log = logging.getLogger(__name__)
+PathLike = str | os.PathLike[str]
+_SUFFIXES = (".gz", ".tsv", ".txt", ".bedpe", ".bengi", ".cool", ".mcool", ".hic")
+
+
+def source_label(spec: str) -> tuple[str, str]:
+    """``label=path`` or ``path`` -> (label, path); the label defaults to the file name."""
+    if "=" in spec and not Path(spec).exists():
+        label, path = spec.split("=", 1)
+        return label, path
+    name = Path(spec.split("::")[0]).name
+    changed = True
+    while changed:
+        changed = False
+        for suffix in _SUFFIXES:
+            if name.endswith(suffix):
+                name, changed = name[: -len(suffix)], True
+    return name.replace("GM12878.", ""), spec
+
+
+def read_partner_sources(genes: pd.DataFrame, contacts: Sequence[str], loops: Sequence[str],
+                         links: Sequence[str], cfg: SpexConfig) -> dict[str, pd.DataFrame]:
+    """Partner tables per 3D source (contact maps, loop lists, link tables)."""
+    out: dict[str, pd.DataFrame] = {}
+    for spec in contacts:
+        from hicexpr.io.contacts import open_contacts
+
+        label, path = source_label(spec)
+        clr = open_contacts(path, cfg.resolution)
+        out[label] = partners.partners_from_cooler(genes, clr, cfg.balance, cfg.min_count,
+                                                   cfg.min_oe, cfg.min_distance)
+    for spec in loops:
+        label, path = source_label(spec)
+        out[label] = partners.partners_from_loops(genes, read_loops(path), cfg.loop_slop,
+                                                  cfg.min_distance)
+    for spec in links:
+        label, path = source_label(spec)
+        out[label] = partners.partners_from_links(genes, read_bengi(path), cfg.min_distance)
+    for label, p in out.items():
+        log.info("3D source %s: %d partners of %d genes", label, len(p), p["gene_id"].nunique())
+    return out
+
+
+def partner_blocks(genes: pd.DataFrame, sources: dict[str, pd.DataFrame],
+                   source: profiles.ProfileSource, cfg: SpexConfig) -> dict[str, pd.DataFrame]:
+    """3D blocks ``{source}:{aggregation}``, plus ``:random`` / ``:shuffled`` controls."""
+    blocks: dict[str, pd.DataFrame] = {}
+    for label, table in sources.items():
+        variants = {"": table}
+        if cfg.controls:
+            variants[":random"] = partners.random_partners(table, genes, cfg.min_distance, cfg.seed)
+            variants[":shuffled"] = partners.shuffle_partners(table, genes, cfg.seed)
+        for how in cfg.aggregations:
+            for suffix, tab in variants.items():
+                blocks[f"{label}:{how}{suffix}"] = partners.partner_features(
+                    genes, tab, source, how, cfg.width)
+    return blocks
+
+
+def _splits(genes: pd.DataFrame, cfg: SpexConfig) -> list[np.ndarray]:
+    if cfg.folds > 0:
+        return ev.chromosome_folds(genes["chrom"], cfg.folds, cfg.val_chroms)
+    return [ev.chromosome_split(genes["chrom"], cfg.test_chroms, cfg.val_chroms)]
+
+
+def run_spex(
+    genes: PathLike,
+    expression: PathLike,
+    out: PathLike,
+    tracks: Sequence[PathLike] = (),
+    segmentations: Sequence[PathLike] = (),
+    bigwigs: Sequence[PathLike] = (),
+    contacts: Sequence[str] = (),
+    loops: Sequence[str] = (),
+    links: Sequence[str] = (),
+    config: SpexConfig | None = None,
+) -> Path:
+    """Run the SpEx comparison and write a run folder; returns its path.
+
+    Args:
+        genes: gene table (BED with Ensembl ids in column 7, GTF, ...).
+        expression: gene x sample table (e.g. Roadmap ``57epigenomes.RPKM.pc.gz``).
+        out: run folder.
+        tracks, segmentations, bigwigs: chromatin profile files (local and partner profiles).
+        contacts, loops, links: 3D sources (``label=path`` allowed); none = local only.
+        config: options (:class:`hicexpr.config.SpexConfig`).
+    """
+    cfg = config or SpexConfig()
+    run = RunFolder(out)
+    run.write_config({**cfg.model_dump(mode="json"), "genes": str(genes),
+                      "expression": str(expression), "tracks": [str(t) for t in tracks],
+                      "segmentations": [str(s) for s in segmentations],
+                      "bigwigs": [str(b) for b in bigwigs], "contacts": list(contacts),
+                      "loops": list(loops), "links": list(links)})
+    run.write_versions({"seeds": [cfg.seed]})
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    gene_table, expr = data.align_genes(data.read_gene_table(genes),
+                                        data.read_expression_table(expression))
+    samples = _samples(expr.obs_names.tolist(), cfg.samples, expression)
+    src = profiles.from_tracks(tracks, segmentations, bigwigs, cfg.peak_value,
+                               sorted(gene_table["chrom"].unique()))
+    timings["read_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    local = spatial.local_features(gene_table, src, cfg.half_width, cfg.step, cfg.width,
+                                   cfg.rates)
+    timings["local_features_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    sources = read_partner_sources(gene_table, contacts, loops, links, cfg)
+    blocks = partner_blocks(gene_table, sources, src, cfg)
+    timings["partner_features_s"] = time.perf_counter() - t0
+    splits = _splits(gene_table, cfg)
+    models = {h: heads.make_head(h, n_jobs=cfg.n_jobs) for h in cfg.heads}
+    control_heads = set(cfg.control_heads if cfg.control_heads is not None else cfg.heads)
+    skip = {(h, s) for h in cfg.heads for s in blocks
+            if s.endswith((":random", ":shuffled")) and h not in control_heads}
+    tables, preds, gains = [], [], []
+    t0 = time.perf_counter()
+    for sample in samples:
+        y = ev.log_expression(expr[sample, :].X.ravel())
+        res = experiment.compare(local, blocks, y, splits, models, cfg.n_boot, cfg.seed, skip)
+        tables.append(res.table.assign(sample=sample))
+        preds.append(experiment.prediction_table(gene_table, y, splits, res).assign(sample=sample))
+        gains.append(experiment.gain_table(gene_table, y, res).assign(sample=sample))
+    timings["fit_s"] = time.perf_counter() - t0
+    table = pd.concat(tables, ignore_index=True)
+    _write(run, cfg, table, preds, gains, len(gene_table), len(samples) > 1, timings, expression,
+           {k: int(v["gene_id"].nunique()) for k, v in sources.items()}, len(src.names))
+    run.complete()
+    return run.path
+
+
+def _samples(available: list[str], wanted: list[str], source: PathLike) -> list[str]:
+    if wanted == ["all"]:
+        return available
+    missing = [s for s in wanted if s not in available]
+    if missing:
+        raise InputError(source, "samples", f"columns of the table ({', '.join(available[:8])}"
+                         "...)", missing)
+    return wanted
+
+
+def _write(run: RunFolder, cfg: SpexConfig, table: pd.DataFrame, preds: list[pd.DataFrame],
+           gains: list[pd.DataFrame], n_genes: int, many: bool, timings: dict[str, float],
+           expression: PathLike, genes_with_partners: dict[str, int], n_profiles: int) -> None:
+    pred = pd.concat(preds, ignore_index=True)
+    gain = pd.concat(gains, ignore_index=True)
+    if not many:
+        pred, gain = pred.drop(columns="sample"), gain.drop(columns="sample")
+    run.write_table("predictions.tsv", pred)
+    run.write_table("per_gene_gain.tsv", gain)
+    run.write_table("scores.tsv", table)
+    summary: list[dict[str, Any]] = []
+    metrics = ["spearman", "pearson", "rmse", "delta", "ci_low", "ci_high"]
+    for (model, setting), grp in table.groupby(["model", "setting"], sort=False):
+        for metric in metrics:
+            if metric in grp and grp[metric].notna().any():
+                vals = grp[metric].dropna()
+                summary.append({"model": f"{model}:{setting}", "metric": metric,
+                                "mean": float(vals.mean()),
+                                "sd": float(vals.std(ddof=0)), "n": int(vals.size)})
+    run.write_metrics({
+        "task": "spex", "dataset": Path(str(expression)).name,
+        "protocol": f"chromosome-{cfg.folds}-fold" if cfg.folds else "chromosome-holdout",
+        "leaky": False, "n_genes": n_genes, "seeds": [cfg.seed], "summary": summary,
+        "extra": {"timings_s": timings, "genes_with_partners": genes_with_partners,
+                  "n_profiles": n_profiles, "test_chroms": cfg.test_chroms,
+                  "val_chroms": cfg.val_chroms},
+    })

@@ -1,0 +1,84 @@
+"""Estimator contract, save/load, and a planted system where the graph must help."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from hicexpr.evaluate.protocols import make_splits
+from hicexpr.evaluate.runner import evaluate_forecasters, fit_on_split
+from hicexpr.forecast import MODELS, Forecaster, make_model
+from hicexpr.lib.errors import InputError
+
+FAST = {"max_epochs": 60, "patience": 20, "hidden": 8}
+
+
+def _params(name: str) -> dict:
+    return FAST if name in ("gru", "stepmr", "stepmi") else {}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_contract_shapes_and_save_load_round_trip(name, swap, tmp_path) -> None:
+    values, graph = swap
+    (split,) = make_splits(len(values), "chronological", input_length=3)
+    model, test, _ = fit_on_split(name, _params(name), values, split, 3, 2, 0, graph)
+    pred = model.predict(test.X)
+    assert pred.shape == (len(test), 2, values.shape[1])
+    assert np.isfinite(pred).all()
+    path = model.save(tmp_path / f"{name}.pt")
+    loaded = Forecaster.load(path)
+    assert type(loaded) is type(model)
+    assert np.allclose(loaded.predict(test.X), pred)
+    fresh = clone(model)
+    assert fresh.get_params() == model.get_params()
+    with pytest.raises(NotFittedError):
+        fresh.predict(test.X)
+
+
+def test_unknown_model_and_parameter_are_input_errors() -> None:
+    with pytest.raises(InputError, match="stepmr"):
+        make_model("stepmrr")
+    with pytest.raises(InputError, match="hidden"):
+        make_model("stepmr", hiden=3)
+
+
+@pytest.mark.slow
+def test_planted_graph_system_graph_models_beat_persistence_and_own_history(swap) -> None:
+    values, graph = swap
+    models = {"persistence": {}, "gene_ridge_ar": {}, "ridge_ar_hic": {},
+              "stepmr": {"max_epochs": 200}}
+    res = evaluate_forecasters(values, models, graph=graph, seeds=[0])
+    skill = {m: res.metric(m, "skill") for m in models}
+    assert skill["persistence"] == 0.0
+    assert skill["ridge_ar_hic"] > skill["gene_ridge_ar"] + 0.05, skill
+    assert skill["stepmr"] > 0.5, skill
+    r = {m: res.metric(m, "gene_pearson_mean") for m in models}
+    assert r["stepmr"] > 0.3 and r["stepmr"] > r["persistence"] + 0.3, r
+
+
+def test_changing_test_values_changes_no_fitted_parameter(swap) -> None:
+    values, graph = swap
+    (split,) = make_splits(len(values), "chronological", input_length=3)
+    changed = values.copy()
+    changed[split.test.min() + 1 :] = 50.0  # every test target replaced
+    for name in ("ridge_ar_hic", "stepmr"):
+        a, _, scaler_a = fit_on_split(name, _params(name), values, split, 3, 1, 0, graph)
+        b, _, scaler_b = fit_on_split(name, _params(name), changed, split, 3, 1, 0, graph)
+        assert np.array_equal(scaler_a.mean_, scaler_b.mean_)
+        if name == "ridge_ar_hic":
+            assert a.alpha_ == b.alpha_
+            assert all(np.array_equal(x, y) for x, y in zip(a.coef_, b.coef_, strict=True))
+        else:
+            assert a.train_results_[0].best_epoch == b.train_results_[0].best_epoch
+            sa, sb = a.nets_[0].state_dict(), b.nets_[0].state_dict()
+            assert all(np.array_equal(sa[k].numpy(), sb[k].numpy()) for k in sa)
+
+
+def test_neural_fit_is_deterministic_for_a_seed(swap) -> None:
+    values, graph = swap
+    (split,) = make_splits(len(values), "chronological", input_length=3)
+    a, test, _ = fit_on_split("stepmi", FAST, values, split, 3, 1, 3, graph)
+    b, _, _ = fit_on_split("stepmi", FAST, values, split, 3, 1, 3, graph)
+    assert np.array_equal(a.predict(test.X), b.predict(test.X))

@@ -1,0 +1,99 @@
+"""The Dask path (2-worker local cluster) gives exactly the serial contact features and graph."""
+
+from __future__ import annotations
+
+import cooler
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from hicexpr.contacts import compartments, gene_bins, gene_features, gene_pair_contacts, insulation
+from hicexpr.datasets.simulate import simulate_dataset
+from hicexpr.graph.build import EdgeWeights, build_gene_graph
+from hicexpr.io.genes import read_genes
+from hicexpr.lib.errors import InputError
+from hicexpr.lib.parallel import dask_client, map_chromosomes
+from hicexpr.workflows.scale import contact_features_parallel, gene_graph_parallel
+
+MAX_DISTANCE = 1_000_000
+
+
+def _square(chrom: str) -> int:
+    return int(chrom.removeprefix("chr")) ** 2
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory):
+    # 3 chromosomes, 3.1-1.9 Mb, 10 kb bins: several TADs and compartments per chromosome
+    paths = simulate_dataset(tmp_path_factory.mktemp("scale"), seed=5, n_genes=150, n_times=10,
+                             n_chroms=3, genome_size=7_500_000, max_distance=2_000_000)
+    return paths, read_genes(paths.genes)
+
+
+@pytest.fixture(scope="module")
+def serial(sim):
+    """Reference: the whole-genome serial functions of hicexpr.contacts."""
+    paths, genes = sim
+    clr = cooler.Cooler(str(paths.cool))
+    mapped = gene_bins(clr, genes)
+    ins = insulation(clr)
+    comp = compartments(clr, genes=mapped)
+    feats = gene_features(clr, mapped, ins=ins, comp=comp)
+    pairs = gene_pair_contacts(clr, mapped, max_distance=MAX_DISTANCE)
+    return mapped, ins, comp, feats, pairs
+
+
+@pytest.fixture(scope="module")
+def client():
+    with dask_client(workers=2) as c:
+        yield c
+
+
+def test_map_chromosomes_serial_and_dask_keep_order(client) -> None:
+    chroms = ["chr3", "chr1", "chr2"]
+    assert map_chromosomes(_square, chroms) == [9, 1, 4]
+    assert map_chromosomes(_square, chroms, client=client) == [9, 1, 4]
+    assert map_chromosomes(_square, [], workers=None) == []
+
+
+def test_map_chromosomes_rejects_bad_engine() -> None:
+    with pytest.raises(InputError, match="workers"):
+        map_chromosomes(_square, ["chr1"], workers=0)
+
+
+def test_dask_features_equal_serial(sim, serial, client) -> None:
+    paths, genes = sim
+    mapped, ins, comp, feats, pairs = serial
+    par = contact_features_parallel(paths.cool, genes, client=client, max_distance=MAX_DISTANCE)
+    # the data really has structure, so equality is not vacuous
+    assert ins["is_boundary"].sum() > 10
+    assert comp["E1"].notna().mean() > 0.9
+    assert len(pairs) > 200 and pairs["chrom1"].nunique() == 3
+    pd.testing.assert_frame_equal(par.genes, mapped)
+    pd.testing.assert_frame_equal(par.insulation, ins)
+    pd.testing.assert_frame_equal(par.compartments, comp)
+    pd.testing.assert_frame_equal(par.features, feats)
+    pd.testing.assert_frame_equal(par.pairs, pairs)
+
+
+def test_serial_path_equals_serial_functions(sim, serial) -> None:
+    paths, genes = sim
+    _, ins, _, feats, pairs = serial
+    ser = contact_features_parallel(paths.cool, genes, workers=1, max_distance=MAX_DISTANCE)
+    pd.testing.assert_frame_equal(ser.features, feats)
+    pd.testing.assert_frame_equal(ser.pairs, pairs)
+    pd.testing.assert_frame_equal(ser.insulation, ins)
+
+
+def test_dask_graph_equals_serial(serial, client) -> None:
+    mapped, _, _, _, pairs = serial
+    table = pairs.assign(contact=np.log1p(pairs["balanced"].fillna(0)) /
+                         np.log1p(pairs["balanced"].fillna(0)).max())
+    weights = EdgeWeights(top_k=5)
+    ref = build_gene_graph(mapped["gene_id"], table, weights)
+    par = gene_graph_parallel(mapped["gene_id"], mapped["chrom"], table, weights, client=client)
+    assert ref.edge_index.shape[1] > 200
+    assert torch.equal(par.edge_index, ref.edge_index)
+    assert torch.equal(par.edge_weight, ref.edge_weight)
+    assert par.num_nodes == ref.num_nodes

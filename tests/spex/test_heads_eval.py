@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from hicexpr.lib.errors import InputError
+from hicexpr.spex import evaluate as ev
+from hicexpr.spex.heads import LinearHead, XGBHead, make_head
+
+
+def _data(n: int = 600, p: int = 20, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p))
+    y = X[:, 0] * 2 - X[:, 1] + 0.3 * rng.normal(size=n)
+    chroms = np.array([f"chr{i % 6 + 1}" for i in range(n)])
+    return X, y, chroms
+
+
+@pytest.mark.parametrize("name", ["ridge", "elasticnet", "gblinear", "gbtree"])
+def test_heads_learn_planted_signal_on_held_out_chromosome(name):
+    X, y, chroms = _data()
+    split = ev.chromosome_split(chroms, ["chr1"], ["chr2"])
+    head = make_head(name, n_jobs=1) if name in ("gblinear", "gbtree") else make_head(name)
+    if name == "gbtree":
+        head.set_params(params={"base_score": 0.0, "learning_rate": 0.3})
+    pred, model = ev.fit_predict(head, X, y, split)
+    test = split == "test"
+    assert ev.scores(y[test], pred[test])["spearman"] > 0.85
+    assert clone(model).get_params() == model.get_params()
+
+
+def test_ridge_penalty_chosen_on_validation():
+    X, y, chroms = _data(p=200, n=300)
+    split = ev.chromosome_split(chroms, ["chr1"], ["chr2"])
+    tr, va = split == "train", split == "val"
+    head = LinearHead(alphas=(1e-3, 1.0, 1e6)).fit(X[tr], y[tr], X[va], y[va])
+    assert head.alpha_ == 1.0
+    noisy = LinearHead(alphas=(1e-3, 1.0, 1e6)).fit(X[tr], y[tr], X[va], -y[va])
+    assert noisy.alpha_ == 1e6  # validation target unrelated -> heaviest penalty
+
+
+def test_early_stopping_uses_validation_only():
+    X, y, chroms = _data()
+    tr = np.isin(chroms, ["chr3", "chr4", "chr5", "chr6"])
+    va = chroms == "chr2"
+    head = XGBHead(n_jobs=1, n_estimators=500, early_stopping_rounds=5,
+                   params={"base_score": 0.0, "learning_rate": 0.3})
+    head.fit(X[tr], y[tr], X[va], y[va])
+    assert head.n_rounds_ < 500
+    no_val = XGBHead(n_jobs=1, n_estimators=7).fit(X[tr], y[tr])
+    assert no_val.n_rounds_ == 7
+
+
+def test_predict_before_fit_and_bad_names():
+    with pytest.raises(NotFittedError):
+        LinearHead().predict(np.zeros((2, 3)))
+    with pytest.raises(InputError, match="one of ridge"):
+        make_head("svm")
+
+
+def test_splits_and_folds():
+    chroms = np.array(["chr8", "chr9", "chr1", "chr2", "chr8"])
+    assert ev.chromosome_split(chroms).tolist() == ["test", "val", "train", "train", "test"]
+    with pytest.raises(InputError, match="disjoint"):
+        ev.chromosome_split(chroms, ["chr8"], ["chr8"])
+    with pytest.raises(InputError, match="present"):
+        ev.chromosome_split(chroms, ["chrX"])
+    _, _, many = _data()
+    folds = ev.chromosome_folds(many, k=3, val=["chr2"])
+    tested = np.zeros(many.size, int)
+    for f in folds:
+        tested += f == "test"
+        assert not np.any((f == "val") & (f == "test"))
+    assert np.all(tested == 1)  # every gene tested exactly once
+
+
+def test_bootstrap_delta():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=400)
+    good = y + 0.3 * rng.normal(size=400)
+    bad = y + 2.0 * rng.normal(size=400)
+    d = ev.bootstrap_delta(y, bad, good, n_boot=300)
+    assert d["delta"] > 0 and d["ci_low"] > 0 and d["ci_low"] <= d["delta"] <= d["ci_high"]
+    same = ev.bootstrap_delta(y, good, good, n_boot=50)
+    assert same["delta"] == 0 and same["ci_low"] == 0 and same["ci_high"] == 0
+
+
+def test_fit_predict_many_one_model_per_column():
+    X, y, chroms = _data()
+    split = ev.chromosome_split(chroms, ["chr1"], ["chr2"])
+    Y = np.column_stack([y, -y])
+    P = ev.fit_predict_many(LinearHead(), X, Y, split, n_jobs=1)
+    test = split == "test"
+    assert ev.scores(Y[test, 0], P[test, 0])["spearman"] > 0.85
+    assert ev.scores(Y[test, 1], P[test, 1])["spearman"] > 0.85
