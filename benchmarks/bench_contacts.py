@@ -142,7 +142,7 @@ def _real_runs(out_records: list) -> None:
         out_records.append({
             "dataset": Path(hic).name, "protocol": "features", "model": "contacts",
             "step": "contacts features (whole run)",
-            "metrics": {"n_boundaries": extra.get("n_tads", 0),
+            "metrics": {"n_tads": extra.get("n_tads", 0),
                         "decay_slope": extra.get("contact_decay_slope"),
                         "genes_per_bin_A": extra["genes_per_bin_by_compartment"].get("A"),
                         "genes_per_bin_B": extra["genes_per_bin_by_compartment"].get("B")},

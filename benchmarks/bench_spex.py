@@ -16,6 +16,7 @@ fit takes minutes on 2 cores); elastic-net and gblinear on local features only.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -76,14 +77,16 @@ def _profiles(inp: dict[str, Any], which: str) -> profiles.IntervalProfiles:
     return profiles.from_tracks(peaks, chroms=chroms)
 
 
-def _blocks(genes, sources, src, seed: int = 0) -> dict[str, Any]:
+def _blocks(genes, sources, src, wanted: list[str], seed: int = 0) -> dict[str, Any]:
     blocks = {}
     for label, table in sources.items():
         variants = {"": table, ":random": partners.random_partners(table, genes, seed=seed),
                     ":shuffled": partners.shuffle_partners(table, genes, seed=seed)}
         for how in AGGREGATIONS:
             for suffix, tab in variants.items():
-                blocks[f"{label}:{how}{suffix}"] = partners.partner_features(genes, tab, src, how)
+                name = f"{label}:{how}{suffix}"
+                if name in wanted:
+                    blocks[name] = partners.partner_features(genes, tab, src, how)
     return blocks
 
 
@@ -99,44 +102,84 @@ def _record(setting: str, row: dict[str, Any], peak_mb: float) -> dict[str, Any]
             "peak_rss_mb": peak_mb}
 
 
+def _grid(setting: str, sources: list[str], full: bool) -> list[str]:
+    """3D feature settings fitted with the ridge head (each with its controls)."""
+    if full:
+        pairs = [(s, a) for s in sources for a in AGGREGATIONS]
+    elif setting == "GM12878":
+        pairs = [(s, a) for s in sources for a in ("sides", "activity")]
+    else:
+        pairs = [("HiCCUPS", "sides"), ("RNAPII-ChIAPET", "sides"),
+                 ("HiCCUPS", "activity"), ("RNAPII-ChIAPET", "activity")]
+    out = []
+    for s, a in pairs:
+        out += [f"{s}:{a}", f"{s}:{a}:shuffled"]
+        if a != "activity":  # random loci with the same count give the same activity features
+            out.append(f"{s}:{a}:random")
+    return out
+
+
 def run(out_records: list) -> None:
-    """Append one record per profile setting x head x feature setting (see module docstring)."""
+    """Append one record per profile setting x head x feature setting (see module docstring).
+
+    ``HICEXPR_BENCH_SPEX=full`` fits the ridge head on every source x aggregation; the default
+    ("core") on every source with the ``sides`` and ``activity`` aggregations for GM12878
+    profiles and on loops / RNAPII for K562 profiles.
+    """
+    full = os.environ.get("HICEXPR_BENCH_SPEX", "core") == "full"
     inp = _inputs(shared_data_dir())
     genes, expr = inp["genes"], inp["expr"]
     y = ev.log_expression(expr["E116", :].X.ravel())
     splits = [ev.chromosome_split(genes["chrom"], ["chr8"], ["chr9"])]
     with measure() as m_src:
         sources = _sources(inp)
-    out_records.append({"dataset": DATASET, "protocol": PROTOCOL, "model": "partners",
+    _emit(out_records, {"dataset": DATASET, "protocol": PROTOCOL, "model": "partners",
                         "setting": "3D partner tables: " + ", ".join(
                             f"{k} {v['gene_id'].nunique()} genes" for k, v in sources.items()),
                         "metrics": {}, "ci": None, "wall_s": m_src.wall_s,
                         "peak_rss_mb": m_src.peak_rss_mb})
     local_gm = None
+    done: dict[str, Any] = {}
     for setting in ("GM12878", "K562"):
+        wanted = _grid(setting, list(sources), full)
         with measure() as m_feat:
             src = _profiles(inp, setting)
             t0 = time.perf_counter()
             local = spatial.local_features(genes, src)
             local_s = time.perf_counter() - t0
-            blocks = _blocks(genes, sources, src)
+            blocks = _blocks(genes, sources, src, wanted)
         local_gm = local if setting == "GM12878" else local_gm
-        out_records.append({"dataset": DATASET, "protocol": PROTOCOL, "model": "features",
+        _emit(out_records, {"dataset": DATASET, "protocol": PROTOCOL, "model": "features",
                             "setting": f"profiles={setting}: {len(src.names)} profiles, "
                             f"{len(genes)} genes; local features {local_s:.1f} s, then "
                             f"{len(blocks)} 3D blocks", "metrics": {}, "ci": None,
                             "wall_s": m_feat.wall_s, "peak_rss_mb": m_feat.peak_rss_mb})
-        models = {"ridge": heads.make_head("ridge"), "gbtree": heads.make_head("gbtree")}
-        if setting == "GM12878":
-            models.update({h: heads.make_head(h) for h in LOCAL_ONLY_HEADS})
-        settings = ["local", *blocks]
-        skip = {(h, s) for h in models for s in settings
-                if h != "ridge" and (setting, s) not in TREE_SUBSET}
+        models = {"ridge": heads.make_head("ridge")}
         with measure() as m_fit:
-            res = experiment.compare(local, blocks, y, splits, models, n_boot=1000, skip=skip)
+            res = experiment.compare(local, blocks, y, splits, models, n_boot=1000)
         for row in res.table.to_dict("records"):
-            out_records.append(_record(setting, row, m_fit.peak_rss_mb))
+            _emit(out_records, _record(setting, row, m_fit.peak_rss_mb))
+        done[setting] = (local, blocks)
+    for setting, (local, blocks) in done.items():  # slow tree heads last
+        tree = {"gbtree": heads.make_head("gbtree")}
+        if setting == "GM12878":
+            tree.update({h: heads.make_head(h) for h in LOCAL_ONLY_HEADS})
+        subset = {k: blocks[k] for k in blocks if (setting, k) in TREE_SUBSET}
+        skip = {(h, k) for h in LOCAL_ONLY_HEADS for k in subset}
+        with measure() as m_fit:
+            res = experiment.compare(local, subset, y, splits, tree, n_boot=1000, skip=skip)
+        for row in res.table.to_dict("records"):
+            _emit(out_records, _record(setting, row, m_fit.peak_rss_mb))
     _many_cell_types(genes, expr, out_records, local_gm.to_numpy(np.float32))
+
+
+def _emit(out_records: list, record: dict[str, Any]) -> None:
+    """Append a record (and, with ``$HICEXPR_BENCH_LOG``, one JSON line to that file)."""
+    out_records.append(record)
+    log_path = os.environ.get("HICEXPR_BENCH_LOG")
+    if log_path:
+        with open(log_path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
 
 
 def _many_cell_types(genes, expr, out_records: list, X: np.ndarray) -> None:
@@ -149,7 +192,7 @@ def _many_cell_types(genes, expr, out_records: list, X: np.ndarray) -> None:
     rho = {s: ev.scores(Y[test, j], pred[test, j])["spearman"]
            for j, s in enumerate(expr.obs_names)}
     vals = np.array(list(rho.values()))
-    out_records.append({
+    _emit(out_records, {
         "dataset": "roadmap_57_epigenomes", "protocol": PROTOCOL, "model": "ridge",
         "setting": "profiles=GM12878; features=local; one model per epigenome",
         "metrics": {"spearman_median": round(float(np.median(vals)), 4),

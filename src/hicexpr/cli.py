@@ -241,13 +241,16 @@ def _spex(
     resolution: int | None = typer.Option(None, help="Bin size of .mcool/.hic maps (bp)."),
     folds: int | None = typer.Option(None, help="Chromosome-grouped k-fold (0 = hold-out)."),
     controls: bool | None = typer.Option(None, "--controls/--no-controls", help="Run controls."),
+    control_heads: list[str] | None = typer.Option(
+        None, "--control-head", help="Heads fitted on controls (default: first linear head)."),
 ) -> None:
     """Local chromatin (ExPecto) + 3D partner (SpEx) features -> expression, with controls."""
     from hicexpr.config import SpexConfig, load_config
     from hicexpr.workflows.spex import run_spex
 
     overrides = {"samples": samples or None, "heads": heads or None, "resolution": resolution,
-                 "aggregations": aggregations or None, "folds": folds, "controls": controls}
+                 "aggregations": aggregations or None, "folds": folds, "controls": controls,
+                 "control_heads": control_heads or None}
     cfg = load_config(SpexConfig, config, overrides)
     typer.echo(str(run_spex(genes, expression, out, tracks, segmentation, bigwig, contacts,
                             loops, links, cfg)))

@@ -154,7 +154,7 @@ class SpexConfig(StrictModel):
     aggregations: list[str] = ["sides"]  # sides | distance_bins | weighted_mean | activity
     heads: list[str] = ["ridge", "gbtree"]  # ridge | elasticnet | gblinear | gbtree
     controls: bool = True  # random loci (same count) and partners shuffled between genes
-    control_heads: list[str] | None = None  # heads fitted on controls (None = all heads)
+    control_heads: list[str] | None = None  # heads fitted on controls (None = first linear)
     test_chroms: list[str] = ["chr8"]
     val_chroms: list[str] = ["chr9"]  # penalty choice and early stopping only
     folds: int = 0  # >0: chromosome-grouped k-fold instead of the single hold-out

@@ -22,10 +22,12 @@ def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("HICEXPR_CACHE", str(tmp_path / "cache"))
 
 
-def _tiny_cool(path, binsize=1000):
-    bins = cooler.binnify(pd.Series({"chr1": 10 * binsize}), binsize)
-    i, j = np.triu_indices(10)
-    pixels = pd.DataFrame({"bin1_id": i, "bin2_id": j, "count": 100 // (j - i + 1)})
+def _tiny_cool(path, binsize=1000, n=10):
+    bins = cooler.binnify(pd.Series({"chr1": n * binsize}), binsize)
+    i, j = np.triu_indices(n)
+    rng = np.random.default_rng(1)
+    pixels = pd.DataFrame({"bin1_id": i, "bin2_id": j,
+                           "count": 100 // (j - i + 1) + rng.integers(0, 5, len(i))})
     cooler.create_cooler(str(path), bins, pixels, assembly="hg19")
     return path
 
@@ -91,11 +93,18 @@ def test_dense_tsv_round_trip(tmp_path):
         open_contacts(bad)
 
 
-def test_require_balanced_and_balance(data_dir, tmp_path):
+def test_require_balanced_names_the_fix(data_dir):
     src = data_dir / "human_gm12878_hg19/hic/GM12878_Rao2014_rep_chr22_50kb.cool"
-    raw = open_contacts(src)
     with pytest.raises(InputError, match="run `hicexpr contacts balance MAP`"):
-        require_balanced(raw, src)
+        require_balanced(open_contacts(src), src)
+    hic = open_contacts(data_dir / "formats/hg19_2.5Mb_test.hic")
+    with pytest.raises(InputError, match="pass --weight NAME"):
+        require_balanced(hic)
+    require_balanced(hic, weight="KR")
+
+
+def test_balance_copy_leaves_original(tmp_path):
+    src = _tiny_cool(tmp_path / "raw.cool", n=60)
     out = balance_contacts(src, tmp_path / "bal.cool")
     bal = cooler.Cooler(str(out))
     require_balanced(bal)

@@ -296,3 +296,25 @@ def test_spex_figures_show_the_best_model() -> None:
     pred = pd.DataFrame({"model": ["a"] * 4 + ["b"] * 4, "split": "test",
                          "observed": [1.0, 2, 3, 4] * 2, "predicted": [4.0, 1, 3, 2, 1, 2, 3, 5]})
     assert best_prediction_model(pred) == "b"
+
+
+def test_all_nan_per_gene_scores_are_reported_not_fatal(tmp_path: Path) -> None:
+    run = tmp_path / "nan"
+    run.mkdir()
+    pd.DataFrame({"gene": ["a", "b"], "model": "m", "seed": 0, "pearson": [np.nan, np.nan]}
+                 ).to_csv(run / "per_gene_metrics.tsv", sep="\t", index=False)
+    (run / "metrics.json").write_text(json.dumps({"task": "forecast"}))
+    text = write_report(run).read_text(encoding="utf-8")
+    parse_strict(text)
+    assert ("no per-gene score: per_gene_metrics: column &#x27;pearson&#x27;: expected "
+            "finite") in text
+
+
+def test_forecast_baselines_default_to_the_registry(tmp_path: Path) -> None:
+    run = tmp_path / "b"
+    run.mkdir()
+    summary = [{"model": m, "metric": "gene_pearson_mean", "mean": 0.5, "sd": 0.1, "n": 2}
+               for m in ("persistence", "stepmr")]
+    (run / "metrics.json").write_text(json.dumps({"task": "forecast", "summary": summary}))
+    roles = metrics_table(load_run(run)).set_index("model")["role"].to_dict()
+    assert roles == {"persistence": "baseline", "stepmr": "model"}

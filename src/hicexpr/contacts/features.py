@@ -145,7 +145,8 @@ def compartments(clr: cooler.Cooler, genes: pd.DataFrame | None = None,
     chromosome to correlate positively (Spearman) with ``phasing_track`` (``chrom, start, end,
     value`` on the map's bins) or, if not given, with the gene density of ``genes``; then
     ``compartment`` = A where E1 > 0, B where E1 < 0, empty where E1 is NaN. Without a track
-    the sign is arbitrary (logged). Chromosomes over ``max_bins`` bins are skipped (logged):
+    the sign is arbitrary (logged; made reproducible: the largest |E1| is positive).
+    Chromosomes over ``max_bins`` bins are skipped (logged):
     compute compartments at a coarser resolution (100 kb or more); each chromosome is
     densified (8,000 bins = 512 MB per copy).
     """
@@ -235,7 +236,11 @@ def cis_e1(mat: np.ndarray, ignore: int = 2, phasing: np.ndarray | None = None,
         vecs *= np.sqrt(np.abs(vals))[:, None]
         if phasing is not None and np.isfinite(phasing).sum() > 2:
             vals, vecs = _phase_eigs(vals, vecs, phasing)
-    return vecs[0]
+            return vecs[0]
+    e1 = vecs[0]
+    if np.isfinite(e1).any():  # no track: arbitrary but reproducible sign
+        e1 = e1 * np.sign(e1[np.nanargmax(np.abs(e1))])
+    return e1
 
 
 def _align_track(clr: cooler.Cooler, track: pd.DataFrame) -> pd.DataFrame:

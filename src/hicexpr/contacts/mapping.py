@@ -13,7 +13,7 @@ from hicexpr.lib.errors import InputError
 
 log = logging.getLogger(__name__)
 
-_CHUNK = 10_000_000
+_CHUNK = 2_000_000
 _COVERAGE_CACHE: dict[tuple[str, int], np.ndarray] = {}
 
 

@@ -133,7 +133,7 @@ def _summary(clr, genes, pairs, ins_tables, window_bins) -> pd.DataFrame:
     lab = inside["compartment"]
     ok = lab != ""
     agree = (lab[ok] == inside.loc[ok, "step_compartment"])
-    rows.append(("Compartment", "E1 > 0, unphased (sign arbitrary)", int(ok.sum()),
+    rows.append(("Compartment", "E1 > 0, no phasing track (sign arbitrary)", int(ok.sum()),
                  float(agree.mean()), "agreement"))
     best = inside[ok].assign(a=agree).groupby("chrom")["a"].agg(["sum", "size"])
     best_frac = float(np.maximum(best["sum"], best["size"] - best["sum"]).sum() / ok.sum())

@@ -45,6 +45,9 @@ class NeuralForecaster(Forecaster):
         loss: ``"temporal"`` (:class:`TemporalLoss` with ``loss_weights``) or ``"mse"``.
         n_ensemble: members trained with seeds ``seed .. seed + n_ensemble - 1``, averaged.
         per_gene_ar: add per-gene AR coefficients to the residual head (gene-specific dynamics).
+        skip: starting point of the residual skip: ``"persistence"`` (last value),
+            ``"window_mean"`` (mean of the L inputs) or ``"auto"`` (the one with the lower
+            validation MSE; persistence without validation). The net learns corrections to it.
         seed, n_threads: determinism.
     """
 
@@ -63,6 +66,7 @@ class NeuralForecaster(Forecaster):
         loss_weights: dict[str, float] | None = None,
         n_ensemble: int = 1,
         per_gene_ar: bool = False,
+        skip: str = "auto",
         seed: int = 0,
         n_threads: int = 1,
     ) -> None:
@@ -77,6 +81,7 @@ class NeuralForecaster(Forecaster):
         self.loss_weights = loss_weights
         self.n_ensemble = n_ensemble
         self.per_gene_ar = per_gene_ar
+        self.skip = skip
         self.seed = seed
         self.n_threads = n_threads
 
@@ -101,6 +106,7 @@ class NeuralForecaster(Forecaster):
         if not self.uses_graph and graph is not None and getattr(graph, "x", None) is not None:
             self.node_features_ = graph_tensors(graph, X.shape[2])[2]
         self.stats_ = connectivity_stats(self.edge_index_, self.edge_weight_, X.shape[2])
+        self.skip_ = self._choose_skip(validation)
         n_feat = 0 if self.node_features_ is None else self.node_features_.shape[1]
         train = (torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32))
         val = None
@@ -110,6 +116,9 @@ class NeuralForecaster(Forecaster):
         for member in range(self.n_ensemble):
             seed_everything(self.seed + member, self.n_threads)
             net = self._build(2 + n_feat)
+            if self.skip_ == "window_mean":
+                with torch.no_grad():
+                    net.head.ar.weight.fill_(1.0 / self.input_length_)
             result = train_full_batch(
                 net, lambda x, net=net: self._forward(net, x), train, val, self._loss_fn(),
                 self.lr, self.weight_decay, self.max_epochs, self.patience,
@@ -117,8 +126,22 @@ class NeuralForecaster(Forecaster):
             self.nets_.append(net)
             self.train_results_.append(result)
 
+    def _choose_skip(self, validation: ArrayPair | None) -> str:
+        if self.skip not in ("auto", "persistence", "window_mean"):
+            raise InputError("skip", "", "auto, persistence or window_mean", self.skip)
+        if self.skip != "auto":
+            return self.skip
+        if getattr(self, "skip_", None) and validation is None:
+            return self.skip_  # refit keeps what validation chose
+        if validation is None or not np.isfinite(validation[1]).any():
+            return "persistence"
+        Xv, yv = validation
+        err_last = np.nanmean((Xv[:, -1:, :] - yv) ** 2)
+        err_mean = np.nanmean((Xv.mean(axis=1, keepdims=True) - yv) ** 2)
+        return "window_mean" if err_mean < err_last else "persistence"
+
     def _refit(self, X, y, graph) -> None:
-        epochs = max(1, int(np.mean([r.best_epoch or r.epochs for r in self.train_results_])))
+        epochs = int(round(np.mean([r.best_epoch for r in self.train_results_])))
         kept = self.max_epochs
         self.max_epochs = epochs
         try:

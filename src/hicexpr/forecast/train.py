@@ -46,13 +46,20 @@ def train_full_batch(
 ) -> TrainResult:
     """Adam on all training windows at once; keep the weights with the lowest validation MSE.
 
-    Without validation windows the last epoch is kept. Test windows never enter this function.
+    The untrained net (epoch 0: its persistence / window-mean skip) competes too, so training
+    that does not help on validation is discarded. Without validation windows the last epoch
+    (``max_epochs``) is kept. Test windows never enter this function.
     """
     opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
     X, y = train
     best, best_epoch, best_state, wait = float("inf"), 0, None, 0
     history: list[tuple[float, float]] = []
     epoch = 0
+    if validation is not None:  # epoch 0: the untrained net (its residual skip) is a candidate
+        net.eval()
+        with torch.no_grad():
+            best = float(mse(forward(validation[0]), validation[1]))
+        best_state = copy.deepcopy(net.state_dict())
     for epoch in range(1, max_epochs + 1):
         net.train()
         opt.zero_grad()

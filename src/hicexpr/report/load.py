@@ -18,7 +18,7 @@ TABLES = {
     "per_gene_metrics": ("per_gene_metrics.tsv", "per_gene_metrics.parquet"),
     "per_gene_gain": ("per_gene_gain.tsv", "per_gene_gain.parquet"),
     "gene_features": ("gene_features.tsv",),
-    "graph_edges": ("graph_edges.tsv", "graph_edges.parquet"),
+    "graph_edges": ("graph_edges.tsv", "graph_edges.parquet", "edges.tsv"),
     "genes": ("genes.tsv",),
     "expression": ("expression.tsv",),
     "insulation": ("insulation.tsv", "insulation.bedGraph"),
@@ -58,9 +58,18 @@ class RunData:
 
     @property
     def baselines(self) -> list[str]:
-        """Baseline model names: ``metrics.json`` ``extra.baselines`` (else none known)."""
+        """Baseline model names: ``metrics.json`` ``extra.baselines``, else for forecasts the
+        baselines of the forecaster registry (``hicexpr.forecast.registry.BASELINES``)."""
         extra = self.metrics.get("extra") or {}
-        return [str(b) for b in extra.get("baselines", [])]
+        if "baselines" in extra:
+            return [str(b) for b in extra["baselines"]]
+        if self.task != "forecast":
+            return []
+        try:
+            from hicexpr.forecast.registry import BASELINES
+        except ImportError:  # forecasting stage not installed
+            return []
+        return list(BASELINES)
 
 
 def load_run(run_dir: str | os.PathLike[str]) -> RunData:

@@ -94,7 +94,10 @@ class ReportOptions:
 def analyse(run: RunData, options: ReportOptions) -> ReportContent:
     """Scores, predictability, enrichment and every figure for ``run``."""
     content = ReportContent()
-    _scores(run, content)
+    try:
+        _scores(run, content)
+    except HicexprError as exc:  # e.g. every per-gene value NaN: report the rest
+        content.notes.append(f"no per-gene score: {exc}")
     steps = [_predictability, _enrichment, _figures]
     for step in track(steps, "report: analyses and figures"):
         step(run, options, content)
@@ -234,7 +237,7 @@ def _forecast_figures(run: RunData, options: ReportOptions, content: ReportConte
         model = best if best in set(pred["model"]) else None
         _add(content, run, plot_predicted_vs_observed(pred, model), "predicted_vs_observed",
              "Predicted vs observed", "Hexbin of predicted against observed expression per "
-             "split, all seeds pooled; dashed line = perfect prediction.")
+             "split, all seeds and horizons pooled; dashed line = perfect prediction.")
         if content.scores is not None:
             ranked = content.scores.sort_values(ascending=False)
             ranked = ranked[ranked.index.isin(set(pred["gene"].astype(str)))]

@@ -62,12 +62,15 @@ def read_gene_table(path: PathLike) -> pd.DataFrame:
 
     Uses :func:`hicexpr.io.genes.read_genes` when available; otherwise reads a BED6+ file with
     the Ensembl id in column 7 when present (CollapsedGeneBounds), else the name (column 4).
+    Version suffixes are removed (``ENSG0001.5`` -> ``ENSG0001``), as in the expression reader.
     """
     try:
         from hicexpr.io.genes import read_genes
     except ImportError:
         return _read_gene_bed(Path(path))
-    return read_genes(path)
+    genes = read_genes(path)
+    genes["gene_id"] = genes["gene_id"].astype(str).str.replace(r"\.\d+$", "", regex=True)
+    return genes.drop_duplicates("gene_id").reset_index(drop=True)
 
 
 def _read_gene_bed(file: Path) -> pd.DataFrame:

@@ -61,15 +61,17 @@ def compare(
         skip: (model, setting) pairs not to fit (e.g. controls for slow heads).
     """
     skip = skip or set()
-    settings = {LOCAL: local.to_numpy(np.float32)}
-    for name, block in blocks.items():
-        settings[name] = np.hstack([settings[LOCAL], block.to_numpy(np.float32)])
+    base = local.to_numpy(np.float32)
+    settings = [LOCAL, *blocks]
     preds: dict[tuple[str, str], np.ndarray] = {}
     times: dict[tuple[str, str], float] = {}
-    jobs = [(m, s) for m in heads for s in settings if (m, s) not in skip]
+    jobs = [(m, s) for s in settings for m in heads if (m, s) not in skip]
+    cached: tuple[str, np.ndarray] = (LOCAL, base)
     for model, setting in track(jobs, "fitting heads"):
+        if cached[0] != setting:  # build one design matrix at a time (memory)
+            cached = (setting, np.hstack([base, blocks[setting].to_numpy(np.float32)]))
         t0 = time.perf_counter()
-        preds[(model, setting)] = fit_oof(heads[model], settings[setting], y, splits)
+        preds[(model, setting)] = fit_oof(heads[model], cached[1], y, splits)
         times[(model, setting)] = time.perf_counter() - t0
         log.info("%s / %s: %.1f s", model, setting, times[(model, setting)])
     test = np.zeros(y.shape, bool)

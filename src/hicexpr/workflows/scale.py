@@ -17,6 +17,7 @@ import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import cooler
 import numpy as np
@@ -470,5 +471,165 @@ class MiniBatchSTEPmr(STEPmr):
         return np.mean(preds, axis=0).astype(np.float64)
 
 
-__all__ = ["ContactFeatures", "MiniBatchSTEPmr", "contact_features_parallel", "gene_blocks",
-           "gene_graph_parallel", "resolve_device", "window_batches"]
+
+
+# --- genome-size simulation ------------------------------------------------------------------
+
+#: Chromosome length of the genome-scale simulation (bp): 150 Mb, ~15,000 bins at 10 kb.
+LARGE_CHROM_SIZE = 150_000_000
+
+
+def cis_ice(
+    cool_path: PathLike,
+    weight_name: str = "weight",
+    ignore_diags: int = 2,
+    min_nnz: int = 10,
+    mad_max: float = 5.0,
+    tol: float = 1e-5,
+    max_iters: int = 200,
+) -> np.ndarray:
+    """Cis-only iterative correction of a ``.cool``, one chromosome in memory at a time.
+
+    The same algorithm, filters and stored attributes as ``cooler.balance_cooler(cis_only=True,
+    rescale_marginals=True)`` (min_nnz and MAD-max bin filters, marginals scaled to 1 per
+    chromosome), but each chromosome's pixels are read once and iterated as a sparse matrix in
+    memory instead of re-reading the file on every iteration (~100x fewer reads on a genome-wide
+    10 kb map). Trans pixels are ignored. Returns the weights (NaN = filtered bin) and stores them
+    as ``bins/<weight_name>``.
+    """
+    import h5py
+    import scipy.sparse as sp
+
+    clr = cooler.Cooler(str(cool_path))
+    n = int(clr.info["nbins"])
+    offsets = clr._load_dset("indexes/chrom_offset")
+    index = clr._load_dset("indexes/bin1_offset")
+    pixels = clr.pixels()
+    mats, marg_nnz, marg = [], np.zeros(n), np.zeros(n)
+    for lo, hi in zip(offsets[:-1], offsets[1:], strict=True):
+        px = pixels[int(index[lo]):int(index[hi])]
+        b1, b2 = px["bin1_id"].to_numpy() - lo, px["bin2_id"].to_numpy() - lo
+        v = px["count"].to_numpy(np.float64)
+        keep = (b2 < hi - lo) & (np.abs(b2 - b1) >= ignore_diags) & (v != 0)
+        upper = sp.coo_matrix((v[keep], (b1[keep], b2[keep])), shape=(hi - lo, hi - lo)).tocsr()
+        sym = (upper + upper.T - sp.diags(upper.diagonal())).tocsr()
+        mats.append(sym)
+        marg_nnz[lo:hi] = np.asarray((sym != 0).sum(axis=1)).ravel()
+        marg[lo:hi] = np.asarray(sym.sum(axis=1)).ravel()
+    bias = np.ones(n)
+    bias[marg_nnz < min_nnz] = 0
+    if mad_max > 0:
+        bias[_mad_filter(marg, offsets, mad_max)] = 0
+    scales, variances = np.ones(len(mats)), np.full(len(mats), np.nan)
+    for cid, (sym, lo, hi) in enumerate(zip(mats, offsets[:-1], offsets[1:], strict=True)):
+        b, scales[cid], variances[cid] = _ice_chrom(sym, bias[lo:hi], tol, max_iters)
+        bias[lo:hi] = b
+    stats = {"tol": tol, "min_nnz": min_nnz, "min_count": 0, "mad_max": mad_max,
+             "cis_only": True, "ignore_diags": ignore_diags, "scale": scales,
+             "converged": variances < tol, "var": variances, "divisive_weights": False}
+    with h5py.File(clr.filename, "r+") as f:
+        grp = f[clr.root]["bins"]
+        if weight_name in grp:
+            del grp[weight_name]
+        grp.create_dataset(weight_name, data=bias, compression="gzip", compression_opts=6)
+        grp[weight_name].attrs.update(stats)
+    return bias
+
+
+def _mad_filter(marg: np.ndarray, offsets: np.ndarray, mad_max: float) -> np.ndarray:
+    """Bins whose chromosome-normalised marginal is below median - mad_max x MAD (log scale)."""
+    marg = marg.copy()
+    for lo, hi in zip(offsets[:-1], offsets[1:], strict=True):
+        c = marg[lo:hi]
+        if (c > 0).any():
+            marg[lo:hi] = c / np.median(c[c > 0])
+    log_nz = np.log(marg[marg > 0])
+    cutoff = np.exp(np.median(log_nz) - mad_max * np.median(np.abs(log_nz - np.median(log_nz))))
+    return marg < cutoff
+
+
+def _ice_chrom(sym, bias: np.ndarray, tol: float,
+               max_iters: int) -> tuple[np.ndarray, float, float]:
+    """Iterative correction of one symmetric cis matrix (cooler's ``_balance_cisonly`` steps)."""
+    b = bias.astype(np.float64).copy()
+    var, nz = np.nan, np.zeros(0)
+    for _ in range(max_iters):
+        m = b * (sym @ b)
+        nz = m[m != 0]
+        if not len(nz):
+            return np.full_like(b, np.nan), float("nan"), 0.0
+        m = m / nz.mean()
+        m[m == 0] = 1
+        b /= m
+        var = float(nz.var())
+        if var < tol:
+            break
+    else:
+        log.info("cis ICE: iteration limit reached (variance %.2e)", var)
+    scale = float(nz.mean())
+    b[b == 0] = np.nan
+    return b / np.sqrt(scale), scale, var
+
+
+def simulate_large(
+    out: PathLike,
+    n_genes: int = 20_000,
+    n_times: int = 100,
+    seed: int = 0,
+    resolution: int = 10_000,
+    chrom_size: int = LARGE_CHROM_SIZE,
+    n_chroms: int | None = None,
+    max_distance: int = 2_000_000,
+    **params: object,
+):
+    """Genome-scale simulated data set: ``hicexpr simulate`` at realistic size.
+
+    Same model and files as :func:`hicexpr.datasets.simulate.simulate_dataset` (pixels drawn
+    per chromosome in bands and written through ``cooler.create_cooler`` from an iterator of
+    chunks), with a human-like layout: one 150 Mb chromosome per 1,000 genes (20,000 genes:
+    20 chromosomes, 3 Gb, ~300,000 bins at 10 kb), contacts up to ``max_distance`` (~50 M
+    pixels at 20,000 genes), and cis ICE weights from :func:`cis_ice`.
+
+    Returns:
+        :class:`hicexpr.datasets.simulate.SimulatedPaths`.
+    """
+    from hicexpr.datasets import simulate as sim
+    from hicexpr.lib import atomic
+
+    n_chroms = int(n_chroms or max(1, round(n_genes / 1000)))
+    try:
+        p = sim.SimulationParams(n_genes=n_genes, n_times=n_times, n_chroms=n_chroms,
+                                 genome_size=int(chrom_size) * n_chroms, resolution=resolution,
+                                 max_distance=max_distance, **params)  # type: ignore[arg-type]
+    except TypeError as exc:
+        raise InputError("simulate", "parameters", "known SimulationParams fields",
+                         str(exc)) from None
+    p.check()
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
+    genome = sim.plant_genome(p, streams[0])
+    genes = sim.place_genes(genome, p, streams[1])
+    coupling, edges = sim.coupling_matrix(genes, p, streams[2])
+    expr = sim.simulate_expression(coupling, genes, p, streams[3])
+    paths = sim.SimulatedPaths(folder, folder / "contacts.cool", folder / "genes.bed",
+                               folder / "expression.tsv", folder / "truth.json")
+    bins = genome.bins[["chrom", "start", "end"]].copy()
+    bins["chrom"] = bins["chrom"].astype(str)
+    meta = {"generated-by": "hicexpr.workflows.scale.simulate_large", "seed": int(seed)}
+    with atomic.atomic_path(paths.cool) as tmp:
+        cooler.create_cooler(str(tmp), bins, sim._pixels(genome, p, seed), ordered=True,
+                             metadata=meta, assembly="sim", dtypes={"count": np.int32},
+                             h5opts={"compression": "lzf", "shuffle": True})
+        cis_ice(tmp)
+    sim._write_genes(paths.genes, genes)
+    sim._write_expression(paths.expression, expr, genes, p)
+    atomic.write_json(paths.truth, sim._truth(genome, genes, coupling, edges, p, seed))
+    log.info("simulated %d genes x %d time points, %d bins, into %s", n_genes, n_times,
+             len(bins), folder)
+    return paths
+
+
+__all__ = ["ContactFeatures", "MiniBatchSTEPmr", "cis_ice", "contact_features_parallel",
+           "gene_blocks", "gene_graph_parallel", "resolve_device", "simulate_large",
+           "window_batches"]

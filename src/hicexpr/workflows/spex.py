@@ -137,7 +137,7 @@ def run_spex(
     timings["partner_features_s"] = time.perf_counter() - t0
     splits = _splits(gene_table, cfg)
     models = {h: heads.make_head(h, n_jobs=cfg.n_jobs) for h in cfg.heads}
-    control_heads = set(cfg.control_heads if cfg.control_heads is not None else cfg.heads)
+    control_heads = set(_control_heads(cfg))
     skip = {(h, s) for h in cfg.heads for s in blocks
             if s.endswith((":random", ":shuffled")) and h not in control_heads}
     tables, preds, gains = [], [], []
@@ -154,6 +154,14 @@ def run_spex(
            {k: int(v["gene_id"].nunique()) for k, v in sources.items()}, len(src.names))
     run.complete()
     return run.path
+
+
+def _control_heads(cfg: SpexConfig) -> list[str]:
+    """Heads fitted on the controls: as configured, else the first linear head (else all)."""
+    if cfg.control_heads is not None:
+        return cfg.control_heads
+    linear = [h for h in cfg.heads if h in ("ridge", "elasticnet")]
+    return linear[:1] or list(cfg.heads)
 
 
 def _samples(available: list[str], wanted: list[str], source: PathLike) -> list[str]:
