@@ -217,12 +217,14 @@ def summarise(records: list[dict[str, Any]]) -> str:
         r = real[best]
         ctrl = [feats.get(best + s) for s in (":random", ":shuffled")]
         cd = [c["metrics"]["delta_spearman"] if c else float("nan") for c in ctrl]
-        beats = all(np.isfinite(cd)) and r["metrics"]["delta_spearman"] > max(cd)
+        fitted = [d for d in cd if np.isfinite(d)]
+        beats = bool(fitted) and r["metrics"]["delta_spearman"] > max(fitted)
         positive = r["ci"][0] > 0
         verdict = "3D helps" if positive and beats else "no robust gain"
+        text = [f"{name} {d:+.4f}" if np.isfinite(d) else f"{name} not fitted"
+                for name, d in zip(("random", "shuffled"), cd, strict=True)]
         lines.append(f"- {prof}, {model}: best {best} {r['metrics']['delta_spearman']:+.4f} "
-                     f"[{r['ci'][0]:+.4f}, {r['ci'][1]:+.4f}]; random {cd[0]:+.4f}, shuffled "
-                     f"{cd[1]:+.4f} -> {verdict}")
+                     f"[{r['ci'][0]:+.4f}, {r['ci'][1]:+.4f}]; {', '.join(text)} -> {verdict}")
     return "\n".join(lines) + "\n"
 
 

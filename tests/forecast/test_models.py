@@ -82,3 +82,22 @@ def test_neural_fit_is_deterministic_for_a_seed(swap) -> None:
     a, test, _ = fit_on_split("stepmi", FAST, values, split, 3, 1, 3, graph)
     b, _, _ = fit_on_split("stepmi", FAST, values, split, 3, 1, 3, graph)
     assert np.array_equal(a.predict(test.X), b.predict(test.X))
+
+
+def test_residual_skip_is_chosen_on_validation() -> None:
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=(40, 12))  # i.i.d.: the window mean beats the last value
+    walk = np.cumsum(rng.normal(size=(40, 12)), axis=0)  # random walk: the last value wins
+    (split,) = make_splits(40, "chronological", input_length=3)
+    params = {"max_epochs": 5, "hidden": 4}
+    a, _, _ = fit_on_split("gru", params, noise, split, 3, 1, 0)
+    b, _, _ = fit_on_split("gru", params, walk, split, 3, 1, 0)
+    assert a.skip_ == "window_mean" and b.skip_ == "persistence"
+
+
+def test_untrained_net_returns_its_skip_exactly(swap) -> None:
+    values, graph = swap
+    (split,) = make_splits(len(values), "chronological", input_length=3)
+    model, test, _ = fit_on_split("stepmr", {"max_epochs": 0, "skip": "persistence"}, values,
+                                  split, 3, 1, 0, graph)
+    assert np.allclose(model.predict(test.X)[:, 0], test.X[:, -1], atol=1e-6)

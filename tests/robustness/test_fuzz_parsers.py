@@ -27,7 +27,7 @@ from hicexpr.io.links import read_bengi, read_loops
 from hicexpr.io.tracks import read_peaks
 from hicexpr.lib.errors import InputError
 
-FUZZ = settings(max_examples=20, deadline=None, database=None,
+FUZZ = settings(max_examples=20, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 FEW = settings(FUZZ, max_examples=6)
 

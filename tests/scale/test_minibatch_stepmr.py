@@ -8,9 +8,15 @@ import torch
 from torch_geometric.data import Data
 
 from hicexpr.evaluate.windows import make_windows
-from hicexpr.forecast import STEPmr
+from hicexpr.forecast import ChebGraphConv, STEPmr
 from hicexpr.lib.errors import InputError
-from hicexpr.workflows.scale import MiniBatchSTEPmr, gene_blocks, resolve_device, window_batches
+from hicexpr.workflows.scale import (
+    MiniBatchSTEPmr,
+    SparseChebGraphConv,
+    gene_blocks,
+    resolve_device,
+    window_batches,
+)
 
 N, T, L = 60, 48, 3
 
@@ -40,9 +46,28 @@ def test_one_batch_is_exactly_stepmr(data) -> None:
     train, val, test, graph = data
     params = dict(hidden=8, max_epochs=15, patience=5, seed=3)
     ref = STEPmr(**params).fit(train, graph=graph, validation=val)
-    mb = MiniBatchSTEPmr(**params).fit(train, graph=graph, validation=val)
+    mb = MiniBatchSTEPmr(**params, sparse_matmul=False).fit(train, graph=graph, validation=val)
     np.testing.assert_array_equal(mb.predict(test.X), ref.predict(test.X))
     assert mb.train_results_[0].best_epoch == ref.train_results_[0].best_epoch
+    # sparse x dense Chebyshev products: the same model up to float rounding
+    sp = MiniBatchSTEPmr(**params).fit(train, graph=graph, validation=val)
+    assert isinstance(sp.nets_[0].blocks[0].graph_conv, SparseChebGraphConv)
+    np.testing.assert_allclose(sp.predict(test.X), ref.predict(test.X), atol=1e-4)
+
+
+def test_sparse_cheb_conv_equals_pyg() -> None:
+    torch.manual_seed(0)
+    graph = _chain_graph(30)
+    w = torch.rand(graph.edge_index.shape[1])
+    ref = ChebGraphConv(4, 5, K=3)
+    fast = SparseChebGraphConv(ref.conv)
+    x = torch.randn(2, 3, 30, 4, requires_grad=True)
+    a = ref(x, graph.edge_index, w)
+    b = fast(x, graph.edge_index, w)
+    torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-6)
+    (ga,) = torch.autograd.grad(a.square().sum(), x)
+    (gb,) = torch.autograd.grad(b.square().sum(), x)
+    torch.testing.assert_close(gb, ga, rtol=1e-5, atol=1e-6)
 
 
 def test_minibatches_learn_the_dynamics(data) -> None:

@@ -9,9 +9,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,8 +167,9 @@ def enrich_top(
     query = [str(g) for g in scores.sort_values(ascending=False).index[:n_top]]
     if not sets:
         return pd.DataFrame(columns=ENRICH_COLUMNS)
-    result = gseapy.enrich(gene_list=query, gene_sets=sets, background=background, outdir=None,
-                           no_plot=True, verbose=False).res2d
+    with _quiet_gseapy():
+        result = gseapy.enrich(gene_list=query, gene_sets=sets, background=background,
+                               outdir=None, no_plot=True, verbose=False).res2d
     if result is None or result.empty:  # no set shares a gene with the query
         return pd.DataFrame(columns=ENRICH_COLUMNS)
     table = result.rename(columns={"Term": "term", "Overlap": "overlap", "P-value": "p_value",
@@ -197,10 +199,15 @@ def prerank_scores(
         return pd.DataFrame(columns=PRERANK_COLUMNS)
     rnk = scores.astype(float).copy()
     rnk.index = rnk.index.astype(str)
-    result = gseapy.prerank(rnk=rnk.sort_values(ascending=False), gene_sets=sets,
-                            permutation_num=permutation_num, seed=seed, threads=threads,
-                            min_size=min_size, max_size=max_size, outdir=None, no_plot=True,
-                            verbose=False).res2d
+    ties = float(rnk.duplicated().mean())
+    if ties > 0:
+        log.info("prerank: %.2f%% of genes share a score with another (order among ties is "
+                 "arbitrary)", 100 * ties)
+    with _quiet_gseapy():
+        result = gseapy.prerank(rnk=rnk.sort_values(ascending=False), gene_sets=sets,
+                                permutation_num=permutation_num, seed=seed, threads=threads,
+                                min_size=min_size, max_size=max_size, outdir=None,
+                                no_plot=True, verbose=False).res2d
     table = result.rename(columns={"Term": "term", "ES": "es", "NES": "nes",
                                    "NOM p-val": "p_value", "FDR q-val": "fdr",
                                    "Lead_genes": "lead_genes"})
@@ -217,3 +224,14 @@ def _as_sets(gene_sets: Mapping[str, Iterable[str]] | str | os.PathLike[str]
     if isinstance(gene_sets, (str, os.PathLike)):
         return read_gmt(gene_sets)
     return {str(k): [str(g) for g in v] for k, v in gene_sets.items()}
+
+
+@contextlib.contextmanager
+def _quiet_gseapy() -> Iterator[None]:
+    """gseapy logs to its own stderr handlers; silence them (empty results are handled here)."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.ERROR)
+    try:
+        yield
+    finally:
+        logging.disable(previous)

@@ -162,13 +162,16 @@ def compartments(clr: cooler.Cooler, genes: pd.DataFrame | None = None,
         values = _align_track(clr, track).iloc[:, 3].to_numpy(np.float64)
     diags = ignore_diags(clr, weight)
     e1 = np.full(int(clr.info["nbins"]), np.nan)
+    cov = bin_coverage(clr)
     for chrom in _view(clr, min_bins=4)["chrom"]:
         lo, hi = clr.extent(chrom)
+        filled = np.flatnonzero(cov[lo:hi] > 0)
+        lo, hi = lo + int(filled[0]), lo + int(filled[-1]) + 1  # covered stretch only
         if hi - lo > max_bins:
             log.warning("%s: %d bins > %d; compartments skipped (use a coarser map)", chrom,
                         hi - lo, max_bins)
             continue
-        mat = clr.matrix(balance=weight if weight is not None else False).fetch(chrom)
+        mat = clr.matrix(balance=weight if weight is not None else False)[lo:hi, lo:hi]
         e1[lo:hi] = cis_e1(mat, diags, None if values is None else values[lo:hi])
     out = clr.bins()[["chrom", "start", "end"]][:]
     out["E1"] = e1

@@ -42,7 +42,8 @@ class NeuralForecaster(Forecaster):
         K: Chebyshev order (graph models).
         dropout, lr, weight_decay: regularisation and optimiser settings.
         max_epochs, patience: full-batch epochs; early stopping on validation MSE.
-        loss: ``"temporal"`` (:class:`TemporalLoss` with ``loss_weights``) or ``"mse"``.
+        loss: ``"mse"`` (default, chosen on validation) or ``"temporal"`` (:class:`TemporalLoss`
+            with ``loss_weights``).
         n_ensemble: members trained with seeds ``seed .. seed + n_ensemble - 1``, averaged.
         per_gene_ar: add per-gene AR coefficients to the residual head (gene-specific dynamics).
         skip: starting point of the residual skip: ``"persistence"`` (last value),
@@ -62,10 +63,10 @@ class NeuralForecaster(Forecaster):
         weight_decay: float = 1e-3,
         max_epochs: int = 300,
         patience: int = 30,
-        loss: str = "temporal",
+        loss: str = "mse",
         loss_weights: dict[str, float] | None = None,
         n_ensemble: int = 1,
-        per_gene_ar: bool = False,
+        per_gene_ar: bool = True,
         skip: str = "auto",
         seed: int = 0,
         n_threads: int = 1,

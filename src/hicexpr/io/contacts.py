@@ -20,6 +20,7 @@ import math
 import os
 import re
 import shutil
+import zlib
 from collections.abc import Iterator
 from functools import reduce
 from pathlib import Path
@@ -254,6 +255,9 @@ def _read_step_file(f: Path) -> pd.DataFrame:
         df = pd.read_csv(f, sep=r"\s+", header=None, comment="#")
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f, "", "3 columns: bin1_start bin2_start value", str(exc)[:60]) from None
+    except (EOFError, OSError, zlib.error) as exc:
+        raise InputError(f, "", "a complete gzip file", f"truncated or corrupt ({exc})"[:80])\
+            from None
     if df.shape[1] != 3:
         raise InputError(f, "line 1", "3 columns: bin1_start bin2_start value",
                          f"{df.shape[1]} columns")
@@ -337,6 +341,9 @@ def _dense_source(file: Path, resolution: int | None, assembly: str | None):
         df = pd.read_csv(file, sep="\t", header=None, comment="#", dtype=str)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(file, "", "a dense matrix TSV", str(exc)[:60]) from None
+    except (EOFError, OSError, zlib.error) as exc:
+        raise InputError(file, "", "a complete gzip file", f"truncated or corrupt ({exc})"[:80])\
+            from None
     header = 1 if df.shape[0] > 0 and _LABEL.match(str(df.iloc[0, -1]).strip() or "") else 0
     labels = df.iloc[header:, 0].astype(str).str.strip()
     parsed = labels.str.extract(_LABEL)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -145,8 +146,10 @@ def _read_table(file: Path) -> pd.DataFrame:
     sep = "," if name.endswith(".csv") else "\t"
     try:
         raw = pd.read_csv(file, sep=sep, header=None, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(file, "", "a genes x samples table", str(exc).splitlines()[0]) from None
+    except (OSError, EOFError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError,
+            UnicodeDecodeError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise InputError(file, "", "a genes x samples table", first) from None
     if raw.shape[0] < 2 or raw.shape[1] < 2:
         raise InputError(file, "", "a header and at least one gene row with >= 1 sample", raw.shape)
     header = [h.strip() for h in raw.iloc[0, 1:].tolist()]
@@ -247,8 +250,10 @@ def read_sample_times(path: PathLike) -> dict[str, float]:
     sep = "," if file.name.lower().removesuffix(".gz").endswith(".csv") else "\t"
     try:
         raw = pd.read_csv(file, sep=sep, header=None, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError) as exc:
-        raise InputError(file, "", "a sample -> time table", str(exc).splitlines()[0]) from None
+    except (OSError, EOFError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError,
+            UnicodeDecodeError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise InputError(file, "", "a sample -> time table", first) from None
     if raw.shape[1] < 2:
         raise InputError(file, "line 1", "2 columns (sample, time)", f"{raw.shape[1]} column")
     mapping: dict[str, float] = {}

@@ -13,6 +13,7 @@ import gzip
 import io
 import logging
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -75,18 +76,35 @@ def detect_format(file: Path) -> str:
                      f"{', '.join(FORMATS)}", file.name)
 
 
-def _lines(file: Path, n: int) -> list[str]:
+def _open_text(file: Path):
     opener = gzip.open if file.suffix == ".gz" else open
-    with opener(file, "rt", encoding="utf-8", errors="replace") as fh:
-        return [fh.readline().rstrip("\n") for _ in range(n)]
+    return opener(file, "rt", encoding="utf-8", errors="replace")
+
+
+def _checked(lines, file: Path):
+    """Iterate lines; a truncated/corrupt gzip becomes an InputError."""
+    try:
+        yield from lines
+    except (EOFError, OSError, zlib.error) as exc:
+        raise InputError(file, "", "a complete gzip file", f"truncated or corrupt ({exc})"[:80])\
+            from None
+
+
+def _lines(file: Path, n: int) -> list[str]:
+    with _open_text(file) as fh:
+        out = []
+        for i, line in enumerate(_checked(fh, file)):
+            if i >= n:
+                break
+            out.append(line.rstrip("\n"))
+        return out
 
 
 def _read_table(file: Path, min_cols: int, what: str) -> pd.DataFrame:
     """Tab-separated table without header; comment/track/browser lines skipped."""
-    opener = gzip.open if file.suffix == ".gz" else open
     rows: list[list[str]] = []
-    with opener(file, "rt", encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, start=1):
+    with _open_text(file) as fh:
+        for lineno, line in enumerate(_checked(fh, file), start=1):
             if not line.strip() or line.startswith(("#", "track", "browser")):
                 continue
             parts = line.rstrip("\n\r").split("\t")
@@ -147,7 +165,7 @@ def _read_gtf(file: Path) -> pd.DataFrame:
         raise InputError(file, f"line {out['lineno'].iloc[i]}", 'a gene_id "..." attribute',
                          attrs.iloc[i][:60])
     out["symbol"] = _attr(attrs, "gene_name").fillna(out["gene_id"])
-    gtype = _attr(attrs, "gene_type").fillna(_attr(attrs, "gene_biotype"))
+    gtype = _attr(attrs, "gene_type").combine_first(_attr(attrs, "gene_biotype"))
     if gtype.notna().any():
         out["gene_type"] = gtype
     if (df[2] == "gene").any():
@@ -174,7 +192,7 @@ def _read_gff3(file: Path) -> pd.DataFrame:
         raise InputError(file, f"line {out['lineno'].iloc[i]}", "an ID= attribute",
                          attrs.iloc[i][:60])
     out["symbol"] = _attr(attrs, "Name", gff=True).fillna(out["gene_id"])
-    gtype = _attr(attrs, "biotype", gff=True).fillna(_attr(attrs, "gene_type", gff=True))
+    gtype = _attr(attrs, "biotype", gff=True).combine_first(_attr(attrs, "gene_type", gff=True))
     out["gene_type"] = gtype.fillna(genes[2])
     return out
 

@@ -72,17 +72,18 @@ def run_contact_features(
 ) -> Path:
     """Compute 3D features for ``genes`` on the map ``hic`` and write a run folder.
 
-    Writes ``gene_features.tsv``, ``pairs.tsv`` + ``pairs.bedpe`` (cis gene pairs within
-    ``max_distance`` with same-TAD / same-compartment flags), ``insulation.bedGraph``,
+    Writes ``gene_features.tsv``, ``pairs.bedpe`` (cis gene pairs within ``max_distance``:
+    bin coordinates, then every column of :func:`gene_pair_contacts` and same-TAD /
+    same-compartment flags), ``insulation.bedGraph``,
     ``compartments.bedGraph``, ``boundaries.bed``, ``tads.bed``, ``metrics.json``, then
     ``COMPLETE``. Returns the folder path.
     """
     config = {k: (str(v) if isinstance(v, Path) else v) for k, v in locals().items()}
+    clr0 = open_contacts(hic, resolution, assembly=assembly)  # inputs checked before any output
+    table = read_genes(genes, genes_format)
     run = RunFolder(out)
     run.write_config(config)
-    clr0 = open_contacts(hic, resolution, assembly=assembly)
     clr, wname, how = resolve_weights(clr0, balance, weight, str(hic))
-    table = read_genes(genes, genes_format)
     mapped = gene_bins(clr, table, source=str(genes))
     ins = insulation(clr, window_bp, weight=wname)
     comp = compartments(clr, genes=mapped, weight=wname)
@@ -102,9 +103,9 @@ def run_contact_features(
 
 def _write_outputs(run: RunFolder, clr, feats, pairs, ins, comp, tads) -> None:
     run.write_table("gene_features.tsv", feats)
-    run.write_table("pairs.tsv", pairs)
     write_bedpe(run.file("pairs.bedpe"), pairs, clr.bins()[["chrom", "start", "end"]][:],
-                extra=["count", "balanced", "oe", "distance"])
+                extra=["bin1", "bin2", "distance", "count", "balanced", "oe", "same_tad",
+                       "same_compartment"])
     write_bedgraph(run.file("insulation.bedGraph"), ins, "insulation",
                    f"log2 insulation {ins.attrs.get('window_bp')} bp")
     write_bedgraph(run.file("compartments.bedGraph"), comp, "E1", "compartment E1")

@@ -330,18 +330,81 @@ def window_batches(n_windows: int, batch_windows: int | None) -> list[np.ndarray
     return [np.arange(s, min(s + size, n_windows)) for s in range(0, n_windows, size)]
 
 
+def sparse_matmul(lap: Tensor, x: Tensor) -> Tensor:
+    """``lap @ x`` over the node axis: lap sparse ``[N, N]``, x ``[..., N, C]`` -> same shape."""
+    moved = x.movedim(-2, 0)
+    out = lap @ moved.reshape(moved.shape[0], -1)
+    return out.reshape(moved.shape).movedim(0, -2)
+
+
+class SparseChebGraphConv(nn.Module):
+    r"""The Chebyshev convolution of a :class:`torch_geometric.nn.ChebConv` (same parameters,
+    same :math:`\tilde L = 2L/\lambda_{max} - I` from PyG's normalisation), with
+    :math:`T_k(\tilde L) X` computed as sparse x dense products (one CSR matrix per graph,
+    cached) instead of gathering node features onto every edge. Memory is O(E + N), never
+    O(N^2) or O(E x batch x channels).
+
+    Shapes: x ``[..., N, C_in]``, edge_index ``[2, E]``, edge_weight ``[E]`` ->
+    ``[..., N, C_out]``.
+    """
+
+    def __init__(self, conv: nn.Module, lambda_max: float = 2.0) -> None:
+        super().__init__()
+        self.conv = conv
+        self.lambda_max = lambda_max
+        self._cache: dict[tuple[int, int, int, int], tuple[Tensor, Tensor | None, Tensor]] = {}
+
+    def laplacian(self, edge_index: Tensor, edge_weight: Tensor | None, n: int,
+                  dtype: torch.dtype) -> Tensor:
+        """Scaled Laplacian as a sparse CSR ``[N, N]`` (row = target node)."""
+        key = (edge_index.data_ptr(), 0 if edge_weight is None else edge_weight.data_ptr(), n,
+               edge_index.shape[1])
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] is edge_index and hit[1] is edge_weight:
+            return hit[2]
+        ei, norm = self.conv.__norm__(edge_index, n, edge_weight, self.conv.normalization,
+                                      torch.tensor(self.lambda_max), dtype=dtype)
+        lap = torch.sparse_coo_tensor(torch.stack([ei[1], ei[0]]), norm, (n, n)).coalesce()
+        lap = lap.to_sparse_csr()
+        if len(self._cache) > 64:
+            self._cache.clear()
+        self._cache[key] = (edge_index, edge_weight, lap)
+        return lap
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
+        conv = self.conv
+        bias = conv.bias if conv.bias is not None else 0.0
+        if edge_index.numel() == 0:
+            return conv.lins[0](x) + bias
+        lap = self.laplacian(edge_index, edge_weight, x.shape[-2], x.dtype)
+        tx0, out = x, conv.lins[0](x)
+        tx1 = x
+        if len(conv.lins) > 1:
+            tx1 = sparse_matmul(lap, x)
+            out = out + conv.lins[1](tx1)
+        for lin in conv.lins[2:]:
+            tx2 = 2.0 * sparse_matmul(lap, tx1) - tx0
+            out = out + lin(tx2)
+            tx0, tx1 = tx1, tx2
+        return out + bias
+
+
 class MiniBatchSTEPmr(STEPmr):
     """STEPmr trained on mini-batches: chronological chunks of ``batch_windows`` windows x
     ``gene_blocks`` contiguous gene blocks (induced sub-graphs), on ``device``.
 
     The graph stays an ``edge_index`` (Chebyshev convolution by sparse message passing: memory
-    grows with edges, never with N x N). With ``batch_windows=None`` and ``gene_blocks=1`` it
-    is exactly :class:`hicexpr.forecast.STEPmr` (same updates, same weights). Early stopping uses
-    the validation MSE on the whole graph; prediction runs in chunks of ``batch_windows``.
+    grows with edges, never with N x N). With ``batch_windows=None``, ``gene_blocks=1`` and
+    ``sparse_matmul=False`` it is exactly :class:`hicexpr.forecast.STEPmr` (same updates).
+    Early stopping uses the validation MSE on the whole graph; prediction runs in chunks of
+    ``batch_windows`` (STEPmr's connectivity attention averages over the windows of a batch).
 
     Args:
         batch_windows: windows per step (None: all); gene_blocks: gene blocks per window batch.
-        device: ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto``; other args: see STEPmr.
+        device: ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto``.
+        sparse_matmul: graph convolutions as sparse x dense products
+            (:class:`SparseChebGraphConv`, ~10x faster on CPU; equal to PyG's message passing
+            up to float rounding); False keeps PyG's gather/scatter. Other args: see STEPmr.
     """
 
     def __init__(
@@ -361,12 +424,21 @@ class MiniBatchSTEPmr(STEPmr):
         batch_windows: int | None = None,
         gene_blocks: int = 1,
         device: str = "cpu",
+        sparse_matmul: bool = True,
     ) -> None:
         super().__init__(hidden, K, dropout, lr, weight_decay, max_epochs, patience, loss,
                          loss_weights, n_ensemble, seed, n_threads)
         self.batch_windows = batch_windows
         self.gene_blocks = gene_blocks
         self.device = device
+        self.sparse_matmul = sparse_matmul
+
+    def _build(self, in_channels: int) -> nn.Module:
+        net = super()._build(in_channels)
+        if self.sparse_matmul:
+            for block in net.blocks:
+                block.graph_conv = SparseChebGraphConv(block.graph_conv.conv)
+        return net
 
     def _fit(self, X, y, graph, validation) -> None:
         dev = resolve_device(self.device)
@@ -630,6 +702,6 @@ def simulate_large(
     return paths
 
 
-__all__ = ["ContactFeatures", "MiniBatchSTEPmr", "cis_ice", "contact_features_parallel",
-           "gene_blocks", "gene_graph_parallel", "resolve_device", "simulate_large",
-           "window_batches"]
+__all__ = ["ContactFeatures", "MiniBatchSTEPmr", "SparseChebGraphConv", "cis_ice",
+           "contact_features_parallel", "gene_blocks", "gene_graph_parallel", "resolve_device",
+           "simulate_large", "sparse_matmul", "window_batches"]
