@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -62,7 +63,8 @@ def test_step_random_is_flagged_leaky(simulated, tmp_path) -> None:
     assert pd.read_csv(run / "predictions.tsv", sep="\t")["leaky"].all()
 
 
-def test_bad_configs_are_input_errors(simulated, tmp_path) -> None:
+def test_bad_configs_are_input_errors(tmp_path) -> None:
+    simulated = SimpleNamespace(expression="expr.tsv", cool="map.cool", genes="genes.bed")
     with pytest.raises(InputError, match="did you mean 'stepmr'"):
         run_forecast(_config(simulated, tmp_path / "a").model_copy(update={"models": ["stepmrr"]}))
     with pytest.raises(InputError, match="protocol"):

@@ -416,9 +416,11 @@ class MiniBatchSTEPmr(STEPmr):
         weight_decay: float = 1e-3,
         max_epochs: int = 300,
         patience: int = 30,
-        loss: str = "temporal",
+        loss: str = "mse",
         loss_weights: dict[str, float] | None = None,
         n_ensemble: int = 1,
+        per_gene_ar: bool = True,
+        skip: str = "auto",
         seed: int = 0,
         n_threads: int = 1,
         batch_windows: int | None = None,
@@ -426,8 +428,10 @@ class MiniBatchSTEPmr(STEPmr):
         device: str = "cpu",
         sparse_matmul: bool = True,
     ) -> None:
-        super().__init__(hidden, K, dropout, lr, weight_decay, max_epochs, patience, loss,
-                         loss_weights, n_ensemble, seed, n_threads)
+        super().__init__(hidden=hidden, K=K, dropout=dropout, lr=lr, weight_decay=weight_decay,
+                         max_epochs=max_epochs, patience=patience, loss=loss,
+                         loss_weights=loss_weights, n_ensemble=n_ensemble,
+                         per_gene_ar=per_gene_ar, skip=skip, seed=seed, n_threads=n_threads)
         self.batch_windows = batch_windows
         self.gene_blocks = gene_blocks
         self.device = device
@@ -447,6 +451,7 @@ class MiniBatchSTEPmr(STEPmr):
         self.edge_index_, self.edge_weight_ = ei.to(dev), w.to(dev)
         self.node_features_ = feats.to(dev) if feats is not None else None
         self.stats_ = self.stats_.to(dev)
+        self.skip_ = self._choose_skip(validation)
         self.blocks_ = [self._block(b, dev) for b in gene_blocks(X.shape[2], self.gene_blocks)]
         n_feat = 0 if feats is None else feats.shape[1]
         train = (torch.as_tensor(X, dtype=torch.float32, device=dev),
@@ -457,7 +462,11 @@ class MiniBatchSTEPmr(STEPmr):
         self.nets_, self.train_results_ = [], []
         for member in range(self.n_ensemble):
             seed_everything(self.seed + member, self.n_threads)
-            net = self._build(2 + n_feat).to(dev)
+            net = self._build(2 + n_feat)
+            if self.skip_ == "window_mean":  # as STEPmr: start from the window-mean forecast
+                with torch.no_grad():
+                    net.head.ar.weight.fill_(1.0 / self.input_length_)
+            net = net.to(dev)
             result = self._train(net, train, val, np.random.default_rng(self.seed + member))
             self.nets_.append(net)
             self.train_results_.append(result)
@@ -487,6 +496,8 @@ class MiniBatchSTEPmr(STEPmr):
         best, best_epoch, best_state, wait = float("inf"), 0, None, 0
         history: list[tuple[float, float]] = []
         epoch = 0
+        if val is not None:  # epoch 0 (the untrained residual skip) competes, as in STEPmr
+            best, best_state = self._val_mse(net, val), copy.deepcopy(net.state_dict())
         for epoch in range(1, self.max_epochs + 1):
             net.train()
             losses = []
@@ -518,8 +529,14 @@ class MiniBatchSTEPmr(STEPmr):
         return TrainResult(best_epoch, best, epoch, history)
 
     def _forward_block(self, net: nn.Module, x: Tensor, block: dict[str, object]) -> Tensor:
-        return net(x, block["edge_index"], block["edge_weight"], block["features"],
-                   block["stats"])
+        """Forward on a gene block; per-gene head parameters are sliced to the block's genes."""
+        args = (x, block["edge_index"], block["edge_weight"], block["features"], block["stats"])
+        head = getattr(net, "head", None)
+        if block["idx"] is None or getattr(head, "gene_ar", None) is None:
+            return net(*args)
+        idx = block["idx"]
+        sliced = {"head.gene_ar": head.gene_ar[idx], "head.gene_bias": head.gene_bias[idx]}
+        return torch.func.functional_call(net, sliced, args)
 
     def _val_mse(self, net: nn.Module, val: tuple[Tensor, Tensor]) -> float:
         """Validation MSE on the whole graph (window chunks, no gradients)."""
