@@ -6,6 +6,7 @@ results are. Errors derived from :class:`hicexpr.lib.errors.HicexprError` print 
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -38,9 +39,21 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log INFO messages to stderr."),
 ) -> None:
     """hicexpr: contact maps -> 3D features -> gene graphs / spatial features -> expression."""
     set_quiet(quiet)
+    _console_logging(logging.INFO if verbose else logging.WARNING)
+
+
+def _console_logging(level: int) -> None:
+    """One stderr handler on the root logger (libraries calling basicConfig then add none)."""
+    handler = logging.StreamHandler()
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
 
 
 # Sub-command groups are registered below, one block per group.
@@ -199,7 +212,9 @@ def demo_cmd(
     from hicexpr.workflows.demo import run_demo
 
     result = run_demo(out, quiet=is_quiet(), **cfg.model_dump())
-    typer.echo(f"demo finished; metrics: {result.metrics}")
+    typer.echo(f"demo finished in {result.run}")
+    typer.echo(f"  metrics: {result.metrics}")
+    typer.echo(f"  report:  {result.report}")
 
 
 # report: hicexpr report RUN_DIR (hicexpr.report.write_report)

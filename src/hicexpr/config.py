@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hicexpr.lib.errors import InputError, closest
 
@@ -138,6 +138,8 @@ class DemoConfig(StrictModel):
     n_chroms: int = 3  # simulated chromosomes
     genome_size: int = 24_000_000  # simulated genome length (bp)
     test_fraction: float = 0.2  # last fraction of time points held out for testing
+    seeds: int = Field(3, ge=1)  # forecast seeds 0..seeds-1
+    models: list[str] | None = None  # forecast models (None = every model)
 
 
 class SpexConfig(StrictModel):
@@ -196,3 +198,4 @@ class ForecastConfig(StrictModel):
     max_genes: int | None = 500  # yeast / custom inputs: most variable genes (early times)
     top_k: int | None = 10  # keep each gene's k strongest Hi-C edges (None = all)
     node2vec_dim: int = 0  # >0: Node2vec embedding of the Hi-C graph as node features
+    node2vec: str | None = None  # none | static | temporal (None: static if node2vec_dim > 0)

@@ -92,7 +92,22 @@ def test_residual_skip_is_chosen_on_validation() -> None:
     params = {"max_epochs": 5, "hidden": 4}
     a, _, _ = fit_on_split("gru", params, noise, split, 3, 1, 0)
     b, _, _ = fit_on_split("gru", params, walk, split, 3, 1, 0)
-    assert a.skip_ == "window_mean" and b.skip_ == "persistence"
+    # i.i.d. noise: the pooled ridge learns "predict the mean" and beats both naive skips
+    assert a.skip_ == "pooled_ridge" and b.skip_ != "window_mean"
+    naive = {"skip": "auto", **params}
+    c, _, _ = fit_on_split("gru", {**naive, "skip": "window_mean"}, noise, split, 3, 1, 0)
+    assert c.skip_ == "window_mean"
+
+
+def test_ridge_skip_untrained_net_equals_pooled_ridge_and_refit_keeps_alpha(swap) -> None:
+    values, graph = swap
+    (split,) = make_splits(len(values), "chronological", input_length=3)
+    model, test, _ = fit_on_split("stepmr", {"max_epochs": 0, "skip": "pooled_ridge"}, values,
+                                  split, 3, 1, 0, graph)
+    ridge, _, _ = fit_on_split("pooled_ridge_ar", {}, values, split, 3, 1, 0)
+    assert model.base_ridge_.alpha_ == ridge.alpha_
+    assert np.allclose(model.predict(test.X), ridge.predict(test.X), atol=1e-5)
+    assert not np.allclose(ridge.predict(test.X)[:, 0], test.X[:, -1], atol=1e-3)
 
 
 def test_untrained_net_returns_its_skip_exactly(swap) -> None:

@@ -1,19 +1,20 @@
-"""The demo run: simulated data -> baselines -> run folder with the documented tables."""
+"""The demo run: simulated data -> 3D features -> forecasts -> report, in one run folder."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
+from hicexpr.io.genes import read_genes
 from hicexpr.lib.runs import is_complete
-from hicexpr.workflows.demo import PER_GENE_COLUMNS, run_demo, split_times
+from hicexpr.workflows.demo import run_demo
 
-SMALL = dict(n_genes=60, n_times=30, n_chroms=2, genome_size=5_000_000)
+SMALL = dict(n_genes=60, n_times=30, n_chroms=2, genome_size=5_000_000, seeds=1,
+             models=["persistence", "pooled_ridge_ar", "stepmr"])
 PRED_COLUMNS = ["gene", "time", "split", "horizon", "model", "seed", "observed", "predicted"]
 
 
@@ -23,52 +24,59 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
     return run_demo(out, seed=2, quiet=True, **SMALL)
 
 
-def test_run_folder_complete(demo) -> None:
+def test_run_folders_complete(demo) -> None:
     run = demo.run
-    assert is_complete(run)
+    assert is_complete(run) and is_complete(demo.contacts)
     for name in ("config.yaml", "versions.json", "metrics.json", "predictions.tsv",
-                 "per_gene_metrics.tsv", "run.log"):
+                 "per_gene_metrics.tsv", "run.log", "gene_sets.gmt"):
         assert (run / name).is_file(), name
-    assert yaml.safe_load((run / "config.yaml").read_text())["seed"] == 2
-    assert json.loads((run / "versions.json").read_text())["seeds"] == [2]
-    assert demo.data.cool.is_file() and demo.data.cool.parent == run / "data"
-    assert not [p for p in run.iterdir() if p.name.endswith(".tmp")]
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    assert config["models"] == SMALL["models"]
+    assert config["expression"] == str(demo.data.expression)
+    assert demo.data.cool.parent == run / "data"
+    assert (demo.contacts / "gene_features.tsv").is_file()
+    assert not [p for p in run.rglob("*.tmp")]
 
 
 def test_predictions_follow_contract(demo) -> None:
     pred = pd.read_csv(demo.run / "predictions.tsv", sep="\t")
-    assert list(pred.columns) == PRED_COLUMNS
-    n_test = 30 - split_times(30, 0.2)
-    assert n_test == 6
-    assert len(pred) == 3 * 60 * n_test
-    assert set(pred["model"]) == {"persistence", "train_mean", "ar1"}
+    assert list(pred.columns)[: len(PRED_COLUMNS)] == PRED_COLUMNS
+    assert set(pred["model"]) == set(SMALL["models"])
+    assert set(pred["split"]) == {"test"}
     expr = pd.read_csv(demo.data.expression, sep="\t", index_col=0)
+    times = [float(t) for t in expr.columns]
+    assert pred["time"].min() >= times[int(0.8 * len(times)) - 1]  # last 20% only
     pers = pred[pred["model"] == "persistence"].set_index(["gene", "time"])
-    g = expr.index[5]
-    # persistence predicts time t with the observation at t - 1
-    assert pers.loc[(g, 25.0), "predicted"] == pytest.approx(expr.loc[g, "24"])
-    assert pers.loc[(g, 25.0), "observed"] == pytest.approx(expr.loc[g, "25"])
+    gene, t = pers.index[0]
+    previous = expr.columns[times.index(t) - 1]
+    assert pers.loc[(gene, t), "predicted"] == pytest.approx(expr.loc[gene, previous], rel=1e-5)
+    assert pers.loc[(gene, t), "observed"] == pytest.approx(
+        expr.loc[gene, expr.columns[times.index(t)]], rel=1e-5)
 
 
-def test_metrics_are_consistent_with_predictions(demo) -> None:
+def test_metrics_name_every_model(demo) -> None:
     metrics = json.loads(demo.metrics.read_text())
     assert metrics["task"] == "forecast" and metrics["leaky"] is False
-    assert metrics["n_genes"] == 60 and metrics["seeds"] == [2]
-    summary = {(s["model"], s["metric"]): s["mean"] for s in metrics["summary"]}
-    pred = pd.read_csv(demo.run / "predictions.tsv", sep="\t")
-    pers = pred[pred["model"] == "persistence"]
-    rmse = pers.groupby("gene").apply(
-        lambda g: np.sqrt(np.mean((g["observed"] - g["predicted"]) ** 2)), include_groups=False
-    )
-    assert summary[("persistence", "gene_rmse_mean")] == pytest.approx(rmse.mean())
-    assert summary[("persistence", "gene_skill_mean")] == pytest.approx(0.0)
-    assert summary[("train_mean", "gene_pearson_mean")] is None  # constant forecast
-    per_gene = pd.read_csv(demo.run / "per_gene_metrics.tsv", sep="\t")
-    assert list(per_gene.columns) == PER_GENE_COLUMNS
-    assert len(per_gene) == 3 * 60
+    assert metrics["n_genes"] == 60 and metrics["seeds"] == [0]
+    skill = {s["model"]: s["mean"] for s in metrics["summary"] if s["metric"] == "skill"}
+    assert set(skill) == set(SMALL["models"])
+    assert skill["persistence"] == pytest.approx(0.0)
 
 
-def test_rerun_overwrites_and_completes(demo, tmp_path: Path) -> None:
+def test_gene_sets_follow_planted_structure(demo) -> None:
+    genes = set(read_genes(demo.data.genes)["gene_id"])
+    sets = {}
+    for line in (demo.run / "gene_sets.gmt").read_text().splitlines():
+        name, _, *members = line.split("\t")
+        sets[name] = set(members)
+    assert any(name.startswith("planted_TAD_") for name in sets)
+    assert sets["compartment_A"] and sets["compartment_A"].isdisjoint(sets["compartment_B"])
+    assert sets["compartment_A"] | sets["compartment_B"] == genes
+    truth = json.loads(demo.data.truth.read_text())
+    assert len(sets["compartment_A"]) == truth["genes_in_A"]
+
+
+def test_rerun_is_identical(demo, tmp_path: Path) -> None:
     again = run_demo(tmp_path, seed=2, quiet=True, **SMALL)
     assert again.data.expression.read_bytes() == demo.data.expression.read_bytes()
     name = "predictions.tsv"

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from hicexpr.forecast.base import ArrayPair, Forecaster
+from hicexpr.forecast.baselines import PooledRidgeAR
 from hicexpr.forecast.connectivity_attention import connectivity_stats
 from hicexpr.forecast.losses import TemporalLoss, mse
 from hicexpr.forecast.nets import GRUNet, STEPmiNet, STEPmrNet
@@ -34,6 +35,9 @@ def graph_tensors(graph: Any, n_nodes: int) -> tuple[Tensor, Tensor, Tensor | No
     return ei, w, feats
 
 
+SKIPS = ("auto", "persistence", "window_mean", "pooled_ridge")
+
+
 class NeuralForecaster(Forecaster):
     """Shared hyper-parameters and training for the neural models.
 
@@ -46,9 +50,11 @@ class NeuralForecaster(Forecaster):
             with ``loss_weights``).
         n_ensemble: members trained with seeds ``seed .. seed + n_ensemble - 1``, averaged.
         per_gene_ar: add per-gene AR coefficients to the residual head (gene-specific dynamics).
-        skip: starting point of the residual skip: ``"persistence"`` (last value),
-            ``"window_mean"`` (mean of the L inputs) or ``"auto"`` (the one with the lower
-            validation MSE; persistence without validation). The net learns corrections to it.
+        skip: starting point of the residual skip (the base forecast the net corrects):
+            ``"persistence"`` (last value), ``"window_mean"`` (mean of the L inputs),
+            ``"pooled_ridge"`` (a pooled ridge AR(min(3, L)) fitted on the training windows,
+            alpha chosen on validation) or ``"auto"`` (the one with the lowest validation MSE;
+            persistence without validation).
         seed, n_threads: determinism.
     """
 
@@ -107,7 +113,8 @@ class NeuralForecaster(Forecaster):
         if not self.uses_graph and graph is not None and getattr(graph, "x", None) is not None:
             self.node_features_ = graph_tensors(graph, X.shape[2])[2]
         self.stats_ = connectivity_stats(self.edge_index_, self.edge_weight_, X.shape[2])
-        self.skip_ = self._choose_skip(validation)
+        self.skip_ = self._choose_skip(X, y, validation)
+        self.base_coef_ = self._base_coef(X, y, validation)
         n_feat = 0 if self.node_features_ is None else self.node_features_.shape[1]
         train = (torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32))
         val = None
@@ -127,9 +134,9 @@ class NeuralForecaster(Forecaster):
             self.nets_.append(net)
             self.train_results_.append(result)
 
-    def _choose_skip(self, validation: ArrayPair | None) -> str:
-        if self.skip not in ("auto", "persistence", "window_mean"):
-            raise InputError("skip", "", "auto, persistence or window_mean", self.skip)
+    def _choose_skip(self, X: np.ndarray, y: np.ndarray, validation: ArrayPair | None) -> str:
+        if self.skip not in SKIPS:
+            raise InputError("skip", "", ", ".join(SKIPS), self.skip)
         if self.skip != "auto":
             return self.skip
         if getattr(self, "skip_", None) and validation is None:
@@ -137,9 +144,30 @@ class NeuralForecaster(Forecaster):
         if validation is None or not np.isfinite(validation[1]).any():
             return "persistence"
         Xv, yv = validation
-        err_last = np.nanmean((Xv[:, -1:, :] - yv) ** 2)
-        err_mean = np.nanmean((Xv.mean(axis=1, keepdims=True) - yv) ** 2)
-        return "window_mean" if err_mean < err_last else "persistence"
+        errors = {
+            "persistence": np.nanmean((Xv[:, -1:, :] - yv) ** 2),
+            "window_mean": np.nanmean((Xv.mean(axis=1, keepdims=True) - yv) ** 2),
+        }
+        ridge = self._ridge(X, y, validation)
+        errors["pooled_ridge"] = np.nanmean((ridge.predict(Xv) - yv) ** 2)
+        return min(errors, key=errors.get)
+
+    def _ridge(self, X: np.ndarray, y: np.ndarray, validation: ArrayPair | None) -> PooledRidgeAR:
+        """Pooled ridge AR on the training windows (alpha from validation, kept on refit)."""
+        old = getattr(self, "base_ridge_", None)
+        if validation is None and old is not None:
+            return old.refit(X, y)
+        ridge = PooledRidgeAR(lags=min(3, X.shape[1]))
+        self.base_ridge_ = ridge.fit(X, y, validation=validation)
+        return self.base_ridge_
+
+    def _base_coef(self, X: np.ndarray, y: np.ndarray,
+                   validation: ArrayPair | None) -> Tensor | None:
+        """``[H, lags + 1]`` pooled ridge coefficients (lags, intercept) for the ridge skip."""
+        if self.skip_ != "pooled_ridge":
+            return None
+        ridge = self._ridge(X, y, validation)
+        return torch.as_tensor(np.stack([c[0] for c in ridge.coef_]), dtype=torch.float32)
 
     def _refit(self, X, y, graph) -> None:
         epochs = int(round(np.mean([r.best_epoch for r in self.train_results_])))
@@ -151,7 +179,13 @@ class NeuralForecaster(Forecaster):
             self.max_epochs = kept
 
     def _forward(self, net: nn.Module, x: Tensor) -> Tensor:
-        return net(x, self.edge_index_, self.edge_weight_, self.node_features_, self.stats_)
+        out = net(x, self.edge_index_, self.edge_weight_, self.node_features_, self.stats_)
+        coef = getattr(self, "base_coef_", None)
+        if coef is None:
+            return out
+        lags = coef.shape[1] - 1
+        base = torch.einsum("bln,hl->bhn", x[:, -lags:], coef[:, :-1]) + coef[:, -1][None, :, None]
+        return out + base - x[:, -1:, :]
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
         x = torch.as_tensor(X, dtype=torch.float32)

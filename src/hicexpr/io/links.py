@@ -5,7 +5,9 @@ Both return interval tables with bioframe-style column names and ``chr``-prefixe
 
 from __future__ import annotations
 
+import gzip
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,8 @@ def _read_tsv(path: Path, **kwargs) -> pd.DataFrame:
         raise InputError(path, "", "an existing file", "not found")
     try:
         return pd.read_csv(path, sep="\t", compression="infer", **kwargs)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(path, "", "a complete gzip file", f"corrupt gzip ({exc})") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(path, "", "a tab-separated table", str(exc).splitlines()[0]) from None
 
@@ -84,9 +88,13 @@ def read_bengi(path: PathLike, positives_only: bool = True) -> pd.DataFrame:
         raise InputError(file, "line 1", "at least 10 BENGI columns", f"{df.shape[1]}")
     if positives_only:
         df = df[df[0].astype(str).str.strip() == "1"].reset_index(drop=True)
+    if df.empty:
+        raise InputError(file, "column 1", "at least one positive link (label 1)", "none")
     locus = df[9].astype(str).str.split("|", expand=True)
-    if locus.shape[1] < 3:
-        raise InputError(file, "column 10", "chrN:pos-pos|cell|ENSG...|...", df[9].iloc[0])
+    bad = np.flatnonzero(locus.reindex(columns=[0, 1, 2]).isna().any(axis=1).to_numpy())
+    if bad.size:
+        raise InputError(file, f"row {bad[0] + 1}, column 10", "chrN:pos-pos|cell|ENSG...|...",
+                         df[9].iloc[bad[0]])
     pos = locus[0].str.extract(r"^(?P<chrom>[^:]+):(?P<tss>\d+)-\d+$")
     bad = np.flatnonzero(pos["tss"].isna().to_numpy())
     if bad.size:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -41,10 +42,12 @@ def _read_columns(path: Path, min_cols: int) -> pd.DataFrame:
     """Read a headerless, tab-separated interval file (track/browser/# lines skipped)."""
     if not path.is_file():
         raise InputError(path, "", "an existing file", "not found")
-    skip = _header_lines(path)
     try:
+        skip = _header_lines(path)
         df = pd.read_csv(path, sep="\t", header=None, skiprows=skip, dtype=str,
                          compression="infer", engine="c")
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(path, "", "a complete gzip file", f"corrupt gzip ({exc})") from None
     except pd.errors.EmptyDataError:
         raise InputError(path, "", "at least one interval", "an empty file") from None
     except pd.errors.ParserError as exc:

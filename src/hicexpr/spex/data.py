@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import os
+import zlib
 from pathlib import Path
 
 import anndata as ad
@@ -34,6 +36,8 @@ def read_expression_table(path: PathLike, id_column: str | None = None) -> ad.An
         raise InputError(file, "", "an existing expression table", "not found")
     try:
         df = pd.read_csv(file, sep="\t", compression="infer", index_col=False)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(file, "", "a complete gzip file", f"corrupt gzip ({exc})") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(file, "", "a tab-separated gene x sample table",
                          str(exc).splitlines()[0]) from None

@@ -45,21 +45,72 @@ def load_dataset(config: ForecastConfig) -> Any:
                                   sample_times=config.sample_times, max_genes=config.max_genes)
 
 
-def gene_graph(dataset: Any, top_k: int | None = 10, node2vec_dim: int = 0, seed: int = 0):
-    """Hi-C gene graph (PyG ``Data``) of a dataset; optional static Node2vec node features.
+NODE2VEC = ("none", "static", "temporal")
 
-    The graph uses only static 3D information (contacts, TADs, compartments), so it needs no
-    training-time restriction; Node2vec runs on that static graph.
+
+def gene_graph(dataset: Any, top_k: int | None = 10, node2vec_dim: int = 0, seed: int = 0,
+               node2vec: str | None = None):
+    """Hi-C gene graph of a dataset, with optional Node2vec node features.
+
+    Args:
+        node2vec: ``"none"``, ``"static"`` (Node2vec of the static Hi-C graph: a PyG ``Data``
+            with ``x``) or ``"temporal"`` (a :class:`TemporalNode2vecGraph`: called with a
+            split's training time points, it returns the graph with the temporal Node2vec
+            embedding fitted on those time points only). ``None``: ``"static"`` when
+            ``node2vec_dim > 0``, else ``"none"``.
+        node2vec_dim: embedding size (16 when 0 and Node2vec is asked for).
     """
     from hicexpr.graph import EdgeWeights, build_gene_graph
 
+    mode = node2vec or ("static" if node2vec_dim > 0 else "none")
+    if mode not in NODE2VEC:
+        raise InputError("config", "node2vec", " | ".join(NODE2VEC), mode)
+    dim = node2vec_dim or 16
     graph = build_gene_graph(dataset.genes, dataset.pairs, EdgeWeights(top_k=top_k))
-    if node2vec_dim > 0 and graph.edge_index.shape[1] > 0:
+    if mode == "temporal":
+        return TemporalNode2vecGraph(dataset, graph, top_k, dim, seed)
+    if mode == "static" and graph.edge_index.shape[1] > 0:
         from hicexpr.graph.node2vec import node2vec_embedding
 
-        emb = node2vec_embedding(graph, dim=node2vec_dim, seed=seed)
+        emb = node2vec_embedding(graph, dim=dim, seed=seed)
         graph.x = torch.as_tensor(emb, dtype=torch.float32)
     return graph
+
+
+class TemporalNode2vecGraph:
+    """Per-split gene graph whose node features come from temporal Node2vec.
+
+    ``temporal_graphs`` (Hi-C weights modulated by expression at each time point, standardised
+    on training times) -> ``temporal_node2vec(fit_index=train_times)`` -> ``[T, N, dim]``; the
+    node features are the embedding of the latest training time point, i.e. what every
+    validation / test window sees (later time points are never embedded). Expression enters
+    only the edge weights and inputs, never the target of the embedding.
+    """
+
+    def __init__(self, dataset: Any, base: Any, top_k: int | None, dim: int = 16,
+                 seed: int = 0) -> None:
+        self.dataset, self.base, self.top_k, self.dim, self.seed = dataset, base, top_k, dim, seed
+        self.edge_count = int(base.edge_index.shape[1])
+
+    def embeddings(self, train_times: np.ndarray) -> np.ndarray:
+        """``[T, N, dim]`` temporal Node2vec fitted on ``train_times`` only."""
+        from hicexpr.graph import EdgeWeights, temporal_graphs
+        from hicexpr.graph.node2vec import temporal_node2vec
+
+        values = np.asarray(self.dataset.values(), dtype=float)
+        train = np.asarray(train_times, dtype=int)
+        fill = np.nan_to_num(np.nanmean(values[train], axis=0))
+        values = np.where(np.isfinite(values), values, fill)
+        graphs = temporal_graphs(self.dataset.genes, self.dataset.pairs, values, train,
+                                 EdgeWeights(top_k=self.top_k))
+        return temporal_node2vec(graphs, dim=self.dim, seed=self.seed, fit_index=train)
+
+    def __call__(self, train_times: np.ndarray) -> Any:
+        emb = self.embeddings(train_times)
+        graph = self.base.clone()
+        if graph.edge_index.shape[1] > 0:
+            graph.x = torch.as_tensor(emb[int(np.max(train_times))], dtype=torch.float32)
+        return graph
 
 
 def check_models(models: list[str], params: dict[str, dict[str, Any]]) -> None:
@@ -84,9 +135,10 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
     run.write_versions({"seeds": seeds})
     start = time.perf_counter()
     dataset = load_dataset(config)
-    graph = gene_graph(dataset, config.top_k, config.node2vec_dim)
+    graph = gene_graph(dataset, config.top_k, config.node2vec_dim, node2vec=config.node2vec)
+    static = getattr(graph, "base", graph)
     log.info("%s: %d time points x %d genes, %d graph edges", dataset.name,
-             dataset.expression.n_obs, dataset.expression.n_vars, graph.edge_index.shape[1])
+             dataset.expression.n_obs, dataset.expression.n_vars, static.edge_index.shape[1])
     result = evaluate_forecasters(
         dataset.values(),
         {m: config.model_params.get(m, {}) for m in config.models},
@@ -102,7 +154,7 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
         times=dataset.expression.obs["time"].to_numpy(dtype=float),
         refit=config.refit,
     )
-    write_result(run, result, dataset, graph, time.perf_counter() - start)
+    write_result(run, result, dataset, static, time.perf_counter() - start)
     run.complete()
     return run.path
 
