@@ -116,6 +116,12 @@ def render(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
@@ -123,21 +129,23 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="suites to re-run (others keep their records)")
     args = parser.parse_args()
     json_path = Path(args.json)
-    old = json.loads(json_path.read_text())["records"] if json_path.exists() else []
     selected = args.only or suites()
-    records = [r for r in old if r.get("suite") not in selected]
+    fresh: list[dict[str, Any]] = []
     for name in selected:
         print(f"== benchmark suite {name}", flush=True)
         new, wall = run_suite(name)
         print(f"== {name}: {len(new)} records in {wall:.0f} s", flush=True)
-        records += new
+        fresh += new
+    # read the old records only now, so suites run concurrently by `--only` keep each other's
+    old = json.loads(json_path.read_text())["records"] if json_path.exists() else []
+    records = [r for r in old if r.get("suite") not in selected] + fresh
     meta = {
         "machine": platform.processor() or platform.machine(),
         "cores": os.cpu_count(),
         "date": dt.date.today().isoformat(),
     }
-    json_path.write_text(json.dumps({"meta": meta, "records": records}, indent=1) + "\n")
-    Path(args.out).write_text(render(records, meta))
+    write_atomic(json_path, json.dumps({"meta": meta, "records": records}, indent=1) + "\n")
+    write_atomic(Path(args.out), render(records, meta))
     print(f"wrote {args.out} and {json_path}")
 
 

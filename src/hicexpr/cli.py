@@ -106,6 +106,10 @@ def _contacts_features(
     balance: str | None = typer.Option(None, help="auto | weights | raw."),
     weight: str | None = typer.Option(None, help="Weight column name."),
     assembly: str | None = typer.Option(None, help="Assembly of text maps (e.g. mm9)."),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Dask local cluster: N worker processes, one chromosome each."),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Join an existing Dask cluster (e.g. tcp://host:8786)."),
 ) -> None:
     """Per-gene insulation, boundaries, TADs, compartments and gene pairs -> run folder."""
     from hicexpr.config import ContactFeaturesConfig, load_config
@@ -114,7 +118,8 @@ def _contacts_features(
     overrides = {"resolution": resolution, "window_bp": window_bp, "max_distance": max_distance,
                  "balance": balance, "weight": weight, "assembly": assembly}
     cfg = load_config(ContactFeaturesConfig, config, overrides)
-    typer.echo(str(run_contact_features(hic, genes, out, **cfg.model_dump())))
+    typer.echo(str(run_contact_features(hic, genes, out, workers=workers, scheduler=scheduler,
+                                        **cfg.model_dump())))
 
 
 @contacts_app.command("pairs")
@@ -150,9 +155,27 @@ def simulate_cmd(
     genome_size: int | None = typer.Option(None, help="Genome length bp [default: 24 Mb]."),
     max_distance: int | None = typer.Option(None, help="Max contact distance bp [all]."),
     config: Path | None = typer.Option(None, "--config", help="YAML config file."),
+    large: bool = typer.Option(
+        False, "--large", help="Genome scale (hicexpr.workflows.scale.simulate_large): one 150 "
+        "Mb chromosome per 1,000 genes, 10 kb bins; defaults 20,000 genes x 100 time points, "
+        "contacts up to 2 Mb."),
 ) -> None:
     """Simulate a Hi-C map (.cool), genes, coupled expression time course and truth.json."""
     from hicexpr.config import SimulateConfig, load_config
+
+    if large:
+        from hicexpr.lib.errors import InputError
+        from hicexpr.workflows.scale import simulate_large
+
+        if config is not None or genome_size is not None:
+            raise InputError("simulate --large", "options", "no --config or --genome-size (the "
+                             "layout follows --n-genes / --n-chroms)",
+                             "--config" if config is not None else "--genome-size")
+        paths = simulate_large(out, n_genes=n_genes or 20_000, n_times=n_times or 100,
+                               seed=seed or 0, resolution=resolution or 10_000,
+                               n_chroms=n_chroms, max_distance=max_distance or 2_000_000)
+        typer.echo(f"simulated data in {paths.folder} (truth: {paths.truth})")
+        return
 
     overrides = dict(seed=seed, n_genes=n_genes, n_times=n_times, resolution=resolution,
                      n_chroms=n_chroms, genome_size=genome_size, max_distance=max_distance)
@@ -291,6 +314,9 @@ def forecast_cmd(
                                         "rolling-origin | step-random (leaky)."),
     seeds: int | None = typer.Option(None, "--seeds", help="Number of seeds [default: 5]."),
     horizon: int | None = typer.Option(None, "--horizon", help="Horizons 1..H [default: 1]."),
+    node2vec: str | None = typer.Option(None, "--node2vec", help="none | static | temporal "
+                                        "Node2vec node features (default none)."),
+    report: bool | None = typer.Option(None, "--report/--no-report", help="Write report.html."),
     config: Path | None = typer.Option(None, "--config", help="YAML config file."),
 ) -> None:
     """Forecast gene expression time courses (STEPmr, STEPmi, GRU, baselines) -> run folder."""
@@ -300,7 +326,7 @@ def forecast_cmd(
         dataset=dataset, expression=expression, contacts=contacts, genes=genes,
         sample_times=sample_times, protocol=protocol, seeds=seeds,
         models=[m for item in models or [] for m in item.split(",") if m],
-        horizon=horizon, out=str(out))
+        horizon=horizon, out=str(out), node2vec=node2vec, report=report)
     cfg = load_config(ForecastConfig, config, overrides)
     from hicexpr.workflows.forecast import run_forecast
 

@@ -92,11 +92,12 @@ def test_residual_skip_is_chosen_on_validation() -> None:
     params = {"max_epochs": 5, "hidden": 4}
     a, _, _ = fit_on_split("gru", params, noise, split, 3, 1, 0)
     b, _, _ = fit_on_split("gru", params, walk, split, 3, 1, 0)
+    assert a.skip_ == "window_mean" and b.skip_ == "persistence"
     # i.i.d. noise: the pooled ridge learns "predict the mean" and beats both naive skips
-    assert a.skip_ == "pooled_ridge" and b.skip_ != "window_mean"
-    naive = {"skip": "auto", **params}
-    c, _, _ = fit_on_split("gru", {**naive, "skip": "window_mean"}, noise, split, 3, 1, 0)
-    assert c.skip_ == "window_mean"
+    ridge = {**params, "skip": "auto_ridge"}
+    c, _, _ = fit_on_split("gru", ridge, noise, split, 3, 1, 0)
+    d, _, _ = fit_on_split("gru", ridge, walk, split, 3, 1, 0)
+    assert c.skip_ == "pooled_ridge" and d.skip_ != "window_mean"
 
 
 def test_ridge_skip_untrained_net_equals_pooled_ridge_and_refit_keeps_alpha(swap) -> None:

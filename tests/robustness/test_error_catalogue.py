@@ -48,10 +48,18 @@ def _cool(
     uri: str, binsize: int = 10_000, n: int = 20, chrom: str = "chr1", mode: str = "w"
 ) -> str:
     bins = pd.DataFrame(
-        {"chrom": chrom, "start": np.arange(n) * binsize, "end": np.arange(1, n + 1) * binsize}
+        {
+            "chrom": chrom,
+            "start": np.arange(n) * binsize,
+            "end": np.arange(1, n + 1) * binsize,
+        }
     )
     pixels = pd.DataFrame(
-        {"bin1_id": np.arange(n), "bin2_id": np.arange(n), "count": np.full(n, 5, dtype=np.int32)}
+        {
+            "bin1_id": np.arange(n),
+            "bin2_id": np.arange(n),
+            "count": np.full(n, 5, dtype=np.int32),
+        }
     )
     cooler.create_cooler(uri, bins, pixels, mode=mode)
     return uri
@@ -154,7 +162,11 @@ def _genes_off_map(tmp: Path) -> object:
     from hicexpr.contacts import gene_bins
 
     bins = pd.DataFrame(
-        {"chrom": "chr1", "start": np.arange(20) * 10_000, "end": np.arange(1, 21) * 10_000}
+        {
+            "chrom": "chr1",
+            "start": np.arange(20) * 10_000,
+            "end": np.arange(1, 21) * 10_000,
+        }
     )
     pixels = pd.DataFrame(
         {
@@ -165,7 +177,10 @@ def _genes_off_map(tmp: Path) -> object:
     )
     cooler.create_cooler(str(tmp / "map.cool"), bins, pixels)
     genes = pd.concat([_gene_frame("chr1", 100)] * 2, ignore_index=True)
-    genes[["start", "end", "tss"]] = [[150_000, 151_000, 150_000], [170_000, 171_000, 170_000]]
+    genes[["start", "end", "tss"]] = [
+        [150_000, 151_000, 150_000],
+        [170_000, 171_000, 170_000],
+    ]
     genes["gene_id"] = ["g1", "g2"]
     genes.attrs["source"] = "genes.bed"
     return gene_bins(cooler.Cooler(str(tmp / "map.cool")), genes)
@@ -213,6 +228,63 @@ def _no_expression_gene_placed(tmp: Path) -> object:
     )
 
 
+def _truncated_genes(tmp: Path) -> object:
+    from hicexpr.io.genes import read_genes
+
+    return read_genes(_truncated_gz(tmp, "genes.bed.gz", _bed(3000)))
+
+
+def _truncated_expression(tmp: Path) -> object:
+    from hicexpr.io.expression import read_expression
+
+    text = "gene\t0\t1\n" + "".join(f"g{i}\t{i}\t{i + 1}\n" for i in range(5000))
+    return read_expression(_truncated_gz(tmp, "expression.tsv.gz", text))
+
+
+def _times_not_increasing(tmp: Path) -> object:
+    from hicexpr.evaluate.runner import evaluate_forecasters
+
+    values = np.arange(40.0).reshape(10, 4)
+    return evaluate_forecasters(
+        values, ["persistence"], seeds=[0], times=[0, 1, 2, 3, 5, 4, 6, 7, 8, 9]
+    )
+
+
+def _forecast(tmp: Path, **overrides: object) -> object:
+    from hicexpr.config import ForecastConfig, load_config
+    from hicexpr.workflows.forecast import run_forecast
+
+    config = load_config(ForecastConfig, None, {"out": str(tmp / "run"), **overrides})
+    return run_forecast(config)
+
+
+def _one_gene_forecast(tmp: Path) -> object:
+    _w(
+        tmp,
+        "expression.tsv",
+        "gene\t" + "\t".join(map(str, range(12))) + "\n"
+        "g0\t" + "\t".join(str(float(i % 5)) for i in range(12)) + "\n",
+    )
+    _w(tmp, "genes.bed", _bed(3))
+    _cool(str(tmp / "map.cool"), binsize=100, n=40)
+    return _forecast(
+        tmp,
+        expression=str(tmp / "expression.tsv"),
+        contacts=str(tmp / "map.cool"),
+        genes=str(tmp / "genes.bed"),
+        models=["persistence"],
+        seeds=1,
+    )
+
+
+def _negative_levels(tmp: Path) -> object:
+    from hicexpr.spex.data import read_expression_table
+
+    return read_expression_table(
+        _w(tmp, "rpkm.tsv", "gene_id\tE003\tE116\nENSG01.2\t1.5\t-0.5\n")
+    )
+
+
 CASES: dict[str, Case] = {
     # gene annotations
     "genes-empty": Case("empty gene file", "read_genes", _genes("genes.bed", "")),
@@ -227,13 +299,17 @@ CASES: dict[str, Case] = {
         _genes("genes.bed", "chr1\t100\t200\tg1\t0\t+\nchr1\tabc\t300\tg2\t0\t+\n"),
     ),
     "genes-end-before-start": Case(
-        "BED end before start", "read_genes", _genes("genes.bed", "chr1\t500\t200\tg1\t0\t+\n")
+        "BED end before start",
+        "read_genes",
+        _genes("genes.bed", "chr1\t500\t200\tg1\t0\t+\n"),
     ),
     "genes-duplicate-id": Case(
         "duplicate gene id (duplicates='error')",
         "read_genes",
         _genes(
-            "genes.bed", "chr1\t100\t200\tg1\t0\t+\nchr1\t300\t400\tg1\t0\t+\n", duplicates="error"
+            "genes.bed",
+            "chr1\t100\t200\tg1\t0\t+\nchr1\t300\t400\tg1\t0\t+\n",
+            duplicates="error",
         ),
     ),
     "genes-gtf-without-gene-id": Case(
@@ -242,9 +318,13 @@ CASES: dict[str, Case] = {
         _genes("genes.gtf", 'chr1\tsrc\tgene\t1\t100\t.\t+\t.\tgene_name "A";\n'),
     ),
     "genes-unknown-format": Case(
-        "gene file with an unknown extension", "read_genes", _genes("genes.xyz", "chr1\t1\t2\n")
+        "gene file with an unknown extension",
+        "read_genes",
+        _genes("genes.xyz", "chr1\t1\t2\n"),
     ),
-    "genes-missing-file": Case("gene file does not exist", "read_genes", _missing_genes),
+    "genes-missing-file": Case(
+        "gene file does not exist", "read_genes", _missing_genes
+    ),
     # expression tables
     "expression-comma-in-tsv": Case(
         "comma-separated values in a .tsv (wrong delimiter)",
@@ -279,10 +359,16 @@ CASES: dict[str, Case] = {
     "sample-times-non-numeric": Case(
         "non-numeric time in the sample_times table",
         "read_expression",
-        _expr("expression.tsv", "gene\ta\tb\ng1\t1\t2\n", times="sample\ttime\na\t0\nb\tlate\n"),
+        _expr(
+            "expression.tsv",
+            "gene\ta\tb\ng1\t1\t2\n",
+            times="sample\ttime\na\t0\nb\tlate\n",
+        ),
     ),
     "expression-unreadable-h5ad": Case(
-        "unreadable .h5ad", "read_expression", _expr("expression.h5ad", "not an HDF5 file")
+        "unreadable .h5ad",
+        "read_expression",
+        _expr("expression.h5ad", "not an HDF5 file"),
     ),
     # contact maps
     "map-missing": Case(
@@ -291,10 +377,14 @@ CASES: dict[str, Case] = {
         lambda tmp: _open(lambda t: t / "missing.cool")(tmp),
     ),
     "map-unknown-format": Case(
-        "contact map with an unknown extension", "open_contacts", _contacts("map.xyz", "1 2 3\n")
+        "contact map with an unknown extension",
+        "open_contacts",
+        _contacts("map.xyz", "1 2 3\n"),
     ),
     "cool-not-hdf5": Case(
-        "unreadable .cool (not HDF5)", "open_contacts", _contacts("map.cool", "not an HDF5 file")
+        "unreadable .cool (not HDF5)",
+        "open_contacts",
+        _contacts("map.cool", "not an HDF5 file"),
     ),
     "mcool-without-resolution": Case(
         "multi-resolution .mcool without a resolution", "open_contacts", _open(_mcool)
@@ -348,7 +438,9 @@ CASES: dict[str, Case] = {
     ),
     # genes versus map
     "chromosome-names-mismatch": Case(
-        "gene chromosomes named unlike the map's", "harmonise_chroms", _harmonise("scaffold_1", 10)
+        "gene chromosomes named unlike the map's",
+        "harmonise_chroms",
+        _harmonise("scaffold_1", 10),
     ),
     "assembly-mismatch": Case(
         "genes from another assembly (beyond the map's chromosome end)",
@@ -359,18 +451,26 @@ CASES: dict[str, Case] = {
         "every gene outside the map's coverage", "gene_bins", _genes_off_map
     ),
     "expression-genes-not-in-gene-table": Case(
-        "no expression gene in the gene table", "build_forecast_dataset", _no_expression_gene_placed
+        "no expression gene in the gene table",
+        "build_forecast_dataset",
+        _no_expression_gene_placed,
     ),
     # config, output, parameters
-    "config-misspelled-key": Case("misspelled config key", "load_config", _config("n_gene: 5\n")),
+    "config-misspelled-key": Case(
+        "misspelled config key", "load_config", _config("n_gene: 5\n")
+    ),
     "config-wrong-type": Case(
         "config value of the wrong type", "load_config", _config("n_genes: many\n")
     ),
-    "config-invalid-yaml": Case("invalid YAML", "load_config", _config("seed: 1\n n_genes: [\n")),
+    "config-invalid-yaml": Case(
+        "invalid YAML", "load_config", _config("seed: 1\n n_genes: [\n")
+    ),
     "config-not-a-mapping": Case(
         "YAML that is a list, not a mapping", "load_config", _config("- 1\n- 2\n")
     ),
-    "output-folder-not-writable": Case("output folder cannot be created", "RunFolder", _run_folder),
+    "output-folder-not-writable": Case(
+        "output folder cannot be created", "RunFolder", _run_folder
+    ),
     "too-few-time-points": Case(
         "too few time points for the input window", "make_splits", _too_few_times
     ),
@@ -406,6 +506,81 @@ CASES: dict[str, Case] = {
         "missing input map",
         "hicexpr contacts convert",
         lambda tmp: ["contacts", "convert", "missing.cool", "out.cool"],
+        cli=True,
+    ),
+    # added with the reader fixes of issue 6
+    "genes-truncated-gzip": Case("gzip file cut short", "read_genes", _truncated_genes),
+    "expression-truncated-gzip": Case(
+        "gzip file cut short", "read_expression", _truncated_expression
+    ),
+    "expression-empty-file": Case(
+        "empty expression file", "read_expression", _expr("expression.tsv", "")
+    ),
+    "expression-infinite-value": Case(
+        "inf in an expression table",
+        "read_expression",
+        _expr("expression.tsv", "gene\t0\t1\ng1\t1\t2\ng2\tinf\t2\n"),
+    ),
+    "sample-times-repeated-sample": Case(
+        "sample listed twice in sample_times (duplicated time)",
+        "read_expression",
+        _expr("expression.tsv", "gene\ta\tb\ng1\t1\t2\n", times="a\t0\nb\t1\na\t2\n"),
+    ),
+    "times-not-increasing": Case(
+        "non-monotonic time points", "evaluate_forecasters", _times_not_increasing
+    ),
+    "forecast-too-few-genes": Case(
+        "one usable gene (the gene graph needs 2)", "run_forecast", _one_gene_forecast
+    ),
+    "spex-negative-expression": Case(
+        "negative expression level (logged later)",
+        "read_expression_table",
+        _negative_levels,
+    ),
+    "cool-wrong-resolution": Case(
+        "resolution other than the .cool's bin size",
+        "open_contacts",
+        _open(lambda t: _cool(str(t / "map.cool")), resolution=5000),
+    ),
+    "step-map-truncated-gzip": Case(
+        "gzip STEP text cut short",
+        "open_contacts",
+        _open(
+            lambda t: Path(
+                _truncated_gz(
+                    t,
+                    "chr7_1mb.txt.gz",
+                    "".join(f"{i * 1000} {i * 1000} 1.5\n" for i in range(3000)),
+                ).name
+            )
+        ),
+    ),
+    "cli-forecast-unknown-model": Case(
+        "misspelled model name",
+        "hicexpr forecast",
+        lambda tmp: [
+            "forecast",
+            "--out",
+            "run",
+            "--dataset",
+            "step_mrna",
+            "--models",
+            "gur",
+        ],
+        cli=True,
+    ),
+    "cli-forecast-out-of-range": Case(
+        "out-of-range number of seeds",
+        "hicexpr forecast",
+        lambda tmp: [
+            "forecast",
+            "--out",
+            "run",
+            "--dataset",
+            "step_mrna",
+            "--seeds",
+            "0",
+        ],
         cli=True,
     ),
 }
@@ -450,7 +625,12 @@ def observed(case_id: str, tmp: Path) -> str:
         args = case.run(tmp)
         env = {**os.environ, "HICEXPR_QUIET": "1", "HICEXPR_CACHE": str(tmp / ".cache")}
         proc = subprocess.run(
-            [str(HICEXPR), *args], cwd=tmp, capture_output=True, text=True, env=env, timeout=120
+            [str(HICEXPR), *args],
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
         )
         assert proc.returncode == 2, proc.stderr[-2000:]
         lines = proc.stderr.strip().splitlines()

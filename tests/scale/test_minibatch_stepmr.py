@@ -103,3 +103,8 @@ def test_device_selection() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(InputError, match="CUDA"):
             resolve_device("cuda")
+
+
+def test_keeps_every_stepmr_hyper_parameter() -> None:
+    assert set(STEPmr().get_params()) <= set(MiniBatchSTEPmr().get_params())
+    assert MiniBatchSTEPmr(hidden=4, gene_blocks=2).get_params()["hidden"] == 4

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -13,7 +14,7 @@ from hicexpr.config import ForecastConfig, load_config
 from hicexpr.datasets.simulate import simulate_dataset
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.runs import is_complete
-from hicexpr.workflows.forecast import run_forecast
+from hicexpr.workflows.forecast import TemporalNode2vecGraph, gene_graph, run_forecast
 
 FAST = {"stepmr": {"max_epochs": 40, "hidden": 8}}
 
@@ -25,6 +26,7 @@ def simulated(tmp_path_factory):
 
 
 def _config(paths, out, **kw) -> ForecastConfig:
+    kw.setdefault("report", False)  # report.html is tested once, below
     return ForecastConfig(expression=str(paths.expression), contacts=str(paths.cool),
                           genes=str(paths.genes), out=str(out),
                           models=["persistence", "pooled_ridge_ar", "stepmr"],
@@ -73,3 +75,55 @@ def test_bad_configs_are_input_errors(tmp_path) -> None:
         run_forecast(_config(simulated, tmp_path / "c", dataset="step_mrna"))
     with pytest.raises(InputError, match="unknown key"):
         load_config(ForecastConfig, None, {"modles": ["gru"]})
+
+
+def _toy_dataset(n_genes: int = 16, n_times: int = 24, seed: int = 0) -> SimpleNamespace:
+    rng = np.random.default_rng(seed)
+    genes = pd.Index([f"g{i}" for i in range(n_genes)])
+    a = np.arange(n_genes)
+    pairs = pd.DataFrame({"gene1": genes[a], "gene2": genes[(a + 1) % n_genes],
+                          "contact": rng.uniform(0.2, 1.0, n_genes)})
+    pairs = pd.concat([pairs, pd.DataFrame({"gene1": genes[a], "gene2": genes[(a + 3) % n_genes],
+                                            "contact": rng.uniform(0.2, 1.0, n_genes)})])
+    values = rng.normal(size=(n_times, n_genes)).cumsum(axis=0)
+    return SimpleNamespace(genes=genes, pairs=pairs, values=lambda: values.copy(), raw=values)
+
+
+def test_temporal_node2vec_features_depend_on_training_times_only() -> None:
+    data = _toy_dataset()
+    graph = gene_graph(data, top_k=None, node2vec="temporal", node2vec_dim=4)
+    assert isinstance(graph, TemporalNode2vecGraph) and not hasattr(graph, "edge_index")
+    train = np.arange(14)
+    emb = graph.embeddings(train)
+    assert emb.shape == (24, 16, 4) and np.isfinite(emb).all()
+    assert np.allclose(emb[20], emb[13])  # later time points reuse the last training embedding
+    assert not np.allclose(emb[5], emb[13])  # fitted per time point: expression shapes weights
+    changed = data.raw.copy()
+    changed[14:] = 100.0 * np.random.default_rng(9).normal(size=changed[14:].shape)
+    other = SimpleNamespace(genes=data.genes, pairs=data.pairs, values=lambda: changed.copy())
+    emb2 = TemporalNode2vecGraph(other, graph.base, None, 4).embeddings(train)
+    assert np.array_equal(emb, emb2)  # test-time values change nothing
+    features = graph(train).x.numpy()
+    assert np.allclose(features, emb[13], atol=1e-6) and features.shape == (16, 4)
+    moved = graph(np.arange(18)).x.numpy()
+    assert not np.allclose(moved, features)  # a longer training period gives other features
+
+
+@pytest.mark.slow
+def test_run_writes_report_inputs_and_report(simulated, tmp_path) -> None:
+    cfg = _config(simulated, tmp_path / "rep", report=True)
+    cfg.models = ["persistence", "pooled_ridge_ar", "gru"]
+    cfg.model_params = {"gru": {"max_epochs": 5, "hidden": 4}}
+    cfg.seeds = 1
+    run = run_forecast(cfg)
+    assert is_complete(run) and (run / "report.html").stat().st_size > 1000
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["extra"]["baselines"] == ["persistence", "pooled_ridge_ar"]
+    assert metrics["extra"]["contacts"] == str(simulated.cool)
+    genes = pd.read_csv(run / "genes.tsv", sep="\t")
+    assert list(genes.columns[:1]) == ["gene_id"] and len(genes) == metrics["n_genes"]
+    assert {"chrom", "start", "end", "tss"} <= set(genes.columns)
+    assert (run / "gene_features.tsv").is_file()
+    edges = pd.read_csv(run / "graph_edges.tsv", sep="\t")
+    assert list(edges.columns) == ["gene1", "gene2", "weight"]
+    assert len(edges) == metrics["extra"]["n_edges"] // 2 and set(edges.gene1) <= set(genes.gene_id)

@@ -186,7 +186,10 @@ def simulate_dataset(
         ) from None
     p.check()
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(folder, "", "a writable output folder", exc.strerror) from None
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
     genome = plant_genome(p, streams[0])
     genes = place_genes(genome, p, streams[1])

@@ -122,6 +122,37 @@ def _fit_predict(name: str, params: dict[str, Any], fold: _Fold, graph: Any, L: 
     return pred, seconds + time.perf_counter() - start
 
 
+def _cached_fit_predict(cache: Any, name: str, params: dict[str, Any], fold: _Fold, graph: Any,
+                        L: int, H: int, seed: int, refit: bool) -> tuple[np.ndarray, float]:
+    """:func:`_fit_predict` through ``cache`` (keyed by everything the fit sees), if given."""
+    def compute() -> tuple[np.ndarray, float]:
+        return _fit_predict(name, params, fold, graph, L, H, seed, refit)
+
+    if cache is None:
+        return compute()
+    graph_parts = graph.to_dict() if hasattr(graph, "to_dict") else graph
+    parts = {"model": name, "params": params, "inputs": fold.inputs, "targets": fold.targets,
+             "split": fold.split, "graph": graph_parts, "L": L, "H": H, "seed": seed,
+             "refit": refit}
+    try:
+        return cache.get_or_compute(f"fit/{name}/seed{seed}/fold{fold.split.fold}", parts,
+                                    compute)
+    except TypeError:  # something in the key cannot be fingerprinted: no caching
+        log.debug("fit of %s not cached (unhashable inputs)", name)
+        return compute()
+
+
+def check_times(times: np.ndarray, n_times: int) -> None:
+    """Raise :class:`InputError` unless ``times`` has one strictly increasing value per row."""
+    if len(times) != n_times:
+        raise InputError("times", "", f"{n_times} time points (one per row)", len(times))
+    step = np.diff(times)
+    if not np.all(np.isfinite(times)) or np.any(step <= 0):
+        i = int(np.flatnonzero(~(step > 0))[0]) + 1 if np.any(step <= 0) else 0
+        raise InputError("times", f"time point {i + 1}", "strictly increasing, finite times",
+                         f"{times[i]:g} after {times[i - 1]:g}" if i else f"{times[0]:g}")
+
+
 def evaluate_forecasters(
     expression: np.ndarray,
     models: dict[str, dict[str, Any]] | Sequence[str],
@@ -137,6 +168,7 @@ def evaluate_forecasters(
     genes: Sequence[str] | None = None,
     times: Sequence[float] | None = None,
     refit: bool = True,
+    cache: Any = None,
 ) -> ForecastResult:
     """Fit and score every model for every seed under ``protocol``.
 
@@ -147,6 +179,8 @@ def evaluate_forecasters(
             embeddings that must be fitted on training time points only.
         seeds: seeds (step-random splits and neural initialisations depend on them).
         refit: after validation chose alpha / epochs, refit on train + validation windows.
+        cache: a :class:`hicexpr.lib.cache.Cache`: each model x seed x fold prediction is
+            stored there, so an interrupted run resumes without refitting finished models.
     """
     values = np.asarray(expression, dtype=np.float64)
     if values.ndim != 2:
@@ -155,6 +189,7 @@ def evaluate_forecasters(
     n_times, n_genes = values.shape
     genes = list(genes) if genes is not None else [f"g{i}" for i in range(n_genes)]
     times = np.asarray(times if times is not None else np.arange(n_times), dtype=float)
+    check_times(times, n_times)
     pred_rows, gene_rows, seed_rows, time_rows = [], [], [], []
     leaky = False
     jobs = [(seed, name) for seed in seeds for name in specs]
@@ -168,8 +203,8 @@ def evaluate_forecasters(
         wall = 0.0
         for fold, fold_graph in folds_by_seed[seed]:
             leaky = leaky or fold.split.leaky
-            pred, seconds = _fit_predict(name, specs[name], fold, fold_graph, input_length,
-                                         horizon, seed, refit)
+            pred, seconds = _cached_fit_predict(cache, name, specs[name], fold, fold_graph,
+                                                input_length, horizon, seed, refit)
             wall += seconds
             pred_parts.append(fold.scaler.inverse_transform(pred))
             origins = fold.split.test

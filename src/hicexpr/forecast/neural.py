@@ -35,7 +35,7 @@ def graph_tensors(graph: Any, n_nodes: int) -> tuple[Tensor, Tensor, Tensor | No
     return ei, w, feats
 
 
-SKIPS = ("auto", "persistence", "window_mean", "pooled_ridge")
+SKIPS = ("auto", "auto_ridge", "persistence", "window_mean", "pooled_ridge")
 
 
 class NeuralForecaster(Forecaster):
@@ -53,8 +53,9 @@ class NeuralForecaster(Forecaster):
         skip: starting point of the residual skip (the base forecast the net corrects):
             ``"persistence"`` (last value), ``"window_mean"`` (mean of the L inputs),
             ``"pooled_ridge"`` (a pooled ridge AR(min(3, L)) fitted on the training windows,
-            alpha chosen on validation) or ``"auto"`` (the one with the lowest validation MSE;
-            persistence without validation).
+            alpha chosen on validation), ``"auto"`` (persistence or window mean, whichever has
+            the lower validation MSE; persistence without validation) or ``"auto_ridge"`` (the
+            same choice among all three).
         seed, n_threads: determinism.
     """
 
@@ -127,17 +128,23 @@ class NeuralForecaster(Forecaster):
             if self.skip_ == "window_mean":
                 with torch.no_grad():
                     net.head.ar.weight.fill_(1.0 / self.input_length_)
-            result = train_full_batch(
-                net, lambda x, net=net: self._forward(net, x), train, val, self._loss_fn(),
-                self.lr, self.weight_decay, self.max_epochs, self.patience,
-            )
+            result = self._train_net(net, train, val)
             self.nets_.append(net)
             self.train_results_.append(result)
+
+    def _train_net(self, net: nn.Module, train: tuple[Tensor, Tensor],
+                   val: tuple[Tensor, Tensor] | None):
+        """Train one ensemble member (full batch); a subclass may train it differently (e.g.
+        mini-batches on a GPU: :class:`hicexpr.workflows.scale.MiniBatchSTEPmr`)."""
+        return train_full_batch(
+            net, lambda x: self._forward(net, x), train, val, self._loss_fn(),
+            self.lr, self.weight_decay, self.max_epochs, self.patience,
+        )
 
     def _choose_skip(self, X: np.ndarray, y: np.ndarray, validation: ArrayPair | None) -> str:
         if self.skip not in SKIPS:
             raise InputError("skip", "", ", ".join(SKIPS), self.skip)
-        if self.skip != "auto":
+        if not self.skip.startswith("auto"):
             return self.skip
         if getattr(self, "skip_", None) and validation is None:
             return self.skip_  # refit keeps what validation chose
@@ -148,8 +155,9 @@ class NeuralForecaster(Forecaster):
             "persistence": np.nanmean((Xv[:, -1:, :] - yv) ** 2),
             "window_mean": np.nanmean((Xv.mean(axis=1, keepdims=True) - yv) ** 2),
         }
-        ridge = self._ridge(X, y, validation)
-        errors["pooled_ridge"] = np.nanmean((ridge.predict(Xv) - yv) ** 2)
+        if self.skip == "auto_ridge":
+            ridge = self._ridge(X, y, validation)
+            errors["pooled_ridge"] = np.nanmean((ridge.predict(Xv) - yv) ** 2)
         return min(errors, key=errors.get)
 
     def _ridge(self, X: np.ndarray, y: np.ndarray, validation: ArrayPair | None) -> PooledRidgeAR:

@@ -15,6 +15,7 @@ values equal the published ones.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import math
 import os
@@ -22,7 +23,6 @@ import re
 import shutil
 import zlib
 from collections.abc import Iterator
-from functools import reduce
 from pathlib import Path
 
 import cooler
@@ -169,10 +169,12 @@ def convert_contacts(src: str | os.PathLike[str], out: str | os.PathLike[str],
         with atomic_path(target) as tmp:
             cooler.fileops.cp(clr.uri, str(tmp))
         return target
+    if fmt == "step":
+        with atomic_path(target) as tmp:
+            _write_step_cool(file, tmp, resolution, assembly)
+        return target
     if fmt == "hic":
         bins, pixels, meta, asm = _hic_source(file, resolution)
-    elif fmt == "step":
-        bins, pixels, meta, asm = _step_source(file, resolution, assembly)
     else:
         bins, pixels, meta, asm = _dense_source(file, resolution, assembly)
     meta = {"source": str(file), "format": fmt, **meta}
@@ -250,68 +252,141 @@ def _step_files(file: Path) -> dict[str, Path]:
     return dict(sorted(found.items(), key=lambda kv: _natural(kv[0])))
 
 
-def _read_step_file(f: Path) -> pd.DataFrame:
+STEP_CHUNK_ROWS = 250_000  # text rows parsed at a time: memory stays bounded whatever the size
+STEP_MERGE_ROWS = 1_000_000  # pixels per temporary cooler (cooler sorts and merges them on disk)
+_STEP_EXPECTED = "3 columns: bin1_start bin2_start value"
+_NO_PIXELS = pd.DataFrame({"bin1_id": np.zeros(0, np.int64), "bin2_id": np.zeros(0, np.int64),
+                           "count": np.zeros(0), "n": np.zeros(0, np.int64)})
+
+
+def _step_chunks(f: Path, chunksize: int = STEP_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """Validated ``pos1, pos2, count`` chunks of one STEP text file (gzip allowed)."""
+    first = 0
     try:
-        df = pd.read_csv(f, sep=r"\s+", header=None, comment="#")
+        for df in pd.read_csv(f, sep=r"\s+", header=None, comment="#", chunksize=chunksize):
+            if df.shape[1] != 3:
+                raise InputError(f, f"line {first + 1}", _STEP_EXPECTED, f"{df.shape[1]} columns")
+            df.columns = ["pos1", "pos2", "count"]
+            for col in df.columns:
+                values = pd.to_numeric(df[col], errors="coerce")
+                if values.isna().any():
+                    i = int(np.flatnonzero(values.isna().to_numpy())[0])
+                    raise InputError(f, f"line {first + i + 1}", f"a number in column {col}",
+                                     df[col].iloc[i])
+                df[col] = values
+            first += len(df)
+            yield df
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f, "", "3 columns: bin1_start bin2_start value", str(exc)[:60]) from None
+        raise InputError(f, "", _STEP_EXPECTED, str(exc)[:60]) from None
     except (EOFError, OSError, zlib.error) as exc:
         raise InputError(f, "", "a complete gzip file", f"truncated or corrupt ({exc})"[:80])\
             from None
-    if df.shape[1] != 3:
-        raise InputError(f, "line 1", "3 columns: bin1_start bin2_start value",
-                         f"{df.shape[1]} columns")
-    df.columns = ["pos1", "pos2", "count"]
-    for col in df.columns:
-        values = pd.to_numeric(df[col], errors="coerce")
-        if values.isna().any():
-            i = int(np.flatnonzero(values.isna().to_numpy())[0])
-            raise InputError(f, f"line {i + 1}", f"a number in column {col}", df[col].iloc[i])
-        df[col] = values
-    return df
 
 
-def _step_source(file: Path, resolution: int | None, assembly: str | None):
-    tables = {chrom: _read_step_file(f) for chrom, f in _step_files(file).items()}
-    positions = np.concatenate([np.r_[t["pos1"], t["pos2"]] for t in tables.values()])
-    positions = np.unique(positions.astype(np.int64))
-    step = reduce(math.gcd, np.diff(positions).tolist()) if len(positions) > 1 else None
+def _step_extent(files: dict[str, Path]) -> tuple[dict[str, int], int | None]:
+    """First pass: largest position per chromosome and the gcd of all position differences."""
+    extent: dict[str, int] = {}
+    step, origin = 0, None
+    for chrom, f in files.items():
+        top = 0
+        for df in _step_chunks(f):
+            pos = np.r_[df["pos1"].to_numpy(), df["pos2"].to_numpy()].astype(np.int64)
+            origin = int(pos[0]) if origin is None else origin
+            step = math.gcd(step, int(np.gcd.reduce(np.abs(pos - origin))))
+            top = max(top, int(pos.max()))
+        extent[chrom] = top
+    return extent, step or None
+
+
+def _write_step_cool(file: Path, target: Path, resolution: int | None,
+                     assembly: str | None) -> None:
+    """Stream STEP text into the .cool ``target`` in chunks (bounded memory at any file size).
+
+    Repeated cells (e.g. both triangles of a symmetric map) get the mean of their values: the
+    blocks carry a sum and a count per pixel; cooler merges the blocks on disk; the sums are
+    divided by the counts at the end.
+    """
+    files = _step_files(file)
+    extent, step = _step_extent(files)
     binsize = int(resolution or step or 0)
     if binsize <= 0 or (step and step % binsize):
         raise InputError(file, "resolution", f"a bin size dividing the coordinates ({step})",
                          resolution)
-    sizes, meta = _chromsizes_for(tables, binsize, assembly, file)
+    sizes, meta = _chromsizes_for(extent, binsize, assembly, file)
     bins = cooler.binnify(sizes, binsize)
     offsets = np.r_[0, np.cumsum(np.ceil(sizes.to_numpy() / binsize).astype(np.int64))]
     has_data = np.zeros(len(bins), dtype=bool)
-    frames = []
-    for i, (chrom, t) in enumerate(tables.items()):
-        b1 = (t["pos1"].to_numpy() // binsize).astype(np.int64) + offsets[i]
-        b2 = (t["pos2"].to_numpy() // binsize).astype(np.int64) + offsets[i]
-        if (np.maximum(b1, b2) >= offsets[i + 1]).any():
-            raise InputError(tables_path(file, chrom), "coordinates",
-                             f"positions within {chrom} ({int(sizes[chrom]):,} bp)",
-                             f"{int(max(t['pos1'].max(), t['pos2'].max())):,}")
-        df = pd.DataFrame({"bin1_id": np.minimum(b1, b2), "bin2_id": np.maximum(b1, b2),
-                           "count": t["count"].to_numpy(float)})
-        df = df[np.isfinite(df["count"]) & (df["count"] != 0)]
-        df = df.groupby(["bin1_id", "bin2_id"], sort=True, as_index=False)["count"].mean()
-        has_data[df["bin1_id"]] = True
-        has_data[df["bin2_id"]] = True
-        frames.append(df)
-    bins["weight"] = np.where(has_data, 1.0, np.nan)
-    meta.update({"normalisation": "input values already normalised; weight = 1 on bins with "
+
+    def cells() -> Iterator[pd.DataFrame]:
+        for i, (chrom, f) in enumerate(files.items()):
+            for t in _step_chunks(f):
+                b1 = (t["pos1"].to_numpy() // binsize).astype(np.int64) + offsets[i]
+                b2 = (t["pos2"].to_numpy() // binsize).astype(np.int64) + offsets[i]
+                if (np.maximum(b1, b2) >= offsets[i + 1]).any():
+                    raise InputError(tables_path(file, chrom), "coordinates",
+                                     f"positions within {chrom} ({int(sizes[chrom]):,} bp)",
+                                     f"{int(max(t['pos1'].max(), t['pos2'].max())):,}")
+                df = pd.DataFrame({"bin1_id": np.minimum(b1, b2), "bin2_id": np.maximum(b1, b2),
+                                   "count": t["count"].to_numpy(float), "n": 1})
+                df = df[np.isfinite(df["count"]) & (df["count"] != 0)]
+                has_data[df["bin1_id"]] = True
+                has_data[df["bin2_id"]] = True
+                yield _sum_repeats(df)
+
+    def blocks() -> Iterator[pd.DataFrame]:
+        block: list[pd.DataFrame] = []
+        rows = 0
+        for df in cells():
+            if len(df):
+                block.append(df)
+                rows += len(df)
+            if rows >= STEP_MERGE_ROWS:
+                yield _sum_repeats(pd.concat(block, ignore_index=True))
+                block, rows = [], 0
+        yield _sum_repeats(pd.concat(block, ignore_index=True)) if block else _NO_PIXELS
+
+    meta.update({"source": str(file), "format": "step",
+                 "normalisation": "input values already normalised; weight = 1 on bins with "
                  "data, so balanced values equal the input values"})
-    return bins, iter(frames), meta, assembly or "unknown"
+    options = {"columns": ["count", "n"], "dtypes": {"count": np.float64, "n": np.int64},
+               "assembly": assembly or "unknown", "metadata": meta}
+    chunks = blocks()
+    first = next(chunks)
+    if first is _NO_PIXELS:  # no non-zero value at all: an empty map
+        cooler.create_cooler(str(target), bins, first, ordered=True, **options)
+    else:
+        cooler.create_cooler(str(target), bins, itertools.chain([first], chunks), ordered=False,
+                             mergebuf=STEP_MERGE_ROWS, temp_dir=str(Path(target).parent),
+                             **options)
+    _mean_of_repeats(Path(target), np.where(has_data, 1.0, np.nan))
+
+
+def _sum_repeats(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per pixel: summed ``count`` and ``n``."""
+    return df.groupby(["bin1_id", "bin2_id"], sort=True, as_index=False)[["count", "n"]].sum()
+
+
+def _mean_of_repeats(path: Path, weight: np.ndarray, chunk: int = STEP_MERGE_ROWS) -> None:
+    """``count = sum / n`` in place (chunked), drop ``n``, store the ``weight`` bin column."""
+    import h5py
+
+    with h5py.File(path, "r+") as h5:
+        pixels = h5["pixels"]
+        total, n = pixels["count"], pixels["n"]
+        for lo in range(0, len(n), chunk):  # n >= 1 on every stored pixel
+            total[lo:lo + chunk] = total[lo:lo + chunk] / n[lo:lo + chunk]
+        del pixels["n"]
+        h5["bins"].create_dataset("weight", data=weight, compression="gzip",
+                                  compression_opts=6, shuffle=True)
 
 
 def tables_path(file: Path, chrom: str) -> Path:
     return _step_files(file)[chrom] if file.is_dir() else file
 
 
-def _chromsizes_for(tables: dict[str, pd.DataFrame], binsize: int, assembly: str | None,
+def _chromsizes_for(extent_pos: dict[str, int], binsize: int, assembly: str | None,
                     file: Path) -> tuple[pd.Series, dict]:
-    extent = {c: int(max(t["pos1"].max(), t["pos2"].max())) + binsize for c, t in tables.items()}
+    extent = {c: top + binsize for c, top in extent_pos.items()}
     if assembly is None:
         log.warning("%s: no assembly given; chromosome lengths are the data's extent", file)
         return pd.Series(extent, dtype="int64"), {EXTENT_KEY: "data-extent"}

@@ -181,9 +181,16 @@ def parse_numbers(
     tokens = np.char.strip(tokens)
     missing = np.isin(tokens, MISSING_TOKENS)
     try:
-        return np.where(missing, "nan", tokens).astype(float)
+        values = np.where(missing, "nan", tokens).astype(float)
     except ValueError:
-        pass
+        values = None
+    if values is not None:
+        infinite = np.argwhere(np.isinf(values))
+        if len(infinite):  # inf would silently break scaling and metrics downstream
+            r, c = infinite[0]
+            raise InputError(source, f"line {r + first_line}, column {c + first_column}",
+                             "a finite number (or NA)", str(tokens[r, c]))
+        return values
     for r, c in np.argwhere(~missing):
         try:
             float(tokens[r, c])
@@ -259,11 +266,16 @@ def read_sample_times(path: PathLike) -> dict[str, float]:
     mapping: dict[str, float] = {}
     for i, (sample, value) in enumerate(zip(raw[0], raw[1], strict=True)):
         try:
-            mapping[sample.strip()] = float(value)
+            time = float(value)
         except ValueError:
             if i == 0:
                 continue  # header line
             raise InputError(file, f"line {i + 1}", "a numeric time", value) from None
+        if not np.isfinite(time):
+            raise InputError(file, f"line {i + 1}", "a finite time", value)
+        if sample.strip() in mapping:
+            raise InputError(file, f"line {i + 1}", "each sample once", f"{sample.strip()} again")
+        mapping[sample.strip()] = time
     return mapping
 
 

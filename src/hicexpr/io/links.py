@@ -50,10 +50,10 @@ def read_loops(path: PathLike) -> pd.DataFrame:
     """
     file = Path(path)
     df = _read_tsv(file, header=None, dtype=str, comment=None)
-    header = df.iloc[0].tolist()
-    has_header = not str(header[1]).replace(".", "", 1).isdigit()
     if df.shape[1] < 6:
         raise InputError(file, "line 1", "at least 6 BEDPE columns", f"{df.shape[1]}")
+    header = df.iloc[0].tolist()
+    has_header = not str(header[1]).replace(".", "", 1).isdigit()
     names = [str(h) for h in header] if has_header else []
     body = df.iloc[1:] if has_header else df
     body = body[~body[0].astype(str).str.startswith("#")].reset_index(drop=True)

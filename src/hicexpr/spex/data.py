@@ -50,6 +50,12 @@ def read_expression_table(path: PathLike, id_column: str | None = None) -> ad.An
         col = values.columns[bad_cols[0]]
         raise InputError(file, f"line {bad_rows[0] + 2}, column '{col}'", "a number",
                          df[col].iloc[bad_rows[0]])
+    levels = values.to_numpy(dtype=np.float64)
+    bad_rows, bad_cols = np.nonzero(~np.isfinite(levels) | (levels < 0))
+    if bad_rows.size:  # levels are log-transformed: negative or infinite values are errors
+        col = values.columns[bad_cols[0]]
+        raise InputError(file, f"line {bad_rows[0] + 2}, column '{col}'",
+                         "a finite, non-negative expression level", str(df[col].iloc[bad_rows[0]]))
     ids = strip_version(df[id_col]).to_numpy()
     keep = ~pd.Series(ids).duplicated().to_numpy()
     adata = ad.AnnData(

@@ -24,6 +24,7 @@ from hicexpr.contacts.tracks import write_bed, write_bedgraph, write_bedpe
 from hicexpr.io.contacts import balanced_copy, open_contacts, require_balanced
 from hicexpr.io.genes import read_genes
 from hicexpr.lib.errors import InputError
+from hicexpr.lib.parallel import is_serial
 from hicexpr.lib.runs import RunFolder
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,14 @@ def run_contact_features(
     assembly: str | None = None,
     genes_format: str = "auto",
     trans: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> Path:
     """Compute 3D features for ``genes`` on the map ``hic`` and write a run folder.
+
+    ``workers`` (local Dask cluster) or ``scheduler`` (existing Dask cluster) compute one
+    chromosome per task (:func:`hicexpr.workflows.scale.contact_features_parallel`; identical
+    tables); trans pairs, when asked for, are then added serially.
 
     Writes ``gene_features.tsv``, ``pairs.bedpe`` (cis gene pairs within ``max_distance``:
     bin coordinates, then every column of :func:`gene_pair_contacts` and same-TAD /
@@ -84,13 +91,25 @@ def run_contact_features(
     run = RunFolder(out)
     run.write_config(config)
     clr, wname, how = resolve_weights(clr0, balance, weight, str(hic))
-    mapped = gene_bins(clr, table, source=str(genes))
-    ins = insulation(clr, window_bp, weight=wname)
-    comp = compartments(clr, genes=mapped, weight=wname)
-    feats = gene_features(clr, mapped, weight=wname, ins=ins, comp=comp)
     dist = int(max_distance or default_max_distance(clr))
-    pairs = gene_pair_contacts(clr, mapped, max_distance=dist, balance=wname is not None,
-                               weight=wname or "weight", trans=trans)
+    if is_serial(workers, scheduler):
+        mapped = gene_bins(clr, table, source=str(genes))
+        ins = insulation(clr, window_bp, weight=wname)
+        comp = compartments(clr, genes=mapped, weight=wname)
+        feats = gene_features(clr, mapped, weight=wname, ins=ins, comp=comp)
+        pairs = gene_pair_contacts(clr, mapped, max_distance=dist, balance=wname is not None,
+                                   weight=wname or "weight", trans=trans)
+    else:
+        from hicexpr.workflows.scale import contact_features_parallel
+
+        cf = contact_features_parallel(clr.uri, table, workers, scheduler, window_bp, dist,
+                                       wname, source=str(genes))
+        mapped, ins, comp, feats, pairs = cf.genes, cf.insulation, cf.compartments, \
+            cf.features, cf.pairs
+        if trans:
+            pairs = gene_pair_contacts(clr, mapped, max_distance=dist,
+                                       balance=wname is not None, weight=wname or "weight",
+                                       trans=True)
     pairs = pair_flags(pairs, feats)
     tads = tad_domains(ins)
     _write_outputs(run, clr, feats, pairs, ins, comp, tads)

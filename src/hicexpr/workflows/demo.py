@@ -26,6 +26,7 @@ from hicexpr.config import DemoConfig, ForecastConfig
 from hicexpr.datasets.simulate import SimulatedPaths, simulate_dataset
 from hicexpr.io.genes import read_genes
 from hicexpr.lib import atomic
+from hicexpr.lib.errors import InputError
 from hicexpr.lib.progress import is_quiet, set_quiet
 from hicexpr.lib.runs import COMPLETE
 
@@ -63,7 +64,10 @@ def run_demo(
         test_fraction=test_fraction, seeds=seeds, models=models,
     )
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(folder, "", "a writable output folder", exc.strerror) from None
     (folder / COMPLETE).unlink(missing_ok=True)  # a re-run is unfinished until the end
     was_quiet = is_quiet()
     set_quiet(quiet or was_quiet)

@@ -20,6 +20,7 @@ from hicexpr.config import ForecastConfig
 from hicexpr.evaluate.protocols import PROTOCOLS
 from hicexpr.evaluate.runner import ForecastResult, evaluate_forecasters
 from hicexpr.forecast.registry import MODELS
+from hicexpr.lib.cache import Cache
 from hicexpr.lib.errors import InputError, closest
 from hicexpr.lib.runs import RunFolder
 
@@ -121,12 +122,53 @@ def check_models(models: list[str], params: dict[str, dict[str, Any]]) -> None:
             raise InputError("models", "", f"one of {', '.join(MODELS)}{hint_text}", name)
 
 
+_AT_LEAST = {"seeds": 1, "input_length": 1, "horizon": 1, "n_folds": 1, "node2vec_dim": 0,
+             "max_genes": 1, "top_k": 1}
+
+
+def check_ranges(config: ForecastConfig) -> None:
+    """Raise :class:`InputError` for out-of-range hyper-parameters (before any work)."""
+    for name, low in _AT_LEAST.items():
+        value = getattr(config, name)
+        if value is not None and value < low:
+            raise InputError("config", name, f"an integer >= {low}", value)
+    for name in ("test_fraction", "val_fraction"):
+        value = getattr(config, name)
+        if not 0 < value < 1:
+            raise InputError("config", name, "a fraction between 0 and 1 (exclusive)", value)
+
+
+def check_genes(dataset: Any, source: str | None = None) -> None:
+    """A forecast needs at least 2 usable genes (a gene graph with at least 2 nodes)."""
+    n = int(dataset.expression.n_vars)
+    if n < 2:
+        raise InputError(source or dataset.name, "genes", "at least 2 genes with a complete "
+                         "time course on the map (the gene graph needs 2 nodes)", n)
+
+
+def dataset_key(config: ForecastConfig) -> dict[str, Any]:
+    """What the dataset of a run depends on: input files (path, size, mtime) and options."""
+    from hicexpr.datasets.paths import shared_data_dir
+
+    def file(value: str | None) -> Any:
+        if value is None:
+            return None
+        path, _, group = value.partition("::")  # file.mcool::resolutions/N
+        return {"file": Path(path), "group": group}
+
+    return {"dataset": config.dataset, "max_genes": config.max_genes,
+            "data_dir": str(shared_data_dir(required=False)) if config.dataset else None,
+            **{name: file(getattr(config, name))
+               for name in ("expression", "contacts", "genes", "sample_times")}}
+
+
 def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = None) -> Path:
     """Run every configured model x seed under the protocol; returns the run folder."""
     target = out or config.out
     if target is None:
         raise InputError("config", "out", "an output folder (--out DIR)")
     check_models(config.models, config.model_params)
+    check_ranges(config)
     if config.protocol not in PROTOCOLS:
         raise InputError("config", "protocol", f"one of {', '.join(PROTOCOLS)}", config.protocol)
     run = RunFolder(target)
@@ -134,8 +176,14 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
     seeds = list(range(config.seeds))
     run.write_versions({"seeds": seeds})
     start = time.perf_counter()
-    dataset = load_dataset(config)
-    graph = gene_graph(dataset, config.top_k, config.node2vec_dim, node2vec=config.node2vec)
+    cache = Cache.for_run(run.path)  # a re-run after a kill resumes from here
+    dataset = cache.get_or_compute("dataset", dataset_key(config), lambda: load_dataset(config))
+    check_genes(dataset, config.expression)
+    graph = cache.get_or_compute(
+        "graph", {"genes": list(dataset.genes), "pairs": dataset.pairs, "top_k": config.top_k,
+                  "node2vec_dim": config.node2vec_dim, "node2vec": config.node2vec},
+        lambda: gene_graph(dataset, config.top_k, config.node2vec_dim,
+                           node2vec=config.node2vec))
     static = getattr(graph, "base", graph)
     log.info("%s: %d time points x %d genes, %d graph edges", dataset.name,
              dataset.expression.n_obs, dataset.expression.n_vars, static.edge_index.shape[1])
@@ -153,14 +201,62 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
         genes=list(dataset.genes),
         times=dataset.expression.obs["time"].to_numpy(dtype=float),
         refit=config.refit,
+        cache=cache,
     )
-    write_result(run, result, dataset, static, time.perf_counter() - start)
+    log.info("cache: %(hits)d hits, %(misses)d misses", cache.stats())
+    extra = {"contacts": contacts_path(config), "baselines": list_baselines(config.models)}
+    write_result(run, result, dataset, static, time.perf_counter() - start, extra)
+    write_report_inputs(run, dataset, static)
+    if config.report:
+        from hicexpr.report import write_report
+
+        write_report(run.path)
     run.complete()
     return run.path
 
 
+def list_baselines(models: list[str]) -> list[str]:
+    """The configured models that are baselines (greyed in the report)."""
+    from hicexpr.forecast.registry import BASELINES
+
+    return [m for m in models if m in BASELINES]
+
+
+def contacts_path(config: ForecastConfig) -> str | None:
+    """The contact map of a run: ``config.contacts``, or a named yeast dataset's shared map."""
+    if config.contacts:
+        return str(config.contacts)
+    if config.dataset and config.dataset.startswith("yeast"):
+        from hicexpr.datasets.paths import shared_data_dir
+
+        path = shared_data_dir() / "yeast" / "hic" / "yeast.10kb.cool"
+        return str(path) if path.exists() else None
+    return None
+
+
+def write_report_inputs(run: RunFolder, dataset: Any, graph: Any) -> None:
+    """``genes.tsv``, ``gene_features.tsv`` and ``graph_edges.tsv`` (docs/report.md)."""
+    var = dataset.expression.var
+    genes = pd.DataFrame({"gene_id": list(dataset.genes)})
+    for col in ("chrom", "start", "end", "strand", "tss", "symbol"):
+        if col in var.columns:
+            genes[col] = var[col].to_numpy()
+    run.write_table("genes.tsv", genes)
+    feats = dataset.gene_features
+    if feats is not None and len(feats):  # degree: the report derives it from graph_edges.tsv
+        feats = feats.drop(columns=[c for c in ("degree",) if c in feats.columns])
+        run.write_table("gene_features.tsv", feats.rename_axis("gene_id").reset_index())
+    names = np.asarray(dataset.genes)
+    ei = graph.edge_index.numpy()
+    keep = ei[0] < ei[1]
+    weight = (graph.edge_weight.numpy()[keep] if graph.edge_weight is not None
+              else np.ones(int(keep.sum())))
+    run.write_table("graph_edges.tsv", pd.DataFrame({
+        "gene1": names[ei[0, keep]], "gene2": names[ei[1, keep]], "weight": weight}))
+
+
 def metrics_document(result: ForecastResult, dataset: Any, graph: Any,
-                     wall_s: float) -> dict[str, Any]:
+                     wall_s: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The metrics.json content (schema in docs/run_folder.md)."""
     timings = result.timings.groupby("model", sort=False)["wall_s"].agg(["mean", "std"])
     return {
@@ -178,14 +274,15 @@ def metrics_document(result: ForecastResult, dataset: Any, graph: Any,
             "fit_seconds": {m: round(float(r["mean"]), 3) for m, r in timings.iterrows()},
             "headline": "gene_pearson_mean and skill (pooled_pearson is dominated by levels)",
             "description": getattr(dataset, "description", ""),
+            **(extra or {}),
         },
     }
 
 
 def write_result(run: RunFolder, result: ForecastResult, dataset: Any, graph: Any,
-                 wall_s: float) -> None:
+                 wall_s: float, extra: dict[str, Any] | None = None) -> None:
     """Write metrics.json, predictions.tsv and per_gene_metrics.tsv into ``run``."""
-    run.write_metrics(metrics_document(result, dataset, graph, wall_s))
+    run.write_metrics(metrics_document(result, dataset, graph, wall_s, extra))
     predictions = result.predictions.copy()
     if result.leaky:
         predictions["leaky"] = True

@@ -10,12 +10,13 @@ result equals the serial functions ``insulation``, ``compartments``, ``gene_feat
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import logging
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,10 +31,9 @@ from hicexpr.contacts.features import _all_bins, _view, cis_e1, default_window, 
 from hicexpr.contacts.features import gene_features as _gene_features
 from hicexpr.contacts.mapping import gene_bins
 from hicexpr.contacts.pairs import PAIR_COLUMNS, gene_pair_contacts
-from hicexpr.forecast.connectivity_attention import connectivity_stats
 from hicexpr.forecast.losses import mse
-from hicexpr.forecast.neural import STEPmr, graph_tensors
-from hicexpr.forecast.train import TrainResult, seed_everything
+from hicexpr.forecast.neural import STEPmr
+from hicexpr.forecast.train import TrainResult
 from hicexpr.graph.build import EdgeWeights, build_gene_graph
 from hicexpr.io.contacts import require_balanced
 from hicexpr.lib.errors import InputError
@@ -140,6 +140,7 @@ def contact_features_parallel(
     min_frac_valid_pixels: float = 0.66,
     max_bins: int = 15_000,
     client: object = None,
+    source: str | None = None,
 ) -> ContactFeatures:
     """Gene bins, insulation, compartments, per-gene features and cis gene pairs, computed one
     chromosome per task (serial, ``--workers N`` local cluster or ``--scheduler ADDRESS``).
@@ -153,6 +154,7 @@ def contact_features_parallel(
         max_distance: largest TSS distance of listed gene pairs (bp; None = whole chromosome).
         threshold, min_frac_valid_pixels: boundary calling (as :func:`insulation`).
         max_bins: chromosomes with more bins get no compartments (as :func:`compartments`).
+        source: name of the gene file (for messages).
 
     Returns:
         :class:`ContactFeatures`, identical to the serial :mod:`hicexpr.contacts` functions.
@@ -163,7 +165,7 @@ def contact_features_parallel(
     window = int(window_bp or default_window(clr))
     if window < clr.binsize or window % clr.binsize:
         raise InputError("window_bp", "", f"a multiple of the bin size {clr.binsize}", window)
-    mapped = gene_bins(clr, genes)
+    mapped = gene_bins(clr, genes, source=source)
     job = _ChromJob(
         uri=clr.uri, genes=mapped, window=window, weight=weight, diags=ignore_diags(clr, weight),
         max_distance=int(max_distance) if max_distance is not None else
@@ -389,21 +391,39 @@ class SparseChebGraphConv(nn.Module):
         return out + bias
 
 
+class _GeneSlice(nn.Module):
+    """A net whose per-gene head parameters are restricted to the genes ``idx`` of a block."""
+
+    def __init__(self, net: nn.Module, idx: Tensor) -> None:
+        super().__init__()
+        self.net = net
+        self.idx = idx
+
+    def forward(self, *args: object) -> Tensor:
+        head = getattr(self.net, "head", None)
+        if getattr(head, "gene_ar", None) is None:
+            return self.net(*args)
+        sliced = {"head.gene_ar": head.gene_ar[self.idx],
+                  "head.gene_bias": head.gene_bias[self.idx]}
+        return torch.func.functional_call(self.net, sliced, args)
+
+
 class MiniBatchSTEPmr(STEPmr):
     """STEPmr trained on mini-batches: chronological chunks of ``batch_windows`` windows x
     ``gene_blocks`` contiguous gene blocks (induced sub-graphs), on ``device``.
 
-    The graph stays an ``edge_index`` (Chebyshev convolution by sparse message passing: memory
-    grows with edges, never with N x N). With ``batch_windows=None``, ``gene_blocks=1`` and
-    ``sparse_matmul=False`` it is exactly :class:`hicexpr.forecast.STEPmr` (same updates).
-    Early stopping uses the validation MSE on the whole graph; prediction runs in chunks of
-    ``batch_windows`` (STEPmr's connectivity attention averages over the windows of a batch).
+    Everything but the training loop is STEPmr's (graph tensors, residual skip choice, nets,
+    forward pass). The graph stays an ``edge_index``: no N x N matrix. With
+    ``batch_windows=None``, ``gene_blocks=1`` and ``sparse_matmul=False`` it is exactly
+    :class:`hicexpr.forecast.STEPmr` (same updates). Early stopping uses the validation MSE on
+    the whole graph; prediction runs in chunks of ``batch_windows`` windows (STEPmr's
+    connectivity attention averages over the windows of a batch).
 
     Args:
         batch_windows: windows per step (None: all); gene_blocks: gene blocks per window batch.
         device: ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto``.
         sparse_matmul: graph convolutions as sparse x dense products
-            (:class:`SparseChebGraphConv`, ~10x faster on CPU; equal to PyG's message passing
+            (:class:`SparseChebGraphConv`, ~6x faster on CPU; equal to PyG's message passing
             up to float rounding); False keeps PyG's gather/scatter. Other args: see STEPmr.
     """
 
@@ -444,69 +464,45 @@ class MiniBatchSTEPmr(STEPmr):
                 block.graph_conv = SparseChebGraphConv(block.graph_conv.conv)
         return net
 
-    def _fit(self, X, y, graph, validation) -> None:
+    def _to_device(self) -> torch.device:
+        """Move the fitted graph tensors to ``device`` (idempotent)."""
         dev = resolve_device(self.device)
-        ei, w, feats = graph_tensors(graph, X.shape[2])
-        self.stats_ = connectivity_stats(ei, w, X.shape[2])
-        self.edge_index_, self.edge_weight_ = ei.to(dev), w.to(dev)
-        self.node_features_ = feats.to(dev) if feats is not None else None
-        self.stats_ = self.stats_.to(dev)
-        self.skip_ = self._choose_skip(validation)
-        self.blocks_ = [self._block(b, dev) for b in gene_blocks(X.shape[2], self.gene_blocks)]
-        n_feat = 0 if feats is None else feats.shape[1]
-        train = (torch.as_tensor(X, dtype=torch.float32, device=dev),
-                 torch.as_tensor(y, dtype=torch.float32, device=dev))
-        val = None
-        if validation is not None and np.isfinite(validation[1]).any():
-            val = tuple(torch.as_tensor(a, dtype=torch.float32, device=dev) for a in validation)
-        self.nets_, self.train_results_ = [], []
-        for member in range(self.n_ensemble):
-            seed_everything(self.seed + member, self.n_threads)
-            net = self._build(2 + n_feat)
-            if self.skip_ == "window_mean":  # as STEPmr: start from the window-mean forecast
-                with torch.no_grad():
-                    net.head.ar.weight.fill_(1.0 / self.input_length_)
-            net = net.to(dev)
-            result = self._train(net, train, val, np.random.default_rng(self.seed + member))
-            self.nets_.append(net)
-            self.train_results_.append(result)
+        for name in ("edge_index_", "edge_weight_", "node_features_", "stats_", "base_coef_"):
+            value = getattr(self, name, None)
+            if isinstance(value, Tensor) and value.device != dev:
+                setattr(self, name, value.to(dev))
+        return dev
 
-    def _block(self, nodes: np.ndarray, dev: torch.device) -> dict[str, object]:
-        """Induced sub-graph, features and connectivity stats of one gene block."""
-        from torch_geometric.utils import subgraph
-
-        if len(nodes) == self.stats_.shape[0]:  # the whole graph: the tensors themselves
-            return {"idx": None, "edge_index": self.edge_index_, "edge_weight": self.edge_weight_,
-                    "features": self.node_features_, "stats": self.stats_}
-        idx = torch.as_tensor(nodes, dtype=torch.long, device=dev)
-        ei, w = subgraph(idx, self.edge_index_, self.edge_weight_, relabel_nodes=True,
-                         num_nodes=int(self.stats_.shape[0]))
-        feats = None if self.node_features_ is None else self.node_features_[idx]
-        return {"idx": idx, "edge_index": ei, "edge_weight": w, "features": feats,
-                "stats": self.stats_[idx]}
-
-    def _train(self, net: nn.Module, train: tuple[Tensor, Tensor],
-               val: tuple[Tensor, Tensor] | None, rng: np.random.Generator) -> TrainResult:
-        """Adam over window chunks x gene blocks; keep the best validation-MSE weights."""
+    def _train_net(self, net: nn.Module, train: tuple[Tensor, Tensor],
+                   val: tuple[Tensor, Tensor] | None) -> TrainResult:
+        """Adam over window chunks x gene blocks; keep the best validation-MSE weights (the
+        untrained net, epoch 0, competes as in STEPmr)."""
+        dev = self._to_device()
+        net.to(dev)
+        train = (train[0].to(dev), train[1].to(dev))
+        val = None if val is None else (val[0].to(dev), val[1].to(dev))
+        n = train[0].shape[2]
+        self.blocks_ = [self._block(b, dev) for b in gene_blocks(n, self.gene_blocks)]
+        rng = np.random.default_rng(self.seed + len(getattr(self, "nets_", [])))
         opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         loss_fn = self._loss_fn()
         X, y = train
         batches = window_batches(X.shape[0], self.batch_windows)
-        whole = len(self.blocks_) == 1
         best, best_epoch, best_state, wait = float("inf"), 0, None, 0
+        if val is not None:
+            best, best_state = self._val_mse(net, val), copy.deepcopy(net.state_dict())
         history: list[tuple[float, float]] = []
         epoch = 0
-        if val is not None:  # epoch 0 (the untrained residual skip) competes, as in STEPmr
-            best, best_state = self._val_mse(net, val), copy.deepcopy(net.state_dict())
         for epoch in range(1, self.max_epochs + 1):
             net.train()
             losses = []
             for b in rng.permutation(len(batches)) if len(batches) > 1 else [0]:
                 rows = batches[b]
                 xb, yb = (X, y) if len(rows) == X.shape[0] else (X[rows], y[rows])
-                for k in rng.permutation(len(self.blocks_)) if not whole else [0]:
+                for k in rng.permutation(len(self.blocks_)) if len(self.blocks_) > 1 else [0]:
                     block = self.blocks_[k]
-                    xs, ys = (xb, yb) if whole else (xb[..., block["idx"]], yb[..., block["idx"]])
+                    idx = block["idx"]
+                    xs, ys = (xb, yb) if idx is None else (xb[..., idx], yb[..., idx])
                     opt.zero_grad()
                     loss = loss_fn(self._forward_block(net, xs, block), ys, xs[:, -1, :])
                     loss.backward()
@@ -528,15 +524,39 @@ class MiniBatchSTEPmr(STEPmr):
         net.eval()
         return TrainResult(best_epoch, best, epoch, history)
 
+    def _block(self, nodes: np.ndarray, dev: torch.device) -> dict[str, object]:
+        """Induced sub-graph, features and connectivity stats of one gene block."""
+        from torch_geometric.utils import subgraph
+
+        if len(nodes) == self.stats_.shape[0]:  # the whole graph: the tensors themselves
+            return {"idx": None, "edge_index": self.edge_index_, "edge_weight": self.edge_weight_,
+                    "features": self.node_features_, "stats": self.stats_}
+        idx = torch.as_tensor(nodes, dtype=torch.long, device=dev)
+        ei, w = subgraph(idx, self.edge_index_, self.edge_weight_, relabel_nodes=True,
+                         num_nodes=int(self.stats_.shape[0]))
+        feats = None if self.node_features_ is None else self.node_features_[idx]
+        return {"idx": idx, "edge_index": ei, "edge_weight": w, "features": feats,
+                "stats": self.stats_[idx]}
+
+    @contextlib.contextmanager
+    def _on_block(self, block: dict[str, object]) -> Iterator[None]:
+        """Temporarily make one gene block the graph STEPmr's forward pass sees."""
+        names = ("edge_index_", "edge_weight_", "node_features_", "stats_")
+        saved = [getattr(self, n) for n in names]
+        for n, key in zip(names, ("edge_index", "edge_weight", "features", "stats"), strict=True):
+            setattr(self, n, block[key])
+        try:
+            yield
+        finally:
+            for n, value in zip(names, saved, strict=True):
+                setattr(self, n, value)
+
     def _forward_block(self, net: nn.Module, x: Tensor, block: dict[str, object]) -> Tensor:
-        """Forward on a gene block; per-gene head parameters are sliced to the block's genes."""
-        args = (x, block["edge_index"], block["edge_weight"], block["features"], block["stats"])
-        head = getattr(net, "head", None)
-        if block["idx"] is None or getattr(head, "gene_ar", None) is None:
-            return net(*args)
-        idx = block["idx"]
-        sliced = {"head.gene_ar": head.gene_ar[idx], "head.gene_bias": head.gene_bias[idx]}
-        return torch.func.functional_call(net, sliced, args)
+        """STEPmr's forward pass on a gene block (per-gene parameters sliced to the block)."""
+        if block["idx"] is None:
+            return self._forward(net, x)
+        with self._on_block(block):
+            return self._forward(_GeneSlice(net, block["idx"]), x)
 
     def _val_mse(self, net: nn.Module, val: tuple[Tensor, Tensor]) -> float:
         """Validation MSE on the whole graph (window chunks, no gradients)."""
@@ -547,19 +567,17 @@ class MiniBatchSTEPmr(STEPmr):
             return float(mse(pred, val[1]))
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
-        dev = resolve_device(self.device)
+        dev = self._to_device()
         x = torch.as_tensor(X, dtype=torch.float32, device=dev)
         torch.set_num_threads(self.n_threads)
         preds = []
         with torch.no_grad():
             for net in self.nets_:
-                net.eval()
+                net.to(dev).eval()
                 parts = [self._forward(net, x[rows]).cpu().numpy()
                          for rows in window_batches(x.shape[0], self.batch_windows)]
                 preds.append(np.concatenate(parts))
         return np.mean(preds, axis=0).astype(np.float64)
-
-
 
 
 # --- genome-size simulation ------------------------------------------------------------------
