@@ -6,6 +6,7 @@ from __future__ import annotations
 import cooler
 import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from hicexpr.cli import app
@@ -14,6 +15,7 @@ from hicexpr.datasets.simulate import simulate_dataset
 runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_contacts_features_workers_equal_serial(tmp_path) -> None:
     sim = simulate_dataset(tmp_path / "sim", seed=4, n_genes=90, n_times=10, n_chroms=3,
                            genome_size=6_000_000, max_distance=1_000_000)
