@@ -138,7 +138,7 @@ class DemoConfig(StrictModel):
     n_chroms: int = 3  # simulated chromosomes
     genome_size: int = 24_000_000  # simulated genome length (bp)
     test_fraction: float = 0.2  # last fraction of time points held out for testing
-    seeds: int = Field(3, ge=1)  # forecast seeds 0..seeds-1
+    seeds: int = Field(2, ge=1)  # forecast seeds 0..seeds-1
     models: list[str] | None = None  # forecast models (None = every model)
 
 

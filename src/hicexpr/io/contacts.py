@@ -432,6 +432,11 @@ def _dense_source(file: Path, resolution: int | None, assembly: str | None):
         raise InputError(file, "shape", f"a square matrix ({n} x {n} values)", str(values.shape))
     starts = parsed["start"].astype(np.int64).to_numpy()
     ends = parsed["end"].astype(np.int64).to_numpy()
+    empty = np.flatnonzero(ends <= starts)
+    if empty.size:  # e.g. a label cut short: chr1:3000-4
+        i = int(empty[0])
+        raise InputError(file, f"line {i + header + 1}", "a bin label chrom:start-end with "
+                         "start < end", labels.iloc[i])
     binsize = int(resolution or (ends[0] - starts[0]))
     if ((ends - starts) > binsize).any() or (starts % binsize).any():
         raise InputError(file, "bin labels", f"bins of {binsize} bp on a regular grid",

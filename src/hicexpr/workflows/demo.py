@@ -55,7 +55,7 @@ def run_demo(
     n_chroms: int = 3,
     genome_size: int = 24_000_000,
     test_fraction: float = 0.2,
-    seeds: int = 3,
+    seeds: int = 2,
     models: list[str] | None = None,
 ) -> DemoResult:
     """Simulate into ``OUT/data``, compute 3D features, forecast, and report into ``OUT``."""
