@@ -77,6 +77,12 @@ def insulation(clr: cooler.Cooler, window_bp: int | None = None, weight: str | N
             table = ct_insulation(clr, [window], view_df=view, clr_weight_name=weight,
                                   threshold=0, ignore_diags=diags,
                                   min_frac_valid_pixels=min_frac_valid_pixels)
+    return finish_insulation(clr, table, window)
+
+
+def finish_insulation(clr: cooler.Cooler, table: pd.DataFrame, window: int) -> pd.DataFrame:
+    """A cooltools insulation table on every bin of ``clr``, with window-free column names
+    (``insulation``, ``boundary_strength``, ``is_boundary``) added."""
     table = _all_bins(clr, table)
     table["insulation"] = table[f"log2_insulation_score_{window}"]
     table["boundary_strength"] = table[f"boundary_strength_{window}"]

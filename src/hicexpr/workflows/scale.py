@@ -27,7 +27,13 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from hicexpr.contacts.features import _all_bins, _view, cis_e1, default_window, ignore_diags
+from hicexpr.contacts.features import (
+    _view,
+    cis_e1,
+    default_window,
+    finish_insulation,
+    ignore_diags,
+)
 from hicexpr.contacts.features import gene_features as _gene_features
 from hicexpr.contacts.mapping import gene_bins
 from hicexpr.contacts.pairs import PAIR_COLUMNS, gene_pair_contacts
@@ -210,13 +216,7 @@ def _finish_insulation(clr: cooler.Cooler, parts: list[pd.DataFrame | None], win
         except (ValueError, np.linalg.LinAlgError):  # too few boundaries: keep every peak
             cut = 0.0
         table[f"is_boundary_{window}"] = strength >= cut
-    table = _all_bins(clr, table)
-    table["insulation"] = table[f"log2_insulation_score_{window}"]
-    table["boundary_strength"] = table[f"boundary_strength_{window}"]
-    table["is_boundary"] = table[f"is_boundary_{window}"].astype("boolean").fillna(False)\
-        .astype(bool)
-    table.attrs["window_bp"] = window
-    return table
+    return finish_insulation(clr, table, window)
 
 
 def _finish_compartments(clr: cooler.Cooler, chroms: list[str],
