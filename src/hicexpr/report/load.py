@@ -25,6 +25,9 @@ TABLES = {
     "boundaries": ("boundaries.tsv", "boundaries.bed"),
     "compartments": ("compartments.tsv", "compartments.bedGraph"),
 }
+TRACKS = ("insulation", "boundaries", "compartments")
+# a ``hicexpr contacts features`` run kept inside the run folder (as ``hicexpr demo`` does)
+CONTACTS_SUBDIR = "contacts"
 # headerless track files written by ``hicexpr contacts features`` (hicexpr.contacts.tracks)
 TRACK_COLUMNS = {"insulation.bedGraph": "insulation", "compartments.bedGraph": "E1",
                  "boundaries.bed": "name"}
@@ -96,12 +99,12 @@ def load_run(run_dir: str | os.PathLike[str]) -> RunData:
     if (path / "COMPLETE").is_file():
         run.complete = (path / "COMPLETE").read_text(encoding="utf-8").strip()
     for name, candidates in TABLES.items():
-        for candidate in candidates:
-            file = path / candidate
-            if file.is_file():
-                run.tables[name] = read_table(file)
-                run.files[name] = file
-                break
+        folders = (path, path / CONTACTS_SUBDIR) if name in TRACKS else (path,)
+        files = [folder / c for folder in folders for c in candidates]
+        file = next((f for f in files if f.is_file()), None)
+        if file is not None:
+            run.tables[name] = read_table(file)
+            run.files[name] = file
     if "genes" not in run.tables:
         _genes_from_reference(run)
     return run
