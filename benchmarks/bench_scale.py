@@ -38,22 +38,26 @@ from hicexpr.evaluate.metrics import forecast_metrics  # noqa: E402
 from hicexpr.evaluate.protocols import make_splits  # noqa: E402
 from hicexpr.evaluate.scaling import GeneScaler  # noqa: E402
 from hicexpr.evaluate.windows import fill_missing, make_windows  # noqa: E402
+from hicexpr.forecast.minibatch import MiniBatchSTEPmr  # noqa: E402
 from hicexpr.graph.build import build_gene_graph  # noqa: E402
 from hicexpr.graph.node2vec import node2vec_embedding  # noqa: E402
 from hicexpr.io.genes import read_genes  # noqa: E402
 from hicexpr.lib.parallel import dask_client  # noqa: E402
 from hicexpr.lib.progress import set_quiet  # noqa: E402
-from hicexpr.workflows.scale import (  # noqa: E402
-    MiniBatchSTEPmr,
-    contact_features_parallel,
-    simulate_large,
-)
+from hicexpr.workflows.scale import contact_features_parallel, simulate_large  # noqa: E402
 
 SIZES = (1_000, 5_000, 20_000)
 WORKERS = 2
 INPUT_LENGTH = 3
 FORECAST_STEPS = ("features", "graph", "embeddings", "stepmr_training", "evaluation")
 TARGETS = {"forecast_end_to_end": (600.0, 4096.0), "spex_features": (300.0, None)}
+#: MiniBatchSTEPmr settings at every size (``gene_blocks`` = one per 5,000 genes). One torch
+#: thread: on a shared 2-core machine two threads wait on each other (5k genes, load ~7:
+#: 146 s with 2 threads, 40 s with 1, same fit). 2-window chunks: 8x the Adam updates of
+#: 16-window chunks for the same work (5k genes, 10 epochs, validation MSE 0.496 vs 0.666;
+#: 1-window chunks were unstable, 0.669). Chosen on the validation block only.
+STEPMR = {"hidden": 16, "max_epochs": 10, "patience": 3, "batch_windows": 2, "n_threads": 1,
+          "seed": 0}
 
 
 def _sizes() -> list[int]:
@@ -117,15 +121,15 @@ def forecast_pipeline(records: list, n: int, folder: Path, client: Any) -> None:
     train = make_windows(inputs, targets, split.train, INPUT_LENGTH, 1, split.train_times)
     val = make_windows(inputs, targets, split.val, INPUT_LENGTH, 1, val_times)
     test = make_windows(inputs, targets, split.test, INPUT_LENGTH, 1)
-    model = MiniBatchSTEPmr(hidden=16, max_epochs=10, patience=3, batch_windows=16,
-                            gene_blocks=max(1, n // 5_000), n_threads=2, seed=0)
+    model = MiniBatchSTEPmr(**STEPMR, gene_blocks=max(1, n // 5_000))
     with measure() as m:
         model.fit(train, graph=graph, validation=val)
     steps.append(m)
     result = model.train_results_[0]
     _record(records, n, "stepmr_training", "stepmr_minibatch", m,
             {"epochs": result.epochs, "best_epoch": result.best_epoch,
-             "gene_blocks": model.gene_blocks, "batch_windows": model.batch_windows})
+             "best_val_mse": round(result.best_val, 4), "gene_blocks": model.gene_blocks,
+             "batch_windows": model.batch_windows, "threads": model.n_threads})
     with measure() as m:
         pred = scaler.inverse_transform(model.predict(test.X)[:, 0])
         obs = values[split.test + 1]

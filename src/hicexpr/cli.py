@@ -282,14 +282,34 @@ def _spex(
     controls: bool | None = typer.Option(None, "--controls/--no-controls", help="Run controls."),
     control_heads: list[str] | None = typer.Option(
         None, "--control-head", help="Heads fitted on controls (default: first linear head)."),
+    balance: bool | None = typer.Option(None, "--balance/--raw", help="Balanced contact maps."),
+    min_oe: float | None = typer.Option(None, "--min-oe", help="Keep map pixels with "
+                                        "observed/expected >= this."),
+    beluga_weights: Path | None = typer.Option(
+        None, "--beluga-weights", help="Beluga state_dict: profiles from DNA (not --tracks)."),
+    fasta: Path | None = typer.Option(None, "--fasta", help="Genome FASTA for --beluga-weights."),
+    average_rc: bool | None = typer.Option(
+        None, "--rc-average/--no-rc-average", help="Beluga: average both strands (default on)."),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="Beluga batch (default 64)."),
+    device: str | None = typer.Option(None, "--device", help="Beluga device (default cuda "
+                                      "when available)."),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Beluga prediction cache."),
+    report: bool | None = typer.Option(None, "--report/--no-report", help="Write report.html."),
 ) -> None:
     """Local chromatin (ExPecto) + 3D partner (SpEx) features -> expression, with controls."""
+    # Idle OpenMP threads sleep instead of spinning (set before xgboost / sklearn load libgomp):
+    # on shared cores spinning tripled the CPU time of the gbtree fits.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from hicexpr.config import SpexConfig, load_config
     from hicexpr.workflows.spex import run_spex
 
     overrides = {"samples": samples or None, "heads": heads or None, "resolution": resolution,
                  "aggregations": aggregations or None, "folds": folds, "controls": controls,
-                 "control_heads": control_heads or None}
+                 "control_heads": control_heads or None, "balance": balance, "min_oe": min_oe,
+                 "beluga_weights": str(beluga_weights) if beluga_weights else None,
+                 "fasta": str(fasta) if fasta else None, "average_rc": average_rc,
+                 "batch_size": batch_size, "device": device,
+                 "cache_dir": str(cache_dir) if cache_dir else None, "report": report}
     cfg = load_config(SpexConfig, config, overrides)
     typer.echo(str(run_spex(genes, expression, out, tracks, segmentation, bigwig, contacts,
                             loops, links, cfg)))
@@ -317,6 +337,8 @@ def forecast_cmd(
     node2vec: str | None = typer.Option(None, "--node2vec", help="none | static | temporal "
                                         "Node2vec node features (default none)."),
     report: bool | None = typer.Option(None, "--report/--no-report", help="Write report.html."),
+    scaling: str | None = typer.Option(None, "--scaling", help="standard | scale | none "
+                                       "per-gene scaling (default: the dataset's)."),
     config: Path | None = typer.Option(None, "--config", help="YAML config file."),
 ) -> None:
     """Forecast gene expression time courses (STEPmr, STEPmi, GRU, baselines) -> run folder."""
@@ -326,7 +348,7 @@ def forecast_cmd(
         dataset=dataset, expression=expression, contacts=contacts, genes=genes,
         sample_times=sample_times, protocol=protocol, seeds=seeds,
         models=[m for item in models or [] for m in item.split(",") if m],
-        horizon=horizon, out=str(out), node2vec=node2vec, report=report)
+        horizon=horizon, out=str(out), node2vec=node2vec, report=report, scaling=scaling)
     cfg = load_config(ForecastConfig, config, overrides)
     from hicexpr.workflows.forecast import run_forecast
 

@@ -139,7 +139,7 @@ class DemoConfig(StrictModel):
     genome_size: int = 24_000_000  # simulated genome length (bp)
     test_fraction: float = 0.2  # last fraction of time points held out for testing
     seeds: int = Field(2, ge=1)  # forecast seeds 0..seeds-1
-    models: list[str] | None = None  # forecast models (None = every model)
+    models: list[str] | None = None  # forecast models (None = the `hicexpr forecast` defaults)
 
 
 class SpexConfig(StrictModel):
@@ -167,6 +167,13 @@ class SpexConfig(StrictModel):
     n_boot: int = 1000  # bootstrap resamples for CIs
     seed: int = 0
     n_jobs: int = 2  # threads for xgboost / parallel samples
+    report: bool = True  # write report.html at the end of the run
+    beluga_weights: str | None = None  # Beluga state_dict: profiles from DNA instead of tracks
+    fasta: str | None = None  # genome FASTA read by the Beluga model
+    average_rc: bool = True  # Beluga: average forward and reverse-complement predictions
+    batch_size: int = 64  # Beluga: sequences per forward pass
+    device: str | None = None  # Beluga: torch device (None = cuda when available, else cpu)
+    cache_dir: str | None = None  # Beluga: on-disk prediction cache folder
 
 
 class ForecastConfig(StrictModel):
@@ -184,7 +191,7 @@ class ForecastConfig(StrictModel):
     out: str | None = None  # run folder
     models: list[str] = [
         "persistence", "window_mean", "gene_ridge_ar", "pooled_ridge_ar", "ridge_ar_hic",
-        "gru", "stepmr", "stepmi",
+        "gru", "stepmr", "stepmi", "graph_ar", "graph_ensemble",
     ]
     model_params: dict[str, dict[str, Any]] = {}  # per-model hyper-parameters
     protocol: str = "chronological"  # chronological | rolling-origin | step-random (leaky)
@@ -195,7 +202,8 @@ class ForecastConfig(StrictModel):
     val_fraction: float = 0.15  # validation block before the test block
     n_folds: int = 3  # rolling-origin folds
     refit: bool = True  # refit on train + validation after validation chose alpha / epochs
-    max_genes: int | None = 500  # yeast / custom inputs: most variable genes (early times)
+    max_genes: int | None = 500  # yeast / custom inputs: genes evenly spaced along the genome
+    scaling: str | None = None  # standard | scale | none (None: the dataset's; none for yeast)
     top_k: int | None = 10  # keep each gene's k strongest Hi-C edges (None = all)
     node2vec_dim: int = 0  # >0: Node2vec embedding of the Hi-C graph as node features
     node2vec: str | None = None  # none | static | temporal (None: static if node2vec_dim > 0)

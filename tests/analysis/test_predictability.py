@@ -114,3 +114,12 @@ def test_gene_factors_combines_sources_and_derives_compartment() -> None:
     assert table.loc["c", "compartment"] is None
     assert table.loc["a", "degree"] == 1 and np.isnan(table.loc["c", "degree"])
     assert table.loc["c", "expression_range"] == 5.0
+
+
+def test_gene_factors_keeps_one_degree_column_from_the_graph() -> None:
+    feats = pd.DataFrame({"gene_id": ["a", "b"], "degree": [7, 9], "E1": [0.1, -0.1]})
+    edges = pd.DataFrame({"gene1": ["a"], "gene2": ["b"]})
+    table = gene_factors(feats, edges)
+    assert list(table.columns).count("degree") == 1
+    assert table["degree"].tolist() == [1, 1]
+    assert gene_factors(feats)["degree"].tolist() == [7, 9]  # no graph: the table's own column

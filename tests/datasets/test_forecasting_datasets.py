@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import anndata as ad
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +16,7 @@ from hicexpr.datasets.forecasting import (
     build_forecast_dataset,
     load_forecast_dataset,
     normalised_contact,
+    select_genes,
     step_pair_features,
 )
 from hicexpr.lib.errors import InputError
@@ -74,6 +77,24 @@ def test_step_mrna(data_dir: Path) -> None:
     assert between > 0.8
 
 
+def test_step_random_persistence_depends_on_the_split(data_dir: Path) -> None:
+    """docs/step_data.md: persistence r 0.556 on STEP's own split, ~0.47 over random splits."""
+    from hicexpr.evaluate.metrics import _pearson_columns
+    from hicexpr.evaluate.protocols import step_random_split
+
+    X = load_forecast_dataset("step_mrna", data_dir).values()
+    text = (data_dir / "step" / "reported" / "STEPmr_split_indices.txt").read_text()
+    val = [int(v) for v in re.findall(r"tensor\((\d+)\)", text.split("Validation")[1])]
+    assert sorted(val) == [1, 5, 20, 26, 28, 30, 31, 36]
+
+    def persistence_r(origins: np.ndarray) -> float:
+        return float(np.nanmean(_pearson_columns(X[origins + 1], X[origins])))
+
+    assert persistence_r(np.array(val) + 2) == pytest.approx(0.556, abs=0.001)
+    ours = [persistence_r(step_random_split(43, 3, 0.2, seed).test) for seed in range(5)]
+    assert np.mean(ours) == pytest.approx(0.489, abs=0.001)
+
+
 def test_step_mirna(data_dir: Path) -> None:
     ds = load_forecast_dataset("step_mirna", data_dir)
     assert ds.values().shape == (43, 162)
@@ -94,8 +115,50 @@ def test_yeast_alpha(data_dir: Path) -> None:
     # contacts decay with genomic distance
     near = ds.pairs["distance_bp"] < 50_000
     assert ds.pairs.loc[near, "contact"].mean() > 2 * ds.pairs.loc[~near, "contact"].mean()
-    # genes were chosen on the first half of the time points only
-    assert "first 9 time points" in ds.expression.uns["gene_selection"]
+    # genes evenly spaced along the genome (label-free); log ratios are not centred
+    assert "evenly spaced in genome order" in ds.expression.uns["gene_selection"]
+    assert ds.scaling == "none"
+    assert load_forecast_dataset("step_mrna", data_dir).scaling == "standard"
+
+
+def _toy_expression(n_times: int = 10, n_genes: int = 12, seed: int = 0) -> ad.AnnData:
+    rng = np.random.default_rng(seed)
+    var = pd.DataFrame({"chrom": ["chr2"] * 6 + ["chr1"] * 6,
+                        "start": list(range(6000, 0, -1000)) * 2},
+                       index=[f"g{i}" for i in range(n_genes)])
+    return ad.AnnData(rng.normal(size=(n_times, n_genes)), var=var)
+
+
+def test_spread_selection_is_label_free_and_evenly_spaced() -> None:
+    expr = _toy_expression()
+    idx, how = select_genes(expr, 4, "spread")
+    assert "4 genes evenly spaced in genome order (of 12)" == how
+    var = expr.var.iloc[idx].sort_values(["chrom", "start"])
+    # genome order: chr1 (starts 1000..6000), then chr2; ranks 0, 4, 7, 11 of 12
+    assert list(zip(var["chrom"], var["start"], strict=True)) == [
+        ("chr1", 1000), ("chr1", 5000), ("chr2", 2000), ("chr2", 6000)]
+    other = expr.copy()
+    other.X = np.random.default_rng(9).normal(size=other.shape) * 100
+    assert np.array_equal(select_genes(other, 4, "spread")[0], idx)
+
+
+def test_variance_selection_reads_only_the_first_half() -> None:
+    expr = _toy_expression()
+    expr.X[:5, 3] *= 50  # large early variance
+    idx, how = select_genes(expr, 2, "variance")
+    assert 3 in idx and "first 5 time points" in how
+    later = expr.copy()
+    later.X[5:] = np.random.default_rng(3).normal(size=(5, 12)) * 1000
+    assert np.array_equal(select_genes(later, 2, "variance")[0], idx)
+
+
+def test_bad_gene_selection_and_scaling_are_input_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="gene_selection: expected spread or variance"):
+        build_forecast_dataset(tmp_path / "e.tsv", tmp_path / "m.cool", tmp_path / "g.bed",
+                               gene_selection="top")
+    with pytest.raises(InputError, match="scaling: expected one of standard, scale, none"):
+        build_forecast_dataset(tmp_path / "e.tsv", tmp_path / "m.cool", tmp_path / "g.bed",
+                               scaling="minmax")
 
 
 @pytest.mark.slow

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from hicexpr.evaluate.scaling import GeneScaler
+from hicexpr.evaluate.protocols import make_splits
+from hicexpr.evaluate.runner import evaluate_forecasters, fit_on_split
+from hicexpr.evaluate.scaling import SCALINGS, GeneScaler
 from hicexpr.evaluate.windows import fill_missing, make_windows
+from hicexpr.lib.errors import InputError
 
 
 def test_windows_hold_the_right_values_and_mask_targets() -> None:
@@ -38,5 +42,63 @@ def test_scaler_statistics_come_from_training_times_only() -> None:
 def test_fill_missing_only_carries_past_values_forward() -> None:
     values = np.array([[np.nan, 1.0], [2.0, np.nan], [np.nan, 5.0], [7.0, np.nan]])
     filled = fill_missing(values)
-    assert np.array_equal(filled[:, 0], [2.0, 2.0, 2.0, 7.0])
+    # a gene's leading gap takes the scaled centre (0), never its later (future) value
+    assert np.array_equal(filled[:, 0], [0.0, 2.0, 2.0, 7.0])
     assert np.array_equal(filled[:, 1], [1.0, 1.0, 5.0, 5.0])
+    assert np.array_equal(fill_missing(np.full((3, 1), np.nan), lead=-1.0)[:, 0], [-1.0] * 3)
+
+
+def test_scaling_modes_centre_scale_or_keep_values() -> None:
+    rng = np.random.default_rng(1)
+    values = rng.normal(2.0, 3.0, size=(20, 3))
+    values[0, 1] = np.nan
+    train = np.arange(12)
+    scale = GeneScaler("scale").fit(values, train)
+    assert np.array_equal(scale.mean_, np.zeros(3))
+    assert np.allclose(scale.scale_, np.sqrt(np.nanmean(values[:12] ** 2, axis=0)))
+    none = GeneScaler("none").fit(values, train)
+    assert np.array_equal(none.transform(values), values, equal_nan=True)
+    for mode in SCALINGS:
+        s = GeneScaler(mode).fit(values, train)
+        assert np.allclose(s.inverse_transform(s.transform(values)), values, equal_nan=True)
+    with pytest.raises(InputError, match="scaling: expected one of standard, scale, none"):
+        GeneScaler("minmax")
+
+
+def _log_ratio_series(n_genes: int = 300, n_times: int = 18, seed: int = 0) -> np.ndarray:
+    """Damped oscillations around 0 (like log ratios vs a reference) with a short record."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_times)[:, None]
+    phase = rng.uniform(0, 2 * np.pi, n_genes)
+    amp = rng.uniform(0.2, 1.0, n_genes)
+    return amp * np.sin(2 * np.pi * t / 9.0 + phase) + rng.normal(0, 0.15, (n_times, n_genes))
+
+
+def test_uncentred_scaling_helps_pooled_ridge_on_log_ratios() -> None:
+    """Centring on a partial cycle's mean biases the level a mean-reverting AR pulls towards."""
+    values = _log_ratio_series()
+    models = ["pooled_ridge_ar"]
+    standard = evaluate_forecasters(values, models, seeds=[0], scaling="standard")
+    none = evaluate_forecasters(values, models, seeds=[0], scaling="none")
+    assert none.metric("pooled_ridge_ar") > standard.metric("pooled_ridge_ar") + 0.03
+    # persistence does not depend on the scaling
+    p1 = evaluate_forecasters(values, ["persistence"], seeds=[0], scaling="standard")
+    p2 = evaluate_forecasters(values, ["persistence"], seeds=[0], scaling="none")
+    assert p1.metric("persistence", "rmse") == pytest.approx(p2.metric("persistence", "rmse"))
+    with pytest.raises(InputError, match="scaling"):
+        evaluate_forecasters(values, models, seeds=[0], scaling="robust")
+
+
+@pytest.mark.parametrize("scaling", SCALINGS)
+def test_no_scaling_mode_lets_test_values_in(scaling: str) -> None:
+    values = _log_ratio_series(n_genes=40, seed=2)
+    split = make_splits(values.shape[0], "chronological")[0]
+    values[: split.test[0] + 1, 0] = np.nan  # first observed at the first test target
+    changed = values.copy()
+    changed[split.test[0] + 1:] += 50.0
+    a, test_a, scaler_a = fit_on_split("pooled_ridge_ar", {}, values, split, scaling=scaling)
+    b, test_b, scaler_b = fit_on_split("pooled_ridge_ar", {}, changed, split, scaling=scaling)
+    assert np.array_equal(scaler_a.scale_, scaler_b.scale_)
+    assert a.alpha_ == b.alpha_
+    assert all(np.array_equal(x, y) for x, y in zip(a.coef_, b.coef_, strict=True))
+    assert np.array_equal(test_a.X[0], test_b.X[0])  # the first test window's inputs are past

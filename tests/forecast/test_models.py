@@ -16,7 +16,9 @@ FAST = {"max_epochs": 60, "patience": 20, "hidden": 8}
 
 
 def _params(name: str) -> dict:
-    return FAST if name in ("gru", "stepmr", "stepmi") else {}
+    if name == "graph_ensemble":
+        return {"member_params": {"stepmr": FAST, "graph_gru": FAST}}
+    return FAST if name in ("gru", "stepmr", "stepmi", "graph_gru") else {}
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

@@ -9,6 +9,7 @@ import torch
 from torch_geometric.data import Data
 
 from hicexpr.graph import biased_random_walks, temporal_node2vec
+from hicexpr.graph import node2vec as n2v
 from hicexpr.graph.node2vec import align_to, node2vec_embedding
 
 
@@ -102,3 +103,35 @@ def test_temporal_fit_only_on_training_times_and_deterministic() -> None:
     # successive fitted times are aligned: closer after Procrustes than before
     raw1 = node2vec_embedding(graphs[1], 4, 8, 5, 1.0, 1.0, 5, 2, seed=4)
     assert np.linalg.norm(emb[1] - emb[0]) < np.linalg.norm(raw1 - emb[0])
+
+
+def test_sparse_cooccurrence_equals_dense() -> None:
+    g = _two_cliques(10)
+    walks = biased_random_walks(g, walk_length=8, walks_per_node=4, rng=np.random.default_rng(2))
+    walks[0, 5:] = -1  # a walk stopped early
+    dense = n2v.cooccurrence(walks, 10, window=3)
+    np.testing.assert_array_equal(n2v.cooccurrence_sparse(walks, 10, window=3).toarray(), dense)
+
+
+def test_large_graphs_use_the_sparse_sgns(monkeypatch) -> None:
+    """Above MAX_DENSE_NODES no N x N matrix is built, and communities still separate."""
+    monkeypatch.setattr(n2v, "MAX_DENSE_NODES", 5)
+
+    def no_dense(*args, **kwargs):
+        raise AssertionError("dense co-occurrence built above MAX_DENSE_NODES")
+
+    monkeypatch.setattr(n2v, "cooccurrence", no_dense)
+    g = _two_cliques(10)
+    emb = node2vec_embedding(g, dim=8, walk_length=10, walks_per_node=20, epochs=5, seed=0)
+    unit = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    cos = unit @ unit.T
+    same = np.zeros_like(cos, dtype=bool)
+    same[:5, :5] = same[5:, 5:] = True
+    np.fill_diagonal(same, False)
+    other = ~same
+    np.fill_diagonal(other, False)
+    assert cos[same].mean() > cos[other].mean() + 0.3
+    again = node2vec_embedding(g, dim=8, walk_length=10, walks_per_node=20, epochs=5, seed=0)
+    np.testing.assert_array_equal(again, emb)  # seeded negative sampling: deterministic
+    temporal = temporal_node2vec([g, g], dim=4, walk_length=8, walks_per_node=5, epochs=2)
+    assert temporal.shape == (2, 10, 4) and np.isfinite(temporal).all()

@@ -79,6 +79,67 @@ def test_step_text_values_and_assembly(data_dir):
     assert one.chromnames == ["chr19"]
 
 
+def _step_lines(rng):
+    """Upper-band 1 kb lines of one chromosome, some pixels listed 2-3 times, in sorted order."""
+    i, j = np.nonzero(np.triu(np.ones((40, 40), bool)) & ~np.triu(np.ones((40, 40), bool), 6))
+    reps = rng.integers(1, 4, len(i))
+    lines = pd.DataFrame({"pos1": np.repeat(i, reps) * 1000, "pos2": np.repeat(j, reps) * 1000,
+                          "value": rng.integers(1, 500, reps.sum()) / 4})
+    return lines.sort_values(["pos1", "pos2"], kind="stable", ignore_index=True)
+
+
+def _converted_pixels(lines, path, resolution, monkeypatch):
+    calls = []
+    create = cooler.create_cooler
+    monkeypatch.setattr(cooler, "create_cooler", lambda *a, **k: calls.append(k["ordered"])
+                        or create(*a, **k))
+    lines.to_csv(path, sep=" ", header=False, index=False)
+    clr = cooler.Cooler(str(convert_contacts(path, path.with_suffix(".cool"), resolution)))
+    return clr.pixels()[:][["bin1_id", "bin2_id", "count"]], calls[0]
+
+
+@pytest.mark.parametrize("resolution", [None, 500])
+def test_step_sorted_text_streams_in_order_like_the_merge(tmp_path, monkeypatch, resolution):
+    import hicexpr.io.contacts as contacts
+
+    # tiny chunks and merge blocks: repeated pixels straddle chunk boundaries on both paths
+    monkeypatch.setattr(contacts, "STEP_CHUNK_ROWS", 7)
+    monkeypatch.setattr(contacts, "STEP_MERGE_ROWS", 20)
+    lines = _step_lines(np.random.default_rng(3))
+    b1, b2 = lines["pos1"] // (resolution or 1000), lines["pos2"] // (resolution or 1000)
+    want = lines.groupby([b1, b2])["value"].mean()  # every pixel: the mean of its lines
+    got, ordered = _converted_pixels(lines, tmp_path / "chr2_sorted.txt", resolution,
+                                     monkeypatch)
+    assert ordered and got["bin2_id"].ge(got["bin1_id"]).all()
+    assert list(zip(got["bin1_id"], got["bin2_id"], strict=True)) == list(want.index)
+    np.testing.assert_allclose(got["count"], want.to_numpy(), rtol=1e-12)
+    # the same lines shuffled, half of them as the lower triangle: cooler's sort and merge
+    mixed = lines.sample(frac=1, random_state=4, ignore_index=True)
+    flip = np.arange(len(mixed)) % 2 == 1
+    mixed.loc[flip, ["pos1", "pos2"]] = mixed.loc[flip, ["pos2", "pos1"]].to_numpy()
+    merged, ordered = _converted_pixels(mixed, tmp_path / "chr2_mixed.txt", resolution,
+                                        monkeypatch)
+    assert not ordered
+    pd.testing.assert_frame_equal(merged[["bin1_id", "bin2_id"]], got[["bin1_id", "bin2_id"]])
+    np.testing.assert_allclose(merged["count"], got["count"], rtol=1e-12)
+
+
+def test_step_stream_refuses_pixels_out_of_order(tmp_path):
+    from hicexpr.io.contacts import _in_order, _pairs_sorted
+
+    assert _pairs_sorted(np.array([1, 1, 2]), np.array([3, 3, 0]), (0, 9))
+    assert not _pairs_sorted(np.array([1, 1]), np.array([3, 4]), (1, 5))
+    chunks = [pd.DataFrame({"bin1_id": [0, 1], "bin2_id": [2, 3], "count": [1.0, 2.0], "n": 1}),
+              pd.DataFrame({"bin1_id": [1, 2], "bin2_id": [3, 2], "count": [4.0, 8.0], "n": 1}),
+              pd.DataFrame({"bin1_id": [0], "bin2_id": [5], "count": [1.0], "n": 1})]
+    out = _in_order(iter(chunks), tmp_path / "chr1.txt")
+    assert next(out)["count"].tolist() == [1.0]
+    joined = next(out)  # pixel (1, 3) from both chunks: summed once
+    assert joined["count"].tolist() == [6.0] and joined["n"].tolist() == [2]
+    with pytest.raises(InputError, match=r"sorted by \(bin1, bin2\).*\(0, 5\) after \(2, 2\)"):
+        next(out)
+
+
 def test_dense_tsv_round_trip(tmp_path):
     labels = [f"chr2:{i * 100}-{(i + 1) * 100}" for i in range(4)]
     mat = np.array([[5, 2, 1, 0], [2, 6, 3, 1], [1, 3, 7, 2], [0, 1, 2, 8]], float)

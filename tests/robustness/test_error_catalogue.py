@@ -583,6 +583,12 @@ CASES: dict[str, Case] = {
         ],
         cli=True,
     ),
+    "cli-forecast-bad-scaling": Case(
+        "unknown per-gene scaling",
+        "hicexpr forecast",
+        lambda tmp: ["forecast", "--out", "run", "--dataset", "step_mrna", "--scaling", "zscore"],
+        cli=True,
+    ),
 }
 
 

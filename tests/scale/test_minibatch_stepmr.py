@@ -6,17 +6,24 @@ import numpy as np
 import pytest
 import torch
 from torch_geometric.data import Data
+from typer.testing import CliRunner
 
+from hicexpr.cli import app
+from hicexpr.datasets.simulate import simulate_dataset
 from hicexpr.evaluate.windows import make_windows
-from hicexpr.forecast import ChebGraphConv, STEPmr
-from hicexpr.lib.errors import InputError
-from hicexpr.workflows.scale import (
+from hicexpr.forecast import (
+    ChebGraphConv,
+    Forecaster,
     MiniBatchSTEPmr,
     SparseChebGraphConv,
+    STEPmr,
     gene_blocks,
+    make_model,
     resolve_device,
     window_batches,
 )
+from hicexpr.lib.errors import InputError
+from hicexpr.workflows import scale
 
 N, T, L = 60, 48, 3
 
@@ -108,3 +115,44 @@ def test_device_selection() -> None:
 def test_keeps_every_stepmr_hyper_parameter() -> None:
     assert set(STEPmr().get_params()) <= set(MiniBatchSTEPmr().get_params())
     assert MiniBatchSTEPmr(hidden=4, gene_blocks=2).get_params()["hidden"] == 4
+
+
+def test_registered_saved_and_reexported(data, tmp_path) -> None:
+    assert scale.MiniBatchSTEPmr is MiniBatchSTEPmr  # the workflow re-exports the model
+    train, val, test, graph = data
+    model = make_model("stepmr_minibatch", hidden=4, max_epochs=3, batch_windows=8,
+                       gene_blocks=2)
+    assert isinstance(model, MiniBatchSTEPmr)
+    model.fit(train, graph=graph, validation=val)
+    loaded = Forecaster.load(model.save(tmp_path / "mb.pt"))
+    assert type(loaded) is MiniBatchSTEPmr
+    np.testing.assert_array_equal(loaded.predict(test.X), model.predict(test.X))
+
+
+def test_sparse_backward_uses_the_cached_transpose() -> None:
+    """A directed, weighted graph: the custom backward (lap^T @ grad) equals autograd's."""
+    torch.manual_seed(1)
+    ei = torch.tensor([[0, 1, 2, 3, 0], [1, 2, 3, 0, 2]])
+    w = torch.rand(5)
+    conv = SparseChebGraphConv(ChebGraphConv(3, 2, K=3).conv)
+    lap, lap_t = conv.laplacian(ei, w, 4, torch.float32)
+    assert conv.laplacian(ei, w, 4, torch.float32)[0] is lap  # cached
+    x = torch.randn(2, 4, 3, requires_grad=True)
+    (ga,) = torch.autograd.grad(scale.sparse_matmul(lap, x).square().sum(), x)
+    (gb,) = torch.autograd.grad(scale.sparse_matmul(lap, x, lap_t).square().sum(), x)
+    torch.testing.assert_close(gb, ga)
+
+
+@pytest.mark.slow
+def test_forecast_cli_runs_the_minibatch_model(tmp_path) -> None:
+    sim = simulate_dataset(tmp_path / "sim", seed=1, n_genes=30, n_times=24)
+    config = tmp_path / "cfg.yaml"
+    config.write_text("model_params:\n  stepmr_minibatch: {hidden: 4, max_epochs: 5, "
+                      "batch_windows: 4, gene_blocks: 2}\n")
+    res = CliRunner().invoke(app, [
+        "-q", "forecast", "--expression", str(sim.expression), "--contacts", str(sim.cool),
+        "--genes", str(sim.genes), "--out", str(tmp_path / "run"), "--models",
+        "persistence,stepmr_minibatch", "--seeds", "1", "--no-report", "--config", str(config)])
+    assert res.exit_code == 0, res.output
+    metrics = (tmp_path / "run" / "metrics.json").read_text()
+    assert "stepmr_minibatch" in metrics

@@ -93,3 +93,16 @@ def test_fit_predict_many_one_model_per_column():
     test = split == "test"
     assert ev.scores(Y[test, 0], P[test, 0])["spearman"] > 0.85
     assert ev.scores(Y[test, 1], P[test, 1])["spearman"] > 0.85
+
+
+def test_ridge_from_eigen_path_equals_sklearn_ridge():
+    from sklearn.linear_model import Ridge
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, chroms = _data(p=50, n=400, seed=3)
+    tr, va = chroms != "chr2", chroms == "chr2"
+    head = LinearHead(alphas=(0.1, 10.0, 1e3)).fit(X[tr], y[tr] + 5.0, X[va], y[va] + 5.0)
+    scaler = StandardScaler().fit(X[tr])
+    ref = Ridge(alpha=head.alpha_).fit(scaler.transform(X[tr]), y[tr] + 5.0)
+    np.testing.assert_allclose(head.coef_, ref.coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(head.predict(X), ref.predict(scaler.transform(X)), atol=1e-8)

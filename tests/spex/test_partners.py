@@ -92,3 +92,14 @@ def test_controls_keep_counts():
     s = pa.shuffle_partners(p, GENES, seed=3)
     assert sorted(s.groupby("gene_id").size().tolist()) == [1, 3]
     assert set(s["pos"]) == set(p["pos"])
+
+
+def test_partner_table_order_does_not_depend_on_input_order():
+    links = pd.DataFrame({"chrom": "chr1", "start": [900_000, 200_000, 600_000, 400_000],
+                          "end": [901_000, 201_000, 601_000, 401_000],
+                          "gene_id": ["g2", "g1", "g1", "g3"]})
+    a = pa.partners_from_links(GENES, links)
+    b = pa.partners_from_links(GENES, links.iloc[::-1])
+    pd.testing.assert_frame_equal(a, b)  # so seeded random controls are reproducible
+    pd.testing.assert_frame_equal(pa.random_partners(a, GENES, seed=0),
+                                  pa.random_partners(b, GENES, seed=0))

@@ -120,6 +120,7 @@ def test_run_writes_report_inputs_and_report(simulated, tmp_path) -> None:
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["extra"]["baselines"] == ["persistence", "pooled_ridge_ar"]
     assert metrics["extra"]["contacts"] == str(simulated.cool)
+    assert metrics["extra"]["scaling"] == "standard"  # the resolved scaling, not None
     genes = pd.read_csv(run / "genes.tsv", sep="\t")
     assert list(genes.columns[:1]) == ["gene_id"] and len(genes) == metrics["n_genes"]
     assert {"chrom", "start", "end", "tss"} <= set(genes.columns)

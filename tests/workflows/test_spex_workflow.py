@@ -38,7 +38,7 @@ def files(tmp_path_factory):
 
 def test_run_spex_writes_run_folder(files, tmp_path):
     cfg = SpexConfig(samples=["S1"], heads=["ridge"], test_chroms=["chrA"], val_chroms=["chrB"],
-                     aggregations=["sides", "activity"], n_boot=100)
+                     aggregations=["sides", "activity"], n_boot=100, report=False)
     out = run_spex(files["genes"], files["expression"], tmp_path / "run",
                    tracks=[files["peaks"], files["noise"]], loops=[f"loops={files['loops']}"],
                    config=cfg)
@@ -74,3 +74,65 @@ def test_unknown_sample_is_an_input_error(files, tmp_path):
     with pytest.raises(InputError, match="samples"):
         run_spex(files["genes"], files["expression"], tmp_path / "x", tracks=[files["peaks"]],
                  config=SpexConfig(samples=["E999"], heads=["ridge"]))
+
+
+def test_run_spex_writes_report_before_complete(files, tmp_path):
+    cfg = SpexConfig(samples=["S1"], heads=["ridge"], test_chroms=["chrA"], val_chroms=["chrB"],
+                     n_boot=50)
+    out = run_spex(files["genes"], files["expression"], tmp_path / "rep",
+                   tracks=[files["peaks"]], loops=[f"loops={files['loops']}"], config=cfg)
+    html = out / "report.html"
+    assert is_complete(out) and html.is_file()
+    assert html.stat().st_mtime <= (out / "COMPLETE").stat().st_mtime
+    text = html.read_text()
+    assert "loops:sides" in text and "<html" in text.lower()
+
+
+def test_cli_spex_no_report_and_config_errors(files, tmp_path):
+    args = ["spex", "--genes", str(files["genes"]), "--expression", str(files["expression"]),
+            "--sample", "S1", "--head", "ridge", "--no-controls"]
+    result = CliRunner().invoke(app, [*args, "--tracks", str(files["peaks"]), "--no-report",
+                                      "--folds", "2", "--out", str(tmp_path / "norep")])
+    assert result.exit_code == 0, result.output
+    assert is_complete(tmp_path / "norep") and not (tmp_path / "norep" / "report.html").exists()
+    with pytest.raises(InputError, match="FASTA"):
+        run_spex(files["genes"], files["expression"], tmp_path / "x",
+                 config=SpexConfig(samples=["S1"], beluga_weights=str(tmp_path / "w.pth")))
+    with pytest.raises(InputError, match="not both"):
+        run_spex(files["genes"], files["expression"], tmp_path / "y", tracks=[files["peaks"]],
+                 config=SpexConfig(samples=["S1"], beluga_weights="w.pth", fasta="g.fa"))
+
+
+def test_cli_spex_with_beluga_random_weights(files, tmp_path):
+    """``--beluga-weights`` + ``--fasta`` replace ``--tracks`` (random weights, small genome)."""
+    torch = pytest.importorskip("torch")
+    from hicexpr.spex.beluga import Beluga
+
+    rng = np.random.default_rng(3)
+    genes = pd.read_csv(files["genes"], sep="\t", header=None)
+    keep = genes.groupby(0).head(6)  # 6 genes per chromosome: 24 genes x 200 windows
+    keep.to_csv(tmp_path / "genes.bed", sep="\t", header=False, index=False)
+    fasta = tmp_path / "genome.fa"
+    with fasta.open("w") as fh:
+        for chrom, n in (keep.groupby(0)[2].max() + 300_000).items():  # genes + their partners
+            seq = np.frombuffer(b"ACGT", "S1")[rng.integers(0, 4, n)].tobytes().decode()
+            fh.write(f">{chrom}\n" + "\n".join(seq[i:i + 80] for i in range(0, len(seq), 80))
+                     + "\n")
+    torch.manual_seed(0)
+    weights = tmp_path / "beluga.pth"
+    torch.save(Beluga(channels=(4, 4, 4), hidden=8, n_outputs=3).state_dict(), weights)
+    out = tmp_path / "bel"
+    result = CliRunner().invoke(app, [
+        "spex", "--genes", str(tmp_path / "genes.bed"), "--expression", str(files["expression"]),
+        "--sample", "S1", "--head", "ridge", "--beluga-weights", str(weights), "--fasta",
+        str(fasta), "--no-rc-average", "--batch-size", "500", "--device", "cpu",
+        "--cache-dir", str(tmp_path / "cache"), "--loops", f"loops={files['loops']}",
+        "--folds", "2", "--no-report", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert is_complete(out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["extra"]["n_profiles"] == 3 and metrics["n_genes"] == 24
+    scores = pd.read_csv(out / "scores.tsv", sep="\t").set_index("setting")
+    assert {"local", "loops:sides", "loops:sides:random"} <= set(scores.index)
+    assert np.isfinite(scores.loc["local", "rmse"])
+    assert len(list((tmp_path / "cache").glob("beluga_*_chr*.npz"))) == 4  # one per chromosome

@@ -51,7 +51,8 @@ def gene_factors(
     Args:
         gene_features: ``gene_id`` + any of ``compartment, E1, boundary_distance, insulation``
             (compartment is derived from the sign of ``E1`` when absent).
-        edges: gene graph edges (gives ``degree``).
+        edges: gene graph edges (gives ``degree``; a ``degree`` column of ``gene_features`` is
+            then ignored, so the table never has two).
         expression: observed expression, time x gene (gives ``expression_range``).
     """
     parts: list[pd.Series | pd.DataFrame] = []
@@ -63,7 +64,9 @@ def gene_factors(
         if "compartment" not in feats.columns and "E1" in feats.columns:
             feats["compartment"] = np.where(feats["E1"] >= 0, "A", "B")
             feats.loc[feats["E1"].isna(), "compartment"] = None
-        parts.append(feats[[c for c in FACTOR_COLUMNS if c in feats.columns]])
+        keep = [c for c in FACTOR_COLUMNS if c in feats.columns
+                and not (c == "degree" and edges is not None)]  # the graph's degree wins
+        parts.append(feats[keep])
     if edges is not None:
         parts.append(graph_degree(edges))
     if expression is not None:

@@ -2,11 +2,12 @@
 
 from hicexpr.evaluate.metrics import forecast_metrics, per_gene_metrics
 from hicexpr.evaluate.protocols import PROTOCOLS, Split, make_splits
-from hicexpr.evaluate.scaling import GeneScaler
+from hicexpr.evaluate.scaling import SCALINGS, GeneScaler
 from hicexpr.evaluate.windows import WindowSet, make_windows
 
 __all__ = [
     "PROTOCOLS",
+    "SCALINGS",
     "GeneScaler",
     "Split",
     "WindowSet",

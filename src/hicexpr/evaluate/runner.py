@@ -1,6 +1,7 @@
 """Multi-seed evaluation of forecasters under a protocol (the loop every run and benchmark uses).
 
-For each seed and split: fit a per-gene scaler on the split's scaler times, cut train /
+For each seed and split: fit a per-gene scaler on the split's scaler times (``scaling``: see
+:mod:`hicexpr.evaluate.scaling`), fill missing inputs from the past only, cut train /
 validation / test windows (training targets restricted to training times; validation targets
 never at test times), fit each model on train (validation only for early stopping / alpha),
 predict test windows, undo the scaling and score on the original scale.
@@ -19,7 +20,7 @@ import pandas as pd
 
 from hicexpr.evaluate.metrics import SUMMARY_METRICS, forecast_metrics, per_gene_metrics
 from hicexpr.evaluate.protocols import Split, make_splits
-from hicexpr.evaluate.scaling import GeneScaler
+from hicexpr.evaluate.scaling import GeneScaler, check_scaling
 from hicexpr.evaluate.windows import WindowSet, fill_missing, make_windows
 from hicexpr.forecast.base import Forecaster
 from hicexpr.forecast.registry import make_model
@@ -59,10 +60,10 @@ class _Fold:
     targets: np.ndarray
 
 
-def _prepare(values: np.ndarray, split: Split) -> _Fold:
-    scaler = GeneScaler().fit(values, split.scaler_times)
-    filled = fill_missing(values)
-    return _Fold(split, scaler, scaler.transform(filled), scaler.transform(values))
+def _prepare(values: np.ndarray, split: Split, scaling: str = "standard") -> _Fold:
+    scaler = GeneScaler(scaling).fit(values, split.scaler_times)
+    scaled = scaler.transform(values)
+    return _Fold(split, scaler, fill_missing(scaled), scaled)
 
 
 def _graph_for(graph: GraphSource, split: Split) -> Any:
@@ -81,6 +82,7 @@ def fit_on_split(
     seed: int = 0,
     graph: Any = None,
     refit: bool = True,
+    scaling: str = "standard",
 ) -> tuple[Forecaster, WindowSet, GeneScaler]:
     """Fit one model on one split of ``values`` ``[T, N]``.
 
@@ -88,7 +90,7 @@ def fit_on_split(
     (targets at training times) and validation windows (targets never at test times) reach
     ``fit``, so changing test values cannot change the fitted model.
     """
-    fold = _prepare(values, split)
+    fold = _prepare(values, split, check_scaling(scaling))
     model, test, _ = _fit_fold(name, params, fold, graph, input_length, horizon, seed, refit)
     return model, test, fold.scaler
 
@@ -169,6 +171,7 @@ def evaluate_forecasters(
     times: Sequence[float] | None = None,
     refit: bool = True,
     cache: Any = None,
+    scaling: str = "standard",
 ) -> ForecastResult:
     """Fit and score every model for every seed under ``protocol``.
 
@@ -181,6 +184,9 @@ def evaluate_forecasters(
         refit: after validation chose alpha / epochs, refit on train + validation windows.
         cache: a :class:`hicexpr.lib.cache.Cache`: each model x seed x fold prediction is
             stored there, so an interrupted run resumes without refitting finished models.
+        scaling: per-gene scaling fitted on each split's scaler times: ``standard`` (centre
+            and sd), ``scale`` (root mean square only) or ``none`` (for log ratios against a
+            reference, whose natural level is 0).
     """
     values = np.asarray(expression, dtype=np.float64)
     if values.ndim != 2:
@@ -190,6 +196,7 @@ def evaluate_forecasters(
     genes = list(genes) if genes is not None else [f"g{i}" for i in range(n_genes)]
     times = np.asarray(times if times is not None else np.arange(n_times), dtype=float)
     check_times(times, n_times)
+    check_scaling(scaling)
     pred_rows, gene_rows, seed_rows, time_rows = [], [], [], []
     leaky = False
     jobs = [(seed, name) for seed in seeds for name in specs]
@@ -198,7 +205,8 @@ def evaluate_forecasters(
         if seed not in folds_by_seed:
             splits = make_splits(n_times, protocol, input_length, test_fraction, val_fraction,
                                  n_folds, seed)
-            folds_by_seed[seed] = [(_prepare(values, s), _graph_for(graph, s)) for s in splits]
+            folds_by_seed[seed] = [(_prepare(values, s, scaling), _graph_for(graph, s))
+                                   for s in splits]
         obs_parts, pred_parts, last_parts, mean_parts, origin_parts = [], [], [], [], []
         wall = 0.0
         for fold, fold_graph in folds_by_seed[seed]:

@@ -1,25 +1,63 @@
-"""Per-gene standardisation fitted on training time points only."""
+"""Per-gene scaling fitted on training time points only.
+
+Three modes (``SCALINGS``), chosen per dataset:
+
+- ``standard``: subtract each gene's training mean, divide by its training sd. For absolute
+  levels (log expression, counts), where genes differ mostly by their level.
+- ``scale``: divide by the training root mean square, no centring.
+- ``none``: values used as they are.
+
+``scale`` and ``none`` suit values that are already relative to a reference (log ratios
+such as the yeast cell-cycle arrays): 0 is then each gene's natural level, and centring on the
+mean of a few training points (part of a cycle) only adds a biased level that mean-reverting
+models pull towards.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from hicexpr.lib.errors import InputError
+
+SCALINGS = ("standard", "scale", "none")
+
+
+def check_scaling(name: str) -> str:
+    """Return ``name`` if it is one of :data:`SCALINGS`, else raise :class:`InputError`."""
+    if name not in SCALINGS:
+        raise InputError("scaling", "", f"one of {', '.join(SCALINGS)}", name)
+    return name
+
 
 class GeneScaler:
-    """Standardise each gene with the mean and sd of its *training* time points.
+    """Scale each gene with statistics of its *training* time points.
+
+    Args:
+        mode: one of :data:`SCALINGS` (``standard`` by default).
 
     Attributes (after :meth:`fit`):
-        mean_, scale_: ``[N]`` per-gene statistics (sd 0 replaced by 1).
+        mean_, scale_: ``[N]`` per-gene statistics (``mean_`` is 0 unless ``standard``; a
+            scale of 0 is replaced by 1).
         fit_times_: the time indices the statistics were computed on.
     """
+
+    def __init__(self, mode: str = "standard") -> None:
+        self.mode = check_scaling(mode)
 
     def fit(self, values: np.ndarray, times: np.ndarray) -> GeneScaler:
         """Learn statistics from ``values[times]`` (``values``: ``[T, N]``, NaN ignored)."""
         sub = np.asarray(values, dtype=np.float64)[np.asarray(times, dtype=int)]
-        mean = np.nanmean(sub, axis=0) if np.isfinite(sub).any() else np.zeros(sub.shape[1])
-        sd = np.nanstd(sub, axis=0)
-        self.mean_ = np.nan_to_num(mean, nan=0.0)
-        self.scale_ = np.where(np.isfinite(sd) & (sd > 1e-12), sd, 1.0)
+        n_genes = sub.shape[1]
+        seen = np.isfinite(sub).any(axis=0)
+        mean = np.zeros(n_genes)
+        scale = np.ones(n_genes)
+        if self.mode == "standard":
+            mean[seen] = np.nanmean(sub[:, seen], axis=0)
+            scale[seen] = np.nanstd(sub[:, seen], axis=0)
+        elif self.mode == "scale":
+            scale[seen] = np.sqrt(np.nanmean(sub[:, seen] ** 2, axis=0))
+        self.mean_ = mean
+        self.scale_ = np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
         self.fit_times_ = np.asarray(times, dtype=int)
         return self
 

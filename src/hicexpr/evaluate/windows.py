@@ -65,17 +65,15 @@ def make_windows(
     return WindowSet(X, y, origins)
 
 
-def fill_missing(values: np.ndarray) -> np.ndarray:
+def fill_missing(values: np.ndarray, lead: float = 0.0) -> np.ndarray:
     """Fill NaN in a ``[T, N]`` matrix by carrying the last observed value forward in time.
 
-    Leading NaN take the first observed value; all-NaN genes become 0. Only past values fill
-    later gaps, so no future information enters the inputs.
+    NaN before a gene's first observation (and all-NaN genes) become ``lead`` (0: the centre
+    of scaled values), never a later value: only past values fill gaps, so no future
+    information enters the inputs.
     """
     out = np.array(values, dtype=np.float64, copy=True)
     for t in range(1, out.shape[0]):
         gap = np.isnan(out[t])
         out[t, gap] = out[t - 1, gap]
-    for t in range(out.shape[0] - 2, -1, -1):
-        gap = np.isnan(out[t])
-        out[t, gap] = out[t + 1, gap]
-    return np.nan_to_num(out, nan=0.0)
+    return np.nan_to_num(out, nan=lead)

@@ -12,6 +12,13 @@ from hicexpr.forecast.baselines import (
 from hicexpr.forecast.cheb_conv import ChebGraphConv
 from hicexpr.forecast.connectivity_attention import ConnectivityAttention
 from hicexpr.forecast.losses import TemporalLoss, mse
+from hicexpr.forecast.minibatch import (
+    MiniBatchSTEPmr,
+    SparseChebGraphConv,
+    gene_blocks,
+    resolve_device,
+    window_batches,
+)
 from hicexpr.forecast.neural import GRUForecaster, STEPmi, STEPmr
 from hicexpr.forecast.registry import MODELS, make_model
 from hicexpr.forecast.st_block import STBlock
@@ -24,15 +31,20 @@ __all__ = [
     "Forecaster",
     "GRUForecaster",
     "GeneRidgeAR",
+    "MiniBatchSTEPmr",
     "NeighbourRidgeAR",
     "Persistence",
     "PooledRidgeAR",
     "STBlock",
     "STEPmi",
     "STEPmr",
+    "SparseChebGraphConv",
     "TemporalAttention",
     "TemporalLoss",
     "WindowMean",
+    "gene_blocks",
     "make_model",
     "mse",
+    "resolve_device",
+    "window_batches",
 ]

@@ -11,8 +11,9 @@ from torch import Tensor, nn
 from hicexpr.forecast.base import ArrayPair, Forecaster
 from hicexpr.forecast.baselines import PooledRidgeAR
 from hicexpr.forecast.connectivity_attention import connectivity_stats
+from hicexpr.forecast.graph_ar import GraphAR
 from hicexpr.forecast.losses import TemporalLoss, mse
-from hicexpr.forecast.nets import GRUNet, STEPmiNet, STEPmrNet
+from hicexpr.forecast.nets import GraphGRUNet, GRUNet, STEPmiNet, STEPmrNet
 from hicexpr.forecast.train import seed_everything, train_full_batch
 from hicexpr.lib.errors import InputError
 
@@ -35,7 +36,8 @@ def graph_tensors(graph: Any, n_nodes: int) -> tuple[Tensor, Tensor, Tensor | No
     return ei, w, feats
 
 
-SKIPS = ("auto", "auto_ridge", "persistence", "window_mean", "pooled_ridge")
+SKIPS = ("auto", "auto_ridge", "auto_graph", "persistence", "window_mean", "pooled_ridge",
+         "graph_ar")
 
 
 class NeuralForecaster(Forecaster):
@@ -53,9 +55,11 @@ class NeuralForecaster(Forecaster):
         skip: starting point of the residual skip (the base forecast the net corrects):
             ``"persistence"`` (last value), ``"window_mean"`` (mean of the L inputs),
             ``"pooled_ridge"`` (a pooled ridge AR(min(3, L)) fitted on the training windows,
-            alpha chosen on validation), ``"auto"`` (persistence or window mean, whichever has
-            the lower validation MSE; persistence without validation) or ``"auto_ridge"`` (the
-            same choice among all three).
+            alpha chosen on validation), ``"graph_ar"`` (a :class:`GraphAR` fitted on the
+            training windows, its choices made on validation), ``"auto"`` (persistence or window
+            mean, whichever has the lower validation MSE; persistence without validation),
+            ``"auto_ridge"`` (the same choice with the pooled ridge) or ``"auto_graph"`` (the
+            same choice with the GraphAR).
         seed, n_threads: determinism.
     """
 
@@ -114,6 +118,7 @@ class NeuralForecaster(Forecaster):
         if not self.uses_graph and graph is not None and getattr(graph, "x", None) is not None:
             self.node_features_ = graph_tensors(graph, X.shape[2])[2]
         self.stats_ = connectivity_stats(self.edge_index_, self.edge_weight_, X.shape[2])
+        self.base_graph_ar_ = self._graph_ar(X, y, graph, validation)
         self.skip_ = self._choose_skip(X, y, validation)
         self.base_coef_ = self._base_coef(X, y, validation)
         n_feat = 0 if self.node_features_ is None else self.node_features_.shape[1]
@@ -135,7 +140,7 @@ class NeuralForecaster(Forecaster):
     def _train_net(self, net: nn.Module, train: tuple[Tensor, Tensor],
                    val: tuple[Tensor, Tensor] | None):
         """Train one ensemble member (full batch); a subclass may train it differently (e.g.
-        mini-batches on a GPU: :class:`hicexpr.workflows.scale.MiniBatchSTEPmr`)."""
+        mini-batches on a GPU: :class:`hicexpr.forecast.minibatch.MiniBatchSTEPmr`)."""
         return train_full_batch(
             net, lambda x: self._forward(net, x), train, val, self._loss_fn(),
             self.lr, self.weight_decay, self.max_epochs, self.patience,
@@ -158,7 +163,20 @@ class NeuralForecaster(Forecaster):
         if self.skip == "auto_ridge":
             ridge = self._ridge(X, y, validation)
             errors["pooled_ridge"] = np.nanmean((ridge.predict(Xv) - yv) ** 2)
+        if self.skip == "auto_graph":
+            errors["graph_ar"] = np.nanmean((self.base_graph_ar_.predict(Xv) - yv) ** 2)
         return min(errors, key=errors.get)
+
+    def _graph_ar(self, X: np.ndarray, y: np.ndarray, graph: Any,
+                  validation: ArrayPair | None) -> GraphAR | None:
+        """The GraphAR base for the ``graph_ar`` skips (choices from validation, kept on
+        refit); None for the other skips."""
+        if self.skip not in ("graph_ar", "auto_graph"):
+            return None
+        old = getattr(self, "base_graph_ar_", None)
+        if validation is None and old is not None:
+            return old.refit(X, y, graph=graph)
+        return GraphAR().fit(X, y, graph=graph, validation=validation)
 
     def _ridge(self, X: np.ndarray, y: np.ndarray, validation: ArrayPair | None) -> PooledRidgeAR:
         """Pooled ridge AR on the training windows (alpha from validation, kept on refit)."""
@@ -188,6 +206,9 @@ class NeuralForecaster(Forecaster):
 
     def _forward(self, net: nn.Module, x: Tensor) -> Tensor:
         out = net(x, self.edge_index_, self.edge_weight_, self.node_features_, self.stats_)
+        if getattr(self, "skip_", None) == "graph_ar":  # fixed linear base, no gradient
+            base = self.base_graph_ar_.predict(x.detach().cpu().double().numpy())
+            return out + torch.as_tensor(base, dtype=out.dtype) - x[:, -1:, :]
         coef = getattr(self, "base_coef_", None)
         if coef is None:
             return out
@@ -232,3 +253,11 @@ class GRUForecaster(NeuralForecaster):
 
     uses_graph = False
     net_class = GRUNet
+
+
+class GraphGRU(NeuralForecaster):
+    """GRU over each gene's own and Hi-C neighbours' history + one gated message-passing step
+    over the Hi-C graph (shared weights), residual head. ``GRUForecaster`` plus the graph."""
+
+    uses_graph = True
+    net_class = GraphGRUNet

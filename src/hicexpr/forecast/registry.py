@@ -12,7 +12,10 @@ from hicexpr.forecast.baselines import (
     PooledRidgeAR,
     WindowMean,
 )
-from hicexpr.forecast.neural import GRUForecaster, STEPmi, STEPmr
+from hicexpr.forecast.ensemble import GraphEnsemble
+from hicexpr.forecast.graph_ar import GraphAR
+from hicexpr.forecast.minibatch import MiniBatchSTEPmr
+from hicexpr.forecast.neural import GraphGRU, GRUForecaster, STEPmi, STEPmr
 from hicexpr.lib.errors import InputError, closest
 
 MODELS: dict[str, type[Forecaster]] = {
@@ -23,7 +26,11 @@ MODELS: dict[str, type[Forecaster]] = {
     "ridge_ar_hic": NeighbourRidgeAR,
     "gru": GRUForecaster,
     "stepmr": STEPmr,
+    "stepmr_minibatch": MiniBatchSTEPmr,
     "stepmi": STEPmi,
+    "graph_gru": GraphGRU,
+    "graph_ar": GraphAR,
+    "graph_ensemble": GraphEnsemble,
 }
 BASELINES = ("persistence", "window_mean", "gene_ridge_ar", "pooled_ridge_ar", "ridge_ar_hic")
 RIDGE_BASELINES = ("gene_ridge_ar", "pooled_ridge_ar", "ridge_ar_hic")

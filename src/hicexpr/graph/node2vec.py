@@ -10,6 +10,9 @@ skip-gram with negative sampling (SGNS), centred, by one of two backends:
   ``C[i, j]``, ``-sum C_ij log s(u_i.v_j) - k sum_i n_i sum_j P_j log s(-u_i.v_j)``
   (``P`` = unigram^0.75, ``n_i`` = contexts of ``i``: the expected negative-sampling loss),
   minimised full-batch with Adam for all time points at once. Deterministic for a seed.
+  Graphs over ``max_dense_nodes`` nodes use the sparse form: counts as a sparse matrix, the
+  positive term over its non-zeros and the negative term estimated from ``negative`` nodes
+  drawn from ``P`` per node and step (seeded), so memory is O(non-zeros + N), never N x N.
 - ``gensim``: ``Word2Vec(sg=1)`` on the walks (one worker, seeded, process-independent hash).
 
 Alignment: the embedding of time ``t`` is rotated onto that of ``t - 1`` (orthogonal
@@ -187,6 +190,72 @@ def sgns_torch(
     return out[0] if single else out
 
 
+#: Largest graph embedded through dense [N, N] co-occurrence counts (torch backend); larger
+#: graphs use the sparse SGNS (4,000 nodes: 128 MB per float64 count matrix).
+MAX_DENSE_NODES = 4_000
+
+
+def cooccurrence_sparse(walks: np.ndarray, n: int, window: int = 5):
+    """:func:`cooccurrence` as a ``scipy.sparse.csr_matrix`` (summed one offset at a time)."""
+    import scipy.sparse as sp
+
+    counts = sp.csr_matrix((n, n), dtype=np.float64)
+    for offset in range(1, min(window, walks.shape[1] - 1) + 1):
+        a, b = walks[:, :-offset].ravel(), walks[:, offset:].ravel()
+        ok = (a >= 0) & (b >= 0)
+        rows = np.concatenate([a[ok], b[ok]])
+        cols = np.concatenate([b[ok], a[ok]])
+        counts = counts + sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
+    counts.sum_duplicates()
+    return counts
+
+
+def sgns_torch_sparse(
+    counts,
+    dim: int = 16,
+    negative: int = 5,
+    steps: int = 100,
+    lr: float = 0.1,
+    seed: int = 0,
+) -> np.ndarray:
+    """:func:`sgns_torch` for one sparse ``[N, N]`` count matrix (``scipy.sparse``).
+
+    The positive term runs over the non-zero counts; the negative term
+    ``k sum_i n_i E_{j~P} log s(-u_i.v_j)`` is estimated each step from ``negative`` nodes
+    drawn from ``P`` per node (a seeded generator), the sampling of word2vec without the
+    N x N expectation. Returns centre-word vectors ``[N, dim]``.
+    """
+    import torch
+
+    coo = counts.tocoo()
+    n = int(coo.shape[0])
+    rows = torch.as_tensor(coo.row, dtype=torch.long)
+    cols = torch.as_tensor(coo.col, dtype=torch.long)
+    total = max(float(coo.data.sum()), 1.0)
+    c = torch.as_tensor(coo.data / total, dtype=torch.float32)
+    freq = torch.as_tensor(np.asarray(counts.sum(axis=1)).ravel(), dtype=torch.float32)
+    unigram = freq.clamp(min=0) ** 0.75
+    probs = unigram / unigram.sum().clamp(min=1e-12)
+    weight = (negative * freq / total)[:, None]  # k n_i, scaled as the positive term
+    gen = torch.Generator().manual_seed(seed)
+    U = (torch.randn(n, dim, generator=gen) * 0.1).requires_grad_()
+    V = (torch.randn(n, dim, generator=gen) * 0.1).requires_grad_()
+    opt = torch.optim.Adam([U, V], lr=lr)
+    logsig = torch.nn.functional.logsigmoid
+    k = max(1, negative)
+    has_context = bool(probs.sum() > 0)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = -(c * logsig((U[rows] * V[cols]).sum(-1))).sum()
+        if has_context:
+            neg = torch.multinomial(probs, n * k, replacement=True, generator=gen).view(n, k)
+            score = torch.einsum("nd,nkd->nk", U, V[neg])
+            loss = loss - (weight * logsig(-score)).mean(dim=1).sum()
+        loss.backward()
+        opt.step()
+    return U.detach().numpy().astype(np.float64)
+
+
 def _stable_hash(text: str) -> int:
     """Process-independent hash for gensim's vector initialisation (``hash`` is salted)."""
     return zlib.crc32(text.encode("utf-8"))
@@ -208,12 +277,14 @@ def node2vec_embedding(
 
     Skip-gram vectors share a large common component on small graphs; it is removed (mean over
     nodes subtracted) so that cosine similarities and Procrustes rotations reflect structure.
+    With the torch backend, graphs over :data:`MAX_DENSE_NODES` nodes use the sparse SGNS
+    (:func:`sgns_torch_sparse`; no N x N matrix).
     """
     rng = np.random.default_rng(seed)
     walks = biased_random_walks(graph, walk_length, walks_per_node, p, q, rng)
     n = int(graph.num_nodes)
     if backend == "torch":
-        emb = sgns_torch(cooccurrence(walks, n, window), dim, steps=20 * epochs, seed=seed)
+        emb = _torch_sgns(walks, n, dim, window, epochs, seed)
         return emb - emb.mean(axis=0)
     if backend != "gensim":
         raise InputError("node2vec", "backend", "torch or gensim", backend)
@@ -226,6 +297,15 @@ def node2vec_embedding(
     )
     emb = np.stack([model.wv[str(v)] for v in range(n)]).astype(np.float64)
     return emb - emb.mean(axis=0)
+
+
+def _torch_sgns(walks: np.ndarray, n: int, dim: int, window: int, epochs: int,
+                seed: int) -> np.ndarray:
+    """SGNS of one graph's walks: dense counts up to MAX_DENSE_NODES nodes, sparse above."""
+    if n > MAX_DENSE_NODES:
+        return sgns_torch_sparse(cooccurrence_sparse(walks, n, window), dim,
+                                 steps=20 * epochs, seed=seed)
+    return sgns_torch(cooccurrence(walks, n, window), dim, steps=20 * epochs, seed=seed)
 
 
 def align_to(embedding: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -309,7 +389,16 @@ def _batched_torch(
     seed: int,
     max_cells: int = 20_000_000,
 ) -> list[np.ndarray]:
-    """Walks per fitted graph, then SGNS for chunks of time points at once (centred)."""
+    """Walks per fitted graph, then SGNS for chunks of time points at once (centred); graphs
+    over MAX_DENSE_NODES nodes are embedded one at a time with the sparse SGNS."""
+    if n > MAX_DENSE_NODES:
+        out = []
+        for t in track(fit.tolist(), "node2vec"):
+            rng = np.random.default_rng(seed + t)
+            walks = biased_random_walks(graphs[t], walk_length, walks_per_node, p, q, rng)
+            emb = _torch_sgns(walks, n, dim, window, epochs, seed + t)
+            out.append(emb - emb.mean(axis=0))
+        return out
     counts = []
     for t in track(fit.tolist(), "node2vec walks"):
         rng = np.random.default_rng(seed + t)

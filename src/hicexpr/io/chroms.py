@@ -107,9 +107,22 @@ def harmonise_chroms(
         n = int(genes["chrom"].astype(str).isin(absent).sum())
         log.warning("%d genes on %d chromosomes absent from the map (%s): flagged, not used",
                     n, len(absent), ", ".join(absent[:5]))
+        for name, target in size_mismatches(absent, sizes, max_end).items():
+            log.warning("%s: genes on %s end at %s bp but the map's %s is %s bp long; the "
+                        "annotation and the map look like different assemblies (%s not used)",
+                        source, name, f"{max_end[name]:,}", target, f"{int(sizes[target]):,}",
+                        name)
     out = genes.copy()
     out["chrom"] = out["chrom"].astype(str).map(lambda c: mapping.get(c, c))
     return out
+
+
+def size_mismatches(absent: list[str], sizes: pd.Series,
+                    max_end: dict[str, int]) -> dict[str, str]:
+    """Unmatched chromosomes that match a map chromosome by name alone (roman/arabic), i.e.
+    were rejected only because their genes do not fit: ``{gene chrom: map chrom}``."""
+    loose = chrom_mapping(absent, list(sizes.index))
+    return {name: target for name, target in loose.items() if name in max_end}
 
 
 def _check_sizes(mapping: dict[str, str], max_end: dict[str, int], sizes: pd.Series,

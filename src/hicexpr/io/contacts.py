@@ -21,6 +21,7 @@ import math
 import os
 import re
 import shutil
+import warnings
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -253,17 +254,18 @@ def _step_files(file: Path) -> dict[str, Path]:
 
 
 STEP_CHUNK_ROWS = 250_000  # text rows parsed at a time: memory stays bounded whatever the size
-STEP_MERGE_ROWS = 1_000_000  # pixels per temporary cooler (cooler sorts and merges them on disk)
+STEP_MERGE_ROWS = 1_000_000  # unsorted input: pixels per temporary cooler (merged on disk)
 _STEP_EXPECTED = "3 columns: bin1_start bin2_start value"
 _NO_PIXELS = pd.DataFrame({"bin1_id": np.zeros(0, np.int64), "bin2_id": np.zeros(0, np.int64),
                            "count": np.zeros(0), "n": np.zeros(0, np.int64)})
 
 
-def _step_chunks(f: Path, chunksize: int = STEP_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+def _step_chunks(f: Path, chunksize: int | None = None) -> Iterator[pd.DataFrame]:
     """Validated ``pos1, pos2, count`` chunks of one STEP text file (gzip allowed)."""
     first = 0
     try:
-        for df in pd.read_csv(f, sep=r"\s+", header=None, comment="#", chunksize=chunksize):
+        for df in pd.read_csv(f, sep=r"\s+", header=None, comment="#",
+                              chunksize=chunksize or STEP_CHUNK_ROWS):
             if df.shape[1] != 3:
                 raise InputError(f, f"line {first + 1}", _STEP_EXPECTED, f"{df.shape[1]} columns")
             df.columns = ["pos1", "pos2", "count"]
@@ -283,19 +285,35 @@ def _step_chunks(f: Path, chunksize: int = STEP_CHUNK_ROWS) -> Iterator[pd.DataF
             from None
 
 
-def _step_extent(files: dict[str, Path]) -> tuple[dict[str, int], int | None]:
-    """First pass: largest position per chromosome and the gcd of all position differences."""
+def _pairs_sorted(lo: np.ndarray, hi: np.ndarray, last: tuple[int, int] | None) -> bool:
+    """Whether the pairs ``(lo, hi)`` are in non-decreasing order, continuing from ``last``."""
+    if last is not None:
+        lo, hi = np.r_[last[0], lo], np.r_[last[1], hi]
+    dlo, dhi = np.diff(lo), np.diff(hi)
+    return not ((dlo < 0) | ((dlo == 0) & (dhi < 0))).any()
+
+
+def _step_extent(files: dict[str, Path],
+                 binsize: int | None) -> tuple[dict[str, int], int | None, bool]:
+    """First pass: largest position per chromosome, the gcd of all position differences and
+    whether each file lists its pixels (upper bin, then lower bin at ``binsize``, or positions
+    when no bin size is given yet) in sorted order."""
     extent: dict[str, int] = {}
-    step, origin = 0, None
+    step, origin, ordered = 0, None, True
     for chrom, f in files.items():
-        top = 0
+        top, last = 0, None
         for df in _step_chunks(f):
-            pos = np.r_[df["pos1"].to_numpy(), df["pos2"].to_numpy()].astype(np.int64)
-            origin = int(pos[0]) if origin is None else origin
-            step = math.gcd(step, int(np.gcd.reduce(np.abs(pos - origin))))
-            top = max(top, int(pos.max()))
+            p1, p2 = df["pos1"].to_numpy().astype(np.int64), df["pos2"].to_numpy().astype(np.int64)
+            origin = int(p1[0]) if origin is None else origin
+            for pos in (p1, p2):
+                step = math.gcd(step, int(np.gcd.reduce(np.abs(pos - origin))))
+                top = max(top, int(pos.max()))
+            if ordered:
+                lo, hi = np.minimum(p1, p2) // (binsize or 1), np.maximum(p1, p2) // (binsize or 1)
+                ordered = _pairs_sorted(lo, hi, last)
+                last = (int(lo[-1]), int(hi[-1]))
         extent[chrom] = top
-    return extent, step or None
+    return extent, step or None, ordered
 
 
 def _write_step_cool(file: Path, target: Path, resolution: int | None,
@@ -303,11 +321,13 @@ def _write_step_cool(file: Path, target: Path, resolution: int | None,
     """Stream STEP text into the .cool ``target`` in chunks (bounded memory at any file size).
 
     Repeated cells (e.g. both triangles of a symmetric map) get the mean of their values: the
-    blocks carry a sum and a count per pixel; cooler merges the blocks on disk; the sums are
-    divided by the counts at the end.
+    chunks carry a sum and a count per pixel, divided at the end. Files whose lines are sorted
+    by (upper bin, lower bin) (checked in the first pass) are written in one ordered stream;
+    other files (e.g. STEP's full symmetric matrices, row by row) go through cooler's on-disk
+    sort and merge of 1 M-pixel blocks.
     """
     files = _step_files(file)
-    extent, step = _step_extent(files)
+    extent, step, ordered = _step_extent(files, resolution)
     binsize = int(resolution or step or 0)
     if binsize <= 0 or (step and step % binsize):
         raise InputError(file, "resolution", f"a bin size dividing the coordinates ({step})",
@@ -326,43 +346,83 @@ def _write_step_cool(file: Path, target: Path, resolution: int | None,
                     raise InputError(tables_path(file, chrom), "coordinates",
                                      f"positions within {chrom} ({int(sizes[chrom]):,} bp)",
                                      f"{int(max(t['pos1'].max(), t['pos2'].max())):,}")
+                keep = np.isfinite(t["count"].to_numpy(float)) & (t["count"].to_numpy() != 0)
+                b1, b2 = b1[keep], b2[keep]
                 df = pd.DataFrame({"bin1_id": np.minimum(b1, b2), "bin2_id": np.maximum(b1, b2),
-                                   "count": t["count"].to_numpy(float), "n": 1})
-                df = df[np.isfinite(df["count"]) & (df["count"] != 0)]
-                has_data[df["bin1_id"]] = True
-                has_data[df["bin2_id"]] = True
-                yield _sum_repeats(df)
-
-    def blocks() -> Iterator[pd.DataFrame]:
-        block: list[pd.DataFrame] = []
-        rows = 0
-        for df in cells():
-            if len(df):
-                block.append(df)
-                rows += len(df)
-            if rows >= STEP_MERGE_ROWS:
-                yield _sum_repeats(pd.concat(block, ignore_index=True))
-                block, rows = [], 0
-        yield _sum_repeats(pd.concat(block, ignore_index=True)) if block else _NO_PIXELS
+                                   "count": t["count"].to_numpy(float)[keep], "n": 1})
+                has_data[b1] = True
+                has_data[b2] = True
+                if len(df):
+                    yield _sum_repeats(df)
 
     meta.update({"source": str(file), "format": "step",
                  "normalisation": "input values already normalised; weight = 1 on bins with "
                  "data, so balanced values equal the input values"})
     options = {"columns": ["count", "n"], "dtypes": {"count": np.float64, "n": np.int64},
                "assembly": assembly or "unknown", "metadata": meta}
-    chunks = blocks()
-    first = next(chunks)
-    if first is _NO_PIXELS:  # no non-zero value at all: an empty map
-        cooler.create_cooler(str(target), bins, first, ordered=True, **options)
-    else:
-        cooler.create_cooler(str(target), bins, itertools.chain([first], chunks), ordered=False,
-                             mergebuf=STEP_MERGE_ROWS, temp_dir=str(Path(target).parent),
+    chunks = _in_order(cells(), file) if ordered else _blocks(cells())
+    first = next(chunks, None)
+    if first is None:  # no non-zero value at all: an empty map
+        cooler.create_cooler(str(target), bins, _NO_PIXELS, ordered=True, **options)
+    elif ordered:  # one pass, no temporary files: memory is one parsed chunk
+        cooler.create_cooler(str(target), bins, itertools.chain([first], chunks), ordered=True,
                              **options)
+    else:
+        with warnings.catch_warnings():  # cooler: "N merge epochs will require buffering more..."
+            warnings.filterwarnings("ignore", ".*merge epochs", UserWarning)
+            cooler.create_cooler(str(target), bins, itertools.chain([first], chunks),
+                                 ordered=False, mergebuf=STEP_MERGE_ROWS,
+                                 temp_dir=str(Path(target).parent), **options)
     _mean_of_repeats(Path(target), np.where(has_data, 1.0, np.nan))
 
 
+def _in_order(chunks: Iterator[pd.DataFrame], file: Path) -> Iterator[pd.DataFrame]:
+    """Sorted unique-pixel chunks that continue each other; a pixel whose lines fall in two
+    chunks is held back and summed, so every pixel is written once."""
+    carry: pd.DataFrame | None = None
+    for df in chunks:
+        if carry is not None:
+            key, first = _pixel_key(carry, -1), _pixel_key(df, 0)
+            if first < key:  # the first pass found the file sorted: it changed since
+                raise InputError(file, "", "pixels sorted by (bin1, bin2), as in the first pass",
+                                 f"pixel {first} after {key}")
+            if first == key:
+                for col in ("count", "n"):
+                    df.loc[0, col] += carry[col].iat[0]
+            else:
+                df = pd.concat([carry, df], ignore_index=True)
+        carry = df.iloc[-1:]
+        if len(df) > 1:
+            yield df.iloc[:-1]
+    if carry is not None:
+        yield carry
+
+
+def _pixel_key(df: pd.DataFrame, row: int) -> tuple[int, int]:
+    return int(df["bin1_id"].iat[row]), int(df["bin2_id"].iat[row])
+
+
+def _blocks(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """Unsorted input: blocks of about ``STEP_MERGE_ROWS`` pixels, each sorted and summed."""
+    block: list[pd.DataFrame] = []
+    rows = 0
+    for df in chunks:
+        block.append(df)
+        rows += len(df)
+        if rows >= STEP_MERGE_ROWS:
+            yield _sum_repeats(pd.concat(block, ignore_index=True))
+            block, rows = [], 0
+    if block:
+        yield _sum_repeats(pd.concat(block, ignore_index=True))
+
+
 def _sum_repeats(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per pixel: summed ``count`` and ``n``."""
+    """One row per pixel: summed ``count`` and ``n`` (sorted by pixel; a sorted ``df`` without
+    repeats, e.g. a chunk of sorted STEP text, is returned as it is)."""
+    b1, b2 = df["bin1_id"].to_numpy(), df["bin2_id"].to_numpy()
+    d1, d2 = np.diff(b1), np.diff(b2)
+    if ((d1 > 0) | ((d1 == 0) & (d2 > 0))).all():
+        return df.reset_index(drop=True)
     return df.groupby(["bin1_id", "bin2_id"], sort=True, as_index=False)[["count", "n"]].sum()
 
 

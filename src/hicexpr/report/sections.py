@@ -109,7 +109,7 @@ def analyse(run: RunData, options: ReportOptions) -> ReportContent:
 def _scores(run: RunData, content: ReportContent) -> None:
     gain = run.table("per_gene_gain")
     pgm = run.table("per_gene_metrics")
-    if run.task == "spex" and gain is not None:
+    if run.task == "spex" and gain is not None and len(gain):  # empty: local-only run
         content.scores = spex_scores(gain, "gain")
         content.score_name = "gain"
         content.score_description = ("per-gene gain from 3D features (absolute error of the local "
@@ -269,7 +269,7 @@ def _spex_figures(run: RunData, content: ReportContent) -> None:
             _add(content, run, plot_spex_chromosome_scatter(pred, model), "spex_chromosomes",
                  "Observed vs predicted per chromosome", f"Test split (or all rows) of {model} "
                  "(first setting); r = Pearson correlation.")
-    if gain is not None and "gain" in gain.columns:
+    if gain is not None and "gain" in gain.columns and len(gain):
         _add(content, run, plot_spex_gain(gain), "spex_gain", "Per-gene gain from 3D features",
              "Genes sorted by gain = |error| local-only minus |error| with 3D features.")
 

@@ -27,17 +27,22 @@ class ExperimentResult:
     predictions: dict[tuple[str, str], np.ndarray]
     test_mask: np.ndarray
     fit_seconds: dict[tuple[str, str], float] = field(default_factory=dict)
+    val_spearman: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 def fit_oof(head: BaseEstimator, X: np.ndarray, y: np.ndarray, splits: Sequence[np.ndarray]
-            ) -> np.ndarray:
-    """Predictions for the test genes of every split (NaN for genes never tested)."""
+            ) -> tuple[np.ndarray, float]:
+    """Predictions for the test genes of every split (NaN for genes never tested), and the
+    mean Spearman on the validation genes of the splits (NaN without validation genes)."""
     pred = np.full(y.shape, np.nan)
+    val_rho = []
     for split in splits:
         p, _ = ev.fit_predict(head, X, y, split)
-        test = split == "test"
+        test, val = split == "test", split == "val"
         pred[test] = p[test]
-    return pred
+        if val.sum() > 2:
+            val_rho.append(ev.scores(y[val], p[val])["spearman"])
+    return pred, float(np.mean(val_rho)) if val_rho else float("nan")
 
 
 def compare(
@@ -65,13 +70,15 @@ def compare(
     settings = [LOCAL, *blocks]
     preds: dict[tuple[str, str], np.ndarray] = {}
     times: dict[tuple[str, str], float] = {}
+    val_rho: dict[tuple[str, str], float] = {}
     jobs = [(m, s) for s in settings for m in heads if (m, s) not in skip]
     cached: tuple[str, np.ndarray] = (LOCAL, base)
     for model, setting in track(jobs, "fitting heads"):
         if cached[0] != setting:  # build one design matrix at a time (memory)
             cached = (setting, np.hstack([base, blocks[setting].to_numpy(np.float32)]))
         t0 = time.perf_counter()
-        preds[(model, setting)] = fit_oof(heads[model], cached[1], y, splits)
+        preds[(model, setting)], val_rho[(model, setting)] = fit_oof(heads[model], cached[1],
+                                                                     y, splits)
         times[(model, setting)] = time.perf_counter() - t0
         log.info("%s / %s: %.1f s", model, setting, times[(model, setting)])
     test = np.zeros(y.shape, bool)
@@ -83,8 +90,19 @@ def compare(
         if LOCAL not in mine:
             continue
         for row in ev.summary(y, mine, np.where(test, "test", "train"), LOCAL, n_boot, seed):
-            rows.append({"model": model, **row, "fit_s": times[(model, row["setting"])]})
-    return ExperimentResult(pd.DataFrame(rows), preds, test, times)
+            key = (model, row["setting"])
+            rows.append({"model": model, **row, "val_spearman": val_rho[key],
+                         "fit_s": times[key]})
+    return ExperimentResult(pd.DataFrame(rows), preds, test, times, val_rho)
+
+
+def versus(y: np.ndarray, result: ExperimentResult, model: str, setting: str, other: str,
+           n_boot: int = 1000, seed: int = 0) -> dict[str, float]:
+    """Spearman(setting) - Spearman(other) on the same test genes with its paired bootstrap CI
+    (e.g. a 3D setting against one of its controls)."""
+    test = result.test_mask
+    a, b = result.predictions[(model, other)], result.predictions[(model, setting)]
+    return ev.bootstrap_delta(y[test], a[test], b[test], n_boot, seed)
 
 
 def gain_table(genes: pd.DataFrame, y: np.ndarray, result: ExperimentResult) -> pd.DataFrame:

@@ -56,33 +56,46 @@ class LinearHead(RegressorMixin, BaseEstimator):
         Xs = self.scaler_.transform(X)
         if X_val is not None and y_val is not None and len(y_val):
             Xv = self.scaler_.transform(np.asarray(X_val, dtype=np.float64))
-            if self.kind == "ridge":
-                errors = _ridge_path_errors(Xs, y, Xv, np.asarray(y_val, float), self.alphas)
-            else:
-                errors = [np.mean((self._model(a).fit(Xs, y).predict(Xv) - y_val) ** 2)
-                          for a in self.alphas]
+            if self.kind == "ridge":  # one eigendecomposition for every penalty and the fit
+                path = _RidgePath(Xs, y)
+                errors = [np.mean((path.predict(Xv, a) - y_val) ** 2) for a in self.alphas]
+                self.alpha_ = float(list(self.alphas)[int(np.argmin(errors))])
+                self.coef_ = path.coef(self.alpha_)
+                self.intercept_ = path.y_mean - float(path.x_mean @ self.coef_)
+                return self
+            errors = [np.mean((self._model(a).fit(Xs, y).predict(Xv) - y_val) ** 2)
+                      for a in self.alphas]
             self.alpha_ = float(list(self.alphas)[int(np.argmin(errors))])
         elif self.kind == "ridge":
             self.alpha_ = float(RidgeCV(alphas=list(self.alphas)).fit(Xs, y).alpha_)
         else:
             self.alpha_ = float(sorted(self.alphas)[len(self.alphas) // 2])
-        self.model_ = self._model(self.alpha_).fit(Xs, y)
+        model = self._model(self.alpha_).fit(Xs, y)
+        self.coef_, self.intercept_ = np.asarray(model.coef_), float(model.intercept_)
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        check_is_fitted(self, "model_")
+        check_is_fitted(self, "coef_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        return self.model_.predict(self.scaler_.transform(X))
+        return self.scaler_.transform(X) @ self.coef_ + self.intercept_
 
 
-def _ridge_path_errors(X: np.ndarray, y: np.ndarray, Xv: np.ndarray, yv: np.ndarray,
-                       alphas: Sequence[float]) -> list[float]:
-    """Validation MSE of ridge for every penalty from one eigendecomposition of X'X."""
-    ym = y.mean()
-    evals, evecs = np.linalg.eigh(X.T @ X)
-    proj = evecs.T @ (X.T @ (y - ym))
-    xv = Xv @ evecs
-    return [float(np.mean((xv @ (proj / (evals + a)) + ym - yv) ** 2)) for a in alphas]
+class _RidgePath:
+    """Ridge (unpenalised intercept) for any penalty from one eigendecomposition of the centred
+    X'X = V diag(s) V': coef(a) = V diag(1 / (s + a)) V' X'(y - mean(y))."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
+        self.y_mean = float(y.mean())
+        self.x_mean = X.mean(axis=0)
+        Xc = X - self.x_mean
+        self.evals, self.evecs = np.linalg.eigh(Xc.T @ Xc)
+        self.proj = self.evecs.T @ (Xc.T @ (y - self.y_mean))
+
+    def coef(self, alpha: float) -> np.ndarray:
+        return self.evecs @ (self.proj / (self.evals + alpha))
+
+    def predict(self, X: np.ndarray, alpha: float) -> np.ndarray:
+        return (X - self.x_mean) @ self.coef(alpha) + self.y_mean
 
 
 class XGBHead(RegressorMixin, BaseEstimator):

@@ -41,7 +41,8 @@ def _finish(df: pd.DataFrame, genes: pd.DataFrame, min_distance: int) -> pd.Data
     g = genes[["gene_id", "chrom", "tss"]].rename(columns={"chrom": "gene_chrom"})
     df = df.merge(g, on="gene_id", how="inner")
     df = df[(df["chrom"] == df["gene_chrom"]) & ((df["pos"] - df["tss"]).abs() >= min_distance)]
-    df = df.groupby(["gene_id", "chrom", "pos"], as_index=False, sort=False)["weight"].sum()
+    # sorted: a fixed row order keeps the seeded controls reproducible across processes
+    df = df.groupby(["gene_id", "chrom", "pos"], as_index=False, sort=True)["weight"].sum()
     return df[PARTNER_COLUMNS].reset_index(drop=True)
 
 

@@ -19,6 +19,7 @@ import torch
 from hicexpr.config import ForecastConfig
 from hicexpr.evaluate.protocols import PROTOCOLS
 from hicexpr.evaluate.runner import ForecastResult, evaluate_forecasters
+from hicexpr.evaluate.scaling import check_scaling
 from hicexpr.forecast.registry import MODELS
 from hicexpr.lib.cache import Cache
 from hicexpr.lib.errors import InputError, closest
@@ -171,6 +172,8 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
     check_ranges(config)
     if config.protocol not in PROTOCOLS:
         raise InputError("config", "protocol", f"one of {', '.join(PROTOCOLS)}", config.protocol)
+    if config.scaling is not None:
+        check_scaling(config.scaling)
     run = RunFolder(target)
     run.write_config(config)
     seeds = list(range(config.seeds))
@@ -185,6 +188,7 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
         lambda: gene_graph(dataset, config.top_k, config.node2vec_dim,
                            node2vec=config.node2vec))
     static = getattr(graph, "base", graph)
+    scaling = config.scaling or getattr(dataset, "scaling", "standard")
     log.info("%s: %d time points x %d genes, %d graph edges", dataset.name,
              dataset.expression.n_obs, dataset.expression.n_vars, static.edge_index.shape[1])
     result = evaluate_forecasters(
@@ -202,9 +206,11 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
         times=dataset.expression.obs["time"].to_numpy(dtype=float),
         refit=config.refit,
         cache=cache,
+        scaling=scaling,
     )
     log.info("cache: %(hits)d hits, %(misses)d misses", cache.stats())
-    extra = {"contacts": contacts_path(config), "baselines": list_baselines(config.models)}
+    extra = {"contacts": contacts_path(config), "baselines": list_baselines(config.models),
+             "scaling": scaling}
     write_result(run, result, dataset, static, time.perf_counter() - start, extra)
     write_report_inputs(run, dataset, static)
     if config.report:

@@ -107,9 +107,12 @@ def run_spex(
         genes: gene table (BED with Ensembl ids in column 7, GTF, ...).
         expression: gene x sample table (e.g. Roadmap ``57epigenomes.RPKM.pc.gz``).
         out: run folder.
-        tracks, segmentations, bigwigs: chromatin profile files (local and partner profiles).
+        tracks, segmentations, bigwigs: chromatin profile files (local and partner profiles);
+            leave empty and set ``config.beluga_weights`` + ``config.fasta`` to predict the
+            profiles from DNA with the Beluga model instead.
         contacts, loops, links: 3D sources (``label=path`` allowed); none = local only.
-        config: options (:class:`hicexpr.config.SpexConfig`).
+        config: options (:class:`hicexpr.config.SpexConfig`); ``config.report`` writes
+            ``report.html`` (:func:`hicexpr.report.write_report`) before ``COMPLETE``.
     """
     cfg = config or SpexConfig()
     run = RunFolder(out)
@@ -124,8 +127,8 @@ def run_spex(
     gene_table, expr = data.align_genes(data.read_gene_table(genes),
                                         data.read_expression_table(expression))
     samples = _samples(expr.obs_names.tolist(), cfg.samples, expression)
-    src = profiles.from_tracks(tracks, segmentations, bigwigs, cfg.peak_value,
-                               sorted(gene_table["chrom"].unique()))
+    src = profile_source(tracks, segmentations, bigwigs, cfg,
+                         sorted(gene_table["chrom"].unique()))
     timings["read_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     local = spatial.local_features(gene_table, src, cfg.half_width, cfg.step, cfg.width,
@@ -152,8 +155,35 @@ def run_spex(
     table = pd.concat(tables, ignore_index=True)
     _write(run, cfg, table, preds, gains, len(gene_table), len(samples) > 1, timings, expression,
            {k: int(v["gene_id"].nunique()) for k, v in sources.items()}, len(src.names))
+    if cfg.report:
+        from hicexpr.report import write_report
+
+        write_report(run.path)
     run.complete()
     return run.path
+
+
+def profile_source(tracks: Sequence[PathLike], segmentations: Sequence[PathLike],
+                   bigwigs: Sequence[PathLike], cfg: SpexConfig,
+                   chroms: Sequence[str]) -> profiles.ProfileSource:
+    """Measured tracks, or (``cfg.beluga_weights`` + ``cfg.fasta``) the Beluga sequence model."""
+    if cfg.beluga_weights is None:
+        if cfg.fasta is not None:
+            raise InputError("fasta", "", "--fasta together with --beluga-weights", cfg.fasta)
+        return profiles.from_tracks(tracks, segmentations, bigwigs, cfg.peak_value, chroms)
+    if tracks or segmentations or bigwigs:
+        raise InputError("beluga_weights", "", "either Beluga or measured tracks, not both",
+                         "tracks as well")
+    if cfg.fasta is None:
+        raise InputError("beluga_weights", "", "a genome FASTA (--fasta) for the Beluga model",
+                         None)
+    from hicexpr.spex.beluga import BelugaProfiles, load_beluga
+
+    model = load_beluga(cfg.beluga_weights)
+    log.info("profiles: Beluga %s (%d outputs) on %s", cfg.beluga_weights, model.n_outputs,
+             cfg.fasta)
+    return BelugaProfiles(model, cfg.fasta, average_rc=cfg.average_rc,
+                          batch_size=cfg.batch_size, device=cfg.device, cache_dir=cfg.cache_dir)
 
 
 def _control_heads(cfg: SpexConfig) -> list[str]:

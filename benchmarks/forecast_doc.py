@@ -1,0 +1,154 @@
+"""Rewrite the generated part of docs/forecasting.md from benchmarks/results.json.
+
+The forecast suite's records become the acceptance tables (chronological skill, step-random
+gene r) and one full table per dataset x protocol, between the markers
+``<!-- forecast-results:start -->`` and ``<!-- forecast-results:end -->``; prose outside the
+markers is kept.
+
+    python benchmarks/forecast_doc.py [--json benchmarks/results.json] [--doc docs/forecasting.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+START, END = "<!-- forecast-results:start -->", "<!-- forecast-results:end -->"
+RIDGES = ("gene_ridge_ar", "pooled_ridge_ar", "ridge_ar_hic")
+NO_GRAPH = ("persistence", "window_mean", "gene_ridge_ar", "pooled_ridge_ar", "gru")
+COLUMNS = ("skill", "gene_pearson_mean", "gene_pearson_median", "deviation_pearson", "rmse",
+           "direction_accuracy", "pooled_pearson")
+Record = dict[str, Any]
+
+
+def _mean(rec: Record, metric: str) -> float:
+    return float(rec["metrics"][metric]["mean"])
+
+
+def _cell(rec: Record, metric: str) -> str:
+    m = rec["metrics"].get(metric)
+    return f"{m['mean']:.3f} ± {m['sd']:.3f}" if m else ""
+
+
+def _models(records: list[Record], dataset: str, protocol: str) -> dict[str, Record]:
+    return {r["model"]: r for r in records
+            if r["dataset"] == dataset and r["protocol"] == protocol and "skill" in r["metrics"]
+            and "(" not in r["model"]}
+
+
+def _best(rows: dict[str, Record], names: list[str], metric: str) -> tuple[str, Record] | None:
+    pool = [(n, rows[n]) for n in names if n in rows]
+    return max(pool, key=lambda item: _mean(item[1], metric)) if pool else None
+
+
+def _named(item: tuple[str, Record] | None, metric: str) -> str:
+    return f"{_cell(item[1], metric)} ({item[0]})" if item else "-"
+
+
+def chronological_table(records: list[Record], datasets: list[str]) -> list[str]:
+    """Best model vs every ridge, best graph model vs GRU, by skill vs persistence."""
+    lines = ["| dataset | best hicexpr model | best ridge baseline | beats every ridge by | "
+             "best graph model | GRU (no graph) |", "|---|---|---|---|---|---|"]
+    for ds in datasets:
+        rows = _models(records, ds, "chronological")
+        if not rows:
+            continue
+        ours = [n for n in rows if n not in RIDGES and n not in ("persistence", "window_mean")]
+        best, ridge = _best(rows, ours, "skill"), _best(rows, list(RIDGES), "skill")
+        graph = _best(rows, [n for n in ours if n not in NO_GRAPH], "skill")
+        margin = _mean(best[1], "skill") - _mean(ridge[1], "skill") if best and ridge else None
+        lines.append(f"| {ds} | {_named(best, 'skill')} | {_named(ridge, 'skill')} | "
+                     f"{margin:+.3f} | {_named(graph, 'skill')} | "
+                     f"{_cell(rows['gru'], 'skill') if 'gru' in rows else '-'} |")
+    return lines
+
+
+def step_random_table(records: list[Record], datasets: list[str]) -> list[str]:
+    """Mean gene r of persistence, ridge AR + Hi-C and the best model (LEAKY protocol)."""
+    metric = "gene_pearson_mean"
+    lines = ["| dataset | persistence | ridge AR + Hi-C | best model (gene r) | "
+             "best model by skill |", "|---|---|---|---|---|"]
+    for ds in datasets:
+        rows = _models(records, ds, "step-random")
+        if not rows:
+            continue
+        others = [n for n in rows if n != "persistence"]
+        lines.append(
+            f"| {ds} | {_cell(rows['persistence'], metric)} | "
+            f"{_cell(rows['ridge_ar_hic'], metric) if 'ridge_ar_hic' in rows else '-'} | "
+            f"{_named(_best(rows, others, metric), metric)} | "
+            f"{_named(_best(rows, others, 'skill'), 'skill')} |")
+    return lines
+
+
+def full_table(records: list[Record], dataset: str, protocol: str) -> list[str]:
+    rows = _models(records, dataset, protocol)
+    if not rows:
+        return []
+    first = next(iter(rows.values()))
+    leaky = " (LEAKY)" if protocol == "step-random" else ""
+    lines = [f"**{dataset}**, {protocol}{leaky}: {first.get('n_times')} time points x "
+             f"{first.get('n_genes')} genes, {first.get('n_edges')} edges, "
+             f"scaling {first.get('scaling', 'standard')}, seeds {first['seeds']}", "",
+             "| model | " + " | ".join(COLUMNS) + " | s/seed | peak MB |",
+             "|---|" + "---|" * (len(COLUMNS) + 2)]
+    for name, rec in rows.items():
+        cells = " | ".join(_cell(rec, c) for c in COLUMNS)
+        lines.append(f"| {name} | {cells} | {rec.get('wall_s_per_seed', '')} | "
+                     f"{rec['peak_rss_mb']:.0f} |")
+    return lines + [""]
+
+
+def speed_lines(records: list[Record]) -> list[str]:
+    out = []
+    for rec in records:
+        if rec["model"] == "stepmr" and rec["dataset"] == "step_mrna":
+            out.append(f"- STEPmr train + evaluate on STEP mRNA ({rec['protocol']}): "
+                       f"{rec['wall_s_per_seed']} s per seed (target < 20 s).")
+        if rec["model"].startswith("stepmi (pipeline"):
+            out.append(f"- STEPmi pipeline on STEP miRNA (load + graph + 16-d Node2vec + fit + "
+                       f"evaluate, one seed): {rec['wall_s']:.1f} s (target < 2 min).")
+    return out
+
+
+def section(records: list[Record], meta: dict[str, Any]) -> str:
+    datasets = list(dict.fromkeys(r["dataset"] for r in records))
+    protocols = list(dict.fromkeys(r["protocol"] for r in records if r["protocol"] != "-"))
+    parts = [f"Generated by `benchmarks/forecast_doc.py` from benchmarks/results.json "
+             f"(run of {meta.get('date', '?')}). Skill "
+             "= 1 - MSE/MSE_persistence on the test windows, mean ± sd over seeds.", "",
+             "#### Chronological (leakage-free): skill vs persistence", "",
+             *chronological_table(records, datasets), "",
+             "#### Step-random (LEAKY, for comparison with STEP only): mean gene Pearson r", "",
+             *step_random_table(records, datasets), "", "#### Speed", "",
+             *speed_lines(records), "", "#### Full tables", ""]
+    for ds in datasets:
+        for protocol in protocols:
+            parts += full_table(records, ds, protocol)
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def rewrite(doc: Path, text: str) -> None:
+    content = doc.read_text()
+    if START not in content or END not in content:
+        raise SystemExit(f"{doc}: markers {START} / {END} not found")
+    head, rest = content.split(START, 1)
+    _, tail = rest.split(END, 1)
+    doc.write_text(f"{head}{START}\n{text}{END}{tail}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
+    parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "forecasting.md")
+    args = parser.parse_args()
+    data = json.loads(args.json.read_text())
+    records = [r for r in data["records"] if r.get("suite") == "forecast"]
+    rewrite(args.doc, section(records, data.get("meta", {})))
+
+
+if __name__ == "__main__":
+    main()

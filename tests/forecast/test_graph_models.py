@@ -1,0 +1,152 @@
+"""GraphAR, GraphGRU and GraphEnsemble: each does what its name says."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch_geometric.data import Data
+
+from hicexpr.evaluate.protocols import make_splits
+from hicexpr.evaluate.runner import evaluate_forecasters, fit_on_split
+from hicexpr.forecast.graph_ar import GraphAR, change_features
+from hicexpr.forecast.nets import neighbour_mean
+from hicexpr.lib.errors import InputError
+
+FAST = {"max_epochs": 60, "patience": 20, "hidden": 8}
+
+
+def test_graph_ar_uses_the_graph_on_the_planted_swap_system(swap) -> None:
+    values, graph = swap  # next value = 0.9 x partner's value: only the graph predicts it
+    models = {"graph_ar": {}, "persistence": {}}
+    with_graph = evaluate_forecasters(values, models, graph=graph, seeds=[0])
+    no_graph = evaluate_forecasters(values, {"graph_ar": {"use_graph": False}}, graph=graph,
+                                    seeds=[0])
+    assert with_graph.metric("graph_ar") > 0.5
+    # own lag 2 carries 0.81 x (own value): the graph must still cut the error by > 30%
+    mse_ratio = (1 - with_graph.metric("graph_ar")) / (1 - no_graph.metric("graph_ar"))
+    assert mse_ratio < 0.7
+
+
+def test_graph_ar_without_level_term_is_translation_invariant(swap) -> None:
+    values, graph = swap
+    (split,) = make_splits(len(values), "chronological", input_length=3)
+    terms = ("own", "neighbours", "gap")
+    model, test, _ = fit_on_split("graph_ar", {"terms": terms}, values, split, 3, 2, 0, graph)
+    shifted = model.predict(test.X + 5.0)
+    assert np.allclose(shifted, model.predict(test.X) + 5.0)
+    level, _, _ = fit_on_split("graph_ar", {"terms": (*terms, "level")}, values, split, 3, 2, 0,
+                               graph)
+    assert not np.allclose(level.predict(test.X + 5.0), level.predict(test.X) + 5.0)
+
+
+def test_graph_ar_choices_come_from_validation_and_survive_refit(swap) -> None:
+    values, graph = swap
+    (split,) = make_splits(len(values), "chronological", input_length=3)
+    model, _, _ = fit_on_split("graph_ar", {}, values, split, 3, 1, 0, graph, refit=False)
+    assert "gap" in model.terms_  # the partner's level is what predicts the next value
+    chosen = (model.terms_, model.prior_, model.gene_alpha_)
+    refitted, _, _ = fit_on_split("graph_ar", {}, values, split, 3, 1, 0, graph, refit=True)
+    assert (refitted.terms_, refitted.prior_, refitted.gene_alpha_) == chosen
+
+
+def test_graph_ar_laplacian_penalty_ties_neighbours_deviations(swap) -> None:
+    values, graph = swap
+    X = np.stack([values[t - 3 : t] for t in range(3, len(values))])
+    y = values[3:, None, :]
+    loose = GraphAR(terms=("own",), prior="persistence", alpha=1.0, gene_alpha=1e-3,
+                    graph_alpha=0.0).fit(X, y, graph=graph)
+    tied = GraphAR(terms=("own",), prior="persistence", alpha=1.0, gene_alpha=1e-3,
+                   graph_alpha=1e6).fit(X, y, graph=graph)
+    gap = lambda m: np.abs(m.coef_[0, 0::2] - m.coef_[0, 1::2]).mean()  # noqa: E731 (pairs)
+    assert gap(tied) < 1e-2 * gap(loose)
+
+
+def test_graph_ar_rejects_bad_terms_and_prior() -> None:
+    X, y = np.zeros((5, 3, 2)), np.zeros((5, 1, 2))
+    with pytest.raises(InputError, match="terms"):
+        GraphAR(terms=("level",)).fit(X, y)
+    with pytest.raises(InputError, match="prior"):
+        GraphAR(prior="mean").fit(X, y)
+
+
+def test_change_features_neighbour_terms_follow_the_graph() -> None:
+    ei = torch.tensor([[0, 1], [1, 0]])  # genes 0 and 1 in contact, gene 2 isolated
+    graph = Data(edge_index=ei, edge_weight=torch.ones(2), num_nodes=3)
+    from hicexpr.forecast.baselines import row_normalised_adjacency
+
+    adj = row_normalised_adjacency(graph, 3)
+    X = np.arange(9, dtype=float).reshape(1, 3, 3)  # [W=1, L=3, N=3]
+    F = change_features(X, adj, 3, ("own", "neighbours", "gap", "level"))
+    # gene 0: own changes (0-6, 3-6), neighbour (gene 1) changes (1-7, 4-7), gap 7-6, level 6
+    assert np.allclose(F[0, 0], [-6, -3, -6, -3, 1, 6])
+    assert np.allclose(F[0, 2, 2:5], 0.0)  # isolated gene: no neighbour terms
+
+
+def test_neighbour_mean_is_the_weighted_mean_of_neighbours() -> None:
+    ei = torch.tensor([[1, 2, 0], [0, 0, 1]])  # 1->0 (w 1), 2->0 (w 3), 0->1 (w 2)
+    w = torch.tensor([1.0, 3.0, 2.0])
+    h = torch.tensor([[10.0], [20.0], [40.0]])
+    out = neighbour_mean(h, ei, w)
+    assert torch.allclose(out[:, 0], torch.tensor([(20 + 3 * 40) / 4, 10.0, 0.0]))
+
+
+def test_graph_gru_prediction_depends_on_neighbours_only_through_the_graph(swap) -> None:
+    values, graph = swap
+    (split,) = make_splits(len(values), "chronological", input_length=3)
+    model, test, _ = fit_on_split("graph_gru", FAST, values, split, 3, 1, 0, graph)
+    X = test.X.copy()
+    base = model.predict(X)
+    X[:, :, 0] += 1.0  # perturb gene 0: its Hi-C partner is gene 1; gene 2 is unrelated
+    diff = np.abs(model.predict(X) - base)[:, 0]
+    assert diff[:, 1].max() > 1e-4
+    assert diff[:, 2:].max() < 1e-6
+
+
+def test_graph_gru_beats_persistence_on_the_swap_system(swap) -> None:
+    values, graph = swap
+    res = evaluate_forecasters(values, {"graph_gru": {"max_epochs": 150}}, graph=graph,
+                               seeds=[0])
+    assert res.metric("graph_gru") > 0.4
+
+
+def test_graph_ensemble_is_the_mean_of_its_seeded_members(swap) -> None:
+    values, graph = swap
+    (split,) = make_splits(len(values), "chronological", input_length=3)
+    params = {"members": ("graph_gru", "graph_ar"), "member_params": {"graph_gru": FAST}}
+    model, test, _ = fit_on_split("graph_ensemble", params, values, split, 3, 1, 4, graph)
+    member, _, _ = fit_on_split("graph_gru", FAST, values, split, 3, 1, 4, graph)
+    linear, _, _ = fit_on_split("graph_ar", {}, values, split, 3, 1, 4, graph)
+    expected = (member.predict(test.X) + linear.predict(test.X)) / 2
+    assert model.members_[0].seed == 4
+    assert np.allclose(model.predict(test.X), expected, atol=1e-6)
+    with pytest.raises(InputError, match="members"):
+        fit_on_split("graph_ensemble", {"members": ("graph_ensemble",)}, values, split, 3, 1,
+                     0, graph)
+
+
+def test_graph_ar_and_ensemble_never_see_test_values(swap) -> None:
+    values, graph = swap
+    (split,) = make_splits(len(values), "chronological", input_length=3)
+    changed = values.copy()
+    changed[split.test.min() + 1 :] = 50.0  # every test target replaced
+    params = {"members": ("graph_ar", "graph_gru"), "member_params": {"graph_gru": FAST}}
+    a, _, _ = fit_on_split("graph_ensemble", params, values, split, 3, 1, 0, graph)
+    b, _, _ = fit_on_split("graph_ensemble", params, changed, split, 3, 1, 0, graph)
+    (ar_a, gru_a), (ar_b, gru_b) = a.members_, b.members_
+    assert ar_a.terms_ == ar_b.terms_ and np.array_equal(ar_a.coef_, ar_b.coef_)
+    sa, sb = gru_a.nets_[0].state_dict(), gru_b.nets_[0].state_dict()
+    assert all(np.array_equal(sa[k].numpy(), sb[k].numpy()) for k in sa)
+
+
+def test_graph_ar_skip_untrained_net_returns_the_graph_ar_forecast(swap) -> None:
+    values, graph = swap
+    (split,) = make_splits(len(values), "chronological", input_length=3)
+    net, test, _ = fit_on_split("stepmr", {"max_epochs": 0, "skip": "graph_ar"}, values, split,
+                                3, 1, 0, graph)
+    linear, _, _ = fit_on_split("graph_ar", {}, values, split, 3, 1, 0, graph)
+    assert net.base_graph_ar_.terms_ == linear.terms_
+    assert np.allclose(net.predict(test.X), linear.predict(test.X), atol=1e-5)
+    auto, _, _ = fit_on_split("stepmr", {"max_epochs": 0, "skip": "auto_graph"}, values, split,
+                              3, 1, 0, graph)
+    assert auto.skip_ == "graph_ar"  # on the swap system only the graph predicts well

@@ -1,0 +1,30 @@
+"""Chromosome-name harmonisation: genes from another assembly are named in a clear warning."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from hicexpr.io.chroms import harmonise_chroms, size_mismatches
+
+SIZES = pd.Series({"chr1": 230_000, "chr4": 1_500_000})
+
+
+def _genes() -> pd.DataFrame:
+    return pd.DataFrame({"gene_id": ["a", "b"], "chrom": ["chrI", "chrIV"],
+                         "start": [1_000, 1_520_000], "end": [2_000, 1_530_000]})
+
+
+def test_roman_chromosome_too_long_for_its_arabic_twin_is_reported(caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="hicexpr.io.chroms"):
+        out = harmonise_chroms(_genes(), SIZES, source="genes.tsv")
+    assert out["chrom"].tolist() == ["chr1", "chrIV"]
+    text = caplog.text
+    assert "genes on chrIV end at 1,530,000 bp but the map's chr4 is 1,500,000 bp long" in text
+    assert "different assemblies" in text
+
+
+def test_size_mismatches_lists_only_name_matches() -> None:
+    assert size_mismatches(["chrIV", "scaffold_9"], SIZES,
+                           {"chrIV": 1_530_000, "scaffold_9": 10}) == {"chrIV": "chr4"}
