@@ -312,9 +312,11 @@ def _boundary_distance_bins(clr: cooler.Cooler, ins: pd.DataFrame) -> np.ndarray
 def _tad_of_bins(clr: cooler.Cooler, tads: pd.DataFrame, bid: np.ndarray,
                  ok: np.ndarray) -> np.ndarray:
     labels = np.full(int(clr.info["nbins"]), "", dtype=object)
+    binsize = int(clr.binsize)
+    offsets = {c: clr.offset(c) for c in pd.unique(tads["chrom"])}  # one HDF5 read per chrom
     for row in tads.itertuples(index=False):
-        lo = clr.offset(row.chrom) + row.start // clr.binsize
-        hi = clr.offset(row.chrom) + -(-row.end // clr.binsize)
+        lo = offsets[row.chrom] + row.start // binsize
+        hi = offsets[row.chrom] + -(-row.end // binsize)
         labels[lo:hi] = row.tad_id
     return np.where(ok, labels[bid], "")
 
