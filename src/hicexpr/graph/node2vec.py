@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy.linalg import orthogonal_procrustes
@@ -195,7 +196,7 @@ def sgns_torch(
 MAX_DENSE_NODES = 4_000
 
 
-def cooccurrence_sparse(walks: np.ndarray, n: int, window: int = 5):
+def cooccurrence_sparse(walks: np.ndarray, n: int, window: int = 5) -> Any:  # csr_matrix
     """:func:`cooccurrence` as a ``scipy.sparse.csr_matrix`` (summed one offset at a time)."""
     import scipy.sparse as sp
 
@@ -211,7 +212,7 @@ def cooccurrence_sparse(walks: np.ndarray, n: int, window: int = 5):
 
 
 def sgns_torch_sparse(
-    counts,
+    counts: Any,
     dim: int = 16,
     negative: int = 5,
     steps: int = 100,
