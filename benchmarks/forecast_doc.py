@@ -59,9 +59,10 @@ def chronological_table(records: list[Record], datasets: list[str]) -> list[str]
         ours = [n for n in rows if n not in RIDGES and n not in ("persistence", "window_mean")]
         best, ridge = _best(rows, ours, "skill"), _best(rows, list(RIDGES), "skill")
         graph = _best(rows, [n for n in ours if n not in NO_GRAPH], "skill")
-        margin = _mean(best[1], "skill") - _mean(ridge[1], "skill") if best and ridge else None
+        margin = (f"{_mean(best[1], 'skill') - _mean(ridge[1], 'skill'):+.3f}"
+                  if best and ridge else "-")
         lines.append(f"| {ds} | {_named(best, 'skill')} | {_named(ridge, 'skill')} | "
-                     f"{margin:+.3f} | {_named(graph, 'skill')} | "
+                     f"{margin} | {_named(graph, 'skill')} | "
                      f"{_cell(rows['gru'], 'skill') if 'gru' in rows else '-'} |")
     return lines
 

@@ -176,7 +176,7 @@ class GraphAR(Forecaster):
         priors = ["persistence", "window_mean"] if self.prior == "auto" else [self.prior]
         if not has_val:
             priors = priors[:1]
-        alphas = [self.alpha] if self.alpha is not None else list(ALPHAS if has_val else (1.0,))
+        alphas = [self.alpha] if self.alpha is not None else list(ALPHAS)
         if self.gene_alpha is not None:
             genes = [float(self.gene_alpha)]
         else:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -131,12 +131,29 @@ def _propose(
 def cooccurrence(walks: np.ndarray, n: int, window: int = 5) -> np.ndarray:
     """Symmetric counts [N, N] of node pairs at most ``window`` steps apart in the walks."""
     counts = np.zeros((n, n), dtype=np.float64)
+    for a, b in _window_pairs(walks, window):
+        np.add.at(counts, (a, b), 1.0)
+        np.add.at(counts, (b, a), 1.0)
+    return counts
+
+
+def _window_pairs(walks: np.ndarray, window: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Per offset 1..window: the node pairs (a, b) that far apart in the walks (padding -1
+    dropped)."""
     for offset in range(1, min(window, walks.shape[1] - 1) + 1):
         a, b = walks[:, :-offset].ravel(), walks[:, offset:].ravel()
         ok = (a >= 0) & (b >= 0)
-        np.add.at(counts, (a[ok], b[ok]), 1.0)
-        np.add.at(counts, (b[ok], a[ok]), 1.0)
-    return counts
+        yield a[ok], b[ok]
+
+
+def _sgns_parameters(shape: tuple[int, ...], seed: int, lr: float) -> tuple[Any, Any, Any, Any]:
+    """Seeded generator, centre / context vectors of ``shape`` (scale 0.1) and their Adam."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    U = (torch.randn(*shape, generator=gen) * 0.1).requires_grad_()
+    V = (torch.randn(*shape, generator=gen) * 0.1).requires_grad_()
+    return gen, U, V, torch.optim.Adam([U, V], lr=lr)
 
 
 def sgns_torch(
@@ -171,10 +188,7 @@ def sgns_torch(
     neg = negative * freq[:, :, None] * P[:, None, :]
     total = C.sum(dim=(1, 2)).clamp(min=1.0)[:, None, None]
     C, neg = C / total, neg / total
-    gen = torch.Generator().manual_seed(seed)
-    U = (torch.randn(T, n, dim, generator=gen) * 0.1).requires_grad_()
-    V = (torch.randn(T, n, dim, generator=gen) * 0.1).requires_grad_()
-    opt = torch.optim.Adam([U, V], lr=lr)
+    _, U, V, opt = _sgns_parameters((T, n, dim), seed, lr)
     logsig = torch.nn.functional.logsigmoid
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small dense ops: extra threads only contend
@@ -201,11 +215,8 @@ def cooccurrence_sparse(walks: np.ndarray, n: int, window: int = 5) -> Any:  # c
     import scipy.sparse as sp
 
     counts = sp.csr_matrix((n, n), dtype=np.float64)
-    for offset in range(1, min(window, walks.shape[1] - 1) + 1):
-        a, b = walks[:, :-offset].ravel(), walks[:, offset:].ravel()
-        ok = (a >= 0) & (b >= 0)
-        rows = np.concatenate([a[ok], b[ok]])
-        cols = np.concatenate([b[ok], a[ok]])
+    for a, b in _window_pairs(walks, window):
+        rows, cols = np.concatenate([a, b]), np.concatenate([b, a])
         counts = counts + sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
     counts.sum_duplicates()
     return counts
@@ -238,10 +249,7 @@ def sgns_torch_sparse(
     unigram = freq.clamp(min=0) ** 0.75
     probs = unigram / unigram.sum().clamp(min=1e-12)
     weight = (negative * freq / total)[:, None]  # k n_i, scaled as the positive term
-    gen = torch.Generator().manual_seed(seed)
-    U = (torch.randn(n, dim, generator=gen) * 0.1).requires_grad_()
-    V = (torch.randn(n, dim, generator=gen) * 0.1).requires_grad_()
-    opt = torch.optim.Adam([U, V], lr=lr)
+    gen, U, V, opt = _sgns_parameters((n, dim), seed, lr)
     logsig = torch.nn.functional.logsigmoid
     k = max(1, negative)
     has_context = bool(probs.sum() > 0)
