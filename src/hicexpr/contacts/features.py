@@ -138,6 +138,10 @@ def gene_density_track(clr: cooler.Cooler, genes: pd.DataFrame) -> pd.DataFrame:
     return bins
 
 
+#: Pixels read per chunk when a chromosome's cis matrix is summed into blocks.
+PIXEL_CHUNK = 2_000_000
+
+
 def compartments(clr: cooler.Cooler, genes: pd.DataFrame | None = None,
                  phasing_track: pd.DataFrame | None = None, weight: str | None = "weight",
                  max_bins: int = 8_000) -> pd.DataFrame:
@@ -152,9 +156,8 @@ def compartments(clr: cooler.Cooler, genes: pd.DataFrame | None = None,
     value`` on the map's bins) or, if not given, with the gene density of ``genes``; then
     ``compartment`` = A where E1 > 0, B where E1 < 0, empty where E1 is NaN. Without a track
     the sign is arbitrary (logged; made reproducible: the largest |E1| is positive).
-    Chromosomes over ``max_bins`` bins are skipped (logged):
-    compute compartments at a coarser resolution (100 kb or more); each chromosome is
-    densified (8,000 bins = 512 MB per copy).
+    A chromosome's covered stretch of up to ``max_bins`` bins is one dense matrix (8,000 bins
+    = 512 MB per copy); a longer one is never densified: see :func:`chromosome_e1`.
     """
     if weight is not None:
         require_balanced(clr, weight=weight)
@@ -170,19 +173,74 @@ def compartments(clr: cooler.Cooler, genes: pd.DataFrame | None = None,
     e1 = np.full(int(clr.info["nbins"]), np.nan)
     cov = bin_coverage(clr)
     for chrom in _view(clr, min_bins=4)["chrom"]:
-        lo, hi = clr.extent(chrom)
-        filled = np.flatnonzero(cov[lo:hi] > 0)
-        lo, hi = lo + int(filled[0]), lo + int(filled[-1]) + 1  # covered stretch only
-        if hi - lo > max_bins:
-            log.warning("%s: %d bins > %d; compartments skipped (use a coarser map)", chrom,
-                        hi - lo, max_bins)
-            continue
-        mat = clr.matrix(balance=weight if weight is not None else False)[lo:hi, lo:hi]
-        e1[lo:hi] = cis_e1(mat, diags, None if values is None else values[lo:hi])
+        lo, hi = covered_stretch(clr, chrom, cov)
+        phasing = None if values is None else values[lo:hi]
+        e1[lo:hi] = chromosome_e1(clr, lo, hi, weight, diags, phasing, max_bins)
     out = clr.bins()[["chrom", "start", "end"]][:]
     out["E1"] = e1
     out["compartment"] = np.select([out["E1"] > 0, out["E1"] < 0], ["A", "B"], "")
     return out
+
+
+def covered_stretch(clr: cooler.Cooler, chrom: str, coverage: np.ndarray) -> tuple[int, int]:
+    """Bin range ``lo, hi`` from the first to the last bin of ``chrom`` holding contacts
+    (``coverage``: :func:`~hicexpr.contacts.mapping.bin_coverage`); compartments are computed
+    on this stretch only."""
+    lo, hi = clr.extent(chrom)
+    filled = np.flatnonzero(coverage[lo:hi] > 0)
+    if not filled.size:
+        return lo, lo
+    return lo + int(filled[0]), lo + int(filled[-1]) + 1
+
+
+def chromosome_e1(clr: cooler.Cooler, lo: int, hi: int, weight: str | None, diags: int,
+                  phasing: np.ndarray | None = None, max_bins: int = 8_000) -> np.ndarray:
+    """E1 ``[hi - lo]`` of the cis bins ``lo:hi`` (one chromosome).
+
+    Up to ``max_bins`` bins: :func:`cis_e1` of the dense (balanced) matrix. More: the pixels
+    are streamed into ``ceil(bins / max_bins)``-bin blocks (:func:`coarse_cis_matrix`), the
+    phasing track is summed over the same blocks, and every bin gets its block's E1 (NaN on
+    bins the balancing filtered out). A 150 Mb chromosome at 10 kb with ``max_bins=2,000``:
+    8-bin blocks, a 28 MB matrix instead of 1.8 GB.
+    """
+    n = hi - lo
+    if n <= max_bins:
+        mat = clr.matrix(balance=weight if weight is not None else False)[lo:hi, lo:hi]
+        return cis_e1(mat, diags, phasing)
+    factor = -(-n // max_bins)
+    log.info("%d bins > %d: E1 from %d-bin blocks", n, max_bins, factor)
+    coarse = coarse_cis_matrix(clr, lo, hi, factor, weight, diags)
+    blocks = None
+    if phasing is not None:
+        blocks = np.bincount(np.arange(n) // factor, weights=np.nan_to_num(phasing))
+    fine = np.repeat(cis_e1(coarse, diags, blocks), factor)[:n]
+    if weight is not None:
+        fine[~np.isfinite(clr.bins()[weight][lo:hi].to_numpy())] = np.nan
+    return fine
+
+
+def coarse_cis_matrix(clr: cooler.Cooler, lo: int, hi: int, factor: int, weight: str | None,
+                      diags: int) -> np.ndarray:
+    """Symmetric (balanced) cis matrix of bins ``lo:hi`` summed into ``factor``-bin blocks,
+    streamed from the pixel table :data:`PIXEL_CHUNK` pixels at a time (fine diagonals
+    closer than ``diags`` left out)."""
+    n = -(-(hi - lo) // factor)
+    w = (clr.bins()[weight][lo:hi].to_numpy(np.float64) if weight is not None
+         else np.ones(hi - lo))
+    index = clr._load_dset("indexes/bin1_offset")
+    first, last = int(index[lo]), int(index[hi])
+    pixels, out = clr.pixels(), np.zeros(n * n)
+    for start in range(first, last, PIXEL_CHUNK):
+        px = pixels[start:min(start + PIXEL_CHUNK, last)]
+        b1, b2 = px["bin1_id"].to_numpy() - lo, px["bin2_id"].to_numpy() - lo
+        keep = (b1 >= 0) & (b2 < hi - lo) & (b2 - b1 >= diags)
+        b1, b2 = b1[keep], b2[keep]
+        v = px["count"].to_numpy(np.float64)[keep] * w[b1] * w[b2]
+        ok = np.isfinite(v)
+        i, j, v = b1[ok] // factor, b2[ok] // factor, v[ok]
+        out += np.bincount(i * n + j, weights=v, minlength=n * n)
+        out += np.bincount(j * n + i, weights=v, minlength=n * n)  # lower triangle
+    return out.reshape(n, n)
 
 
 def _log_distance_bins(n: int, ratio: float = 1.03) -> np.ndarray:

@@ -382,69 +382,8 @@ def select_genes(expression: ad.AnnData, n: int, how: str = "spread") -> tuple[n
 
 
 #: Chromosomes with more bins get their compartment eigenvector from a streamed, sparse
-#: coarsening to at most this many bins (a dense 2,000-bin matrix is 32 MB; a 150 Mb
-#: chromosome at 10 kb would be 15,000 bins, 1.8 GB).
+#: coarsening to at most this many bins (:func:`hicexpr.contacts.features.chromosome_e1`).
 MAX_DENSE_E1_BINS = 2_000
-_PIXEL_CHUNK = 2_000_000
-
-
-def _streamed_compartments(clr: cooler.Cooler, mapped: pd.DataFrame,
-                           weight: str | None) -> pd.DataFrame:
-    """``chrom, start, end, E1, compartment`` per bin, as :func:`hicexpr.contacts.compartments`
-    (gene-density phasing) for chromosomes up to :data:`MAX_DENSE_E1_BINS` bins; a longer
-    chromosome's pixels are read in chunks and summed into ``ceil(bins / MAX_DENSE_E1_BINS)``
-    -bin blocks, whose eigenvector every fine bin of the block gets (NaN on filtered bins)."""
-    from hicexpr.contacts.features import cis_e1, ignore_diags
-    from hicexpr.contacts.mapping import bin_coverage
-
-    ids = mapped["bin_id"].to_numpy()
-    density = np.bincount(ids[ids >= 0], minlength=int(clr.info["nbins"])).astype(np.float64)
-    diags, cov = ignore_diags(clr, weight), bin_coverage(clr)
-    e1 = np.full(int(clr.info["nbins"]), np.nan)
-    for chrom in clr.chromnames:
-        lo, hi = clr.extent(chrom)
-        filled = np.flatnonzero(cov[lo:hi] > 0)
-        if hi - lo < 4 or not filled.size:
-            continue
-        lo, hi = lo + int(filled[0]), lo + int(filled[-1]) + 1  # covered stretch only
-        if hi - lo <= MAX_DENSE_E1_BINS:
-            mat = clr.matrix(balance=weight if weight is not None else False)[lo:hi, lo:hi]
-            e1[lo:hi] = cis_e1(mat, diags, density[lo:hi])
-            continue
-        factor = -(-(hi - lo) // MAX_DENSE_E1_BINS)
-        coarse = _coarse_cis_matrix(clr, lo, hi, factor, weight, diags)
-        phasing = np.bincount(np.arange(hi - lo) // factor, weights=density[lo:hi])
-        fine = np.repeat(cis_e1(coarse, diags, phasing), factor)[: hi - lo]
-        if weight is not None:
-            fine[~np.isfinite(clr.bins()[weight][lo:hi].to_numpy())] = np.nan
-        e1[lo:hi] = fine
-    out = clr.bins()[["chrom", "start", "end"]][:]
-    out["E1"] = e1
-    out["compartment"] = np.select([out["E1"] > 0, out["E1"] < 0], ["A", "B"], "")
-    return out
-
-
-def _coarse_cis_matrix(clr: cooler.Cooler, lo: int, hi: int, factor: int, weight: str | None,
-                       diags: int) -> np.ndarray:
-    """Symmetric (balanced) cis matrix of bins ``lo:hi`` summed into ``factor``-bin blocks,
-    streamed from the pixel table (fine diagonals closer than ``diags`` left out)."""
-    n = -(-(hi - lo) // factor)
-    w = (clr.bins()[weight][lo:hi].to_numpy(np.float64) if weight is not None
-         else np.ones(hi - lo))
-    index = clr._load_dset("indexes/bin1_offset")
-    first, last = int(index[lo]), int(index[hi])
-    pixels, out = clr.pixels(), np.zeros(n * n)
-    for start in range(first, last, _PIXEL_CHUNK):
-        px = pixels[start:min(start + _PIXEL_CHUNK, last)]
-        b1, b2 = px["bin1_id"].to_numpy() - lo, px["bin2_id"].to_numpy() - lo
-        keep = (b1 >= 0) & (b2 < hi - lo) & (b2 - b1 >= diags)
-        b1, b2 = b1[keep], b2[keep]
-        v = px["count"].to_numpy(np.float64)[keep] * w[b1] * w[b2]
-        ok = np.isfinite(v)
-        i, j, v = b1[ok] // factor, b2[ok] // factor, v[ok]
-        out += np.bincount(i * n + j, weights=v, minlength=n * n)
-        out += np.bincount(j * n + i, weights=v, minlength=n * n)  # lower triangle
-    return out.reshape(n, n)
 
 
 def cooler_pair_features(
@@ -459,7 +398,7 @@ def cooler_pair_features(
     has weights), :func:`hicexpr.contacts.gene_features` (insulation, boundaries, TADs, E1) and
     :func:`hicexpr.contacts.pair_flags` (``same_tad``, ``same_compartment``). Pixels are
     streamed: gene pairs and insulation read chunks; compartments of chromosomes over
-    :data:`MAX_DENSE_E1_BINS` bins come from a sparse coarsening (:func:`_streamed_compartments`),
+    :data:`MAX_DENSE_E1_BINS` bins come from a sparse coarsening (``compartments(max_bins=)``),
     so no chromosome is ever a dense fine-resolution matrix.
 
     Args:
@@ -473,7 +412,7 @@ def cooler_pair_features(
         bin, insulation, compartment_e1, is_boundary, boundary_distance_bins, tad_id, degree,
         contact_sum``.
     """
-    from hicexpr.contacts import gene_features, gene_pair_contacts, pair_flags
+    from hicexpr.contacts import compartments, gene_features, gene_pair_contacts, pair_flags
     from hicexpr.contacts.mapping import gene_bins
 
     balanced = "weight" in clr.bins().columns
@@ -488,7 +427,8 @@ def cooler_pair_features(
     weight = "weight" if balanced else None
     mapped = gene_bins(clr, table)
     feats = gene_features(clr, mapped, window_bp=insulation_window, weight=weight,
-                          comp=_streamed_compartments(clr, mapped, weight))
+                          comp=compartments(clr, genes=mapped, weight=weight,
+                                            max_bins=MAX_DENSE_E1_BINS))
     raw = pair_flags(raw, feats)
     hic = raw["balanced" if balanced else "count"].to_numpy(dtype=float)
     positive = hic[np.isfinite(hic) & (hic > 0)]

@@ -249,8 +249,8 @@ def write_report_inputs(run: RunFolder, dataset: Any, graph: Any) -> None:
             genes[col] = var[col].to_numpy()
     run.write_table("genes.tsv", genes)
     feats = dataset.gene_features
-    if feats is not None and len(feats):  # degree: the report derives it from graph_edges.tsv
-        feats = feats.drop(columns=[c for c in ("degree",) if c in feats.columns])
+    if feats is not None and len(feats):  # a `degree` here is the map's; the report's comes
+        # from graph_edges.tsv (analysis.gene_factors prefers the graph's)
         run.write_table("gene_features.tsv", feats.rename_axis("gene_id").reset_index())
     names = np.asarray(dataset.genes)
     ei = graph.edge_index.numpy()

@@ -28,13 +28,14 @@ from torch_geometric.data import Data
 
 from hicexpr.contacts.features import (
     _view,
-    cis_e1,
+    chromosome_e1,
+    covered_stretch,
     default_window,
     finish_insulation,
     ignore_diags,
 )
 from hicexpr.contacts.features import gene_features as _gene_features
-from hicexpr.contacts.mapping import gene_bins
+from hicexpr.contacts.mapping import bin_coverage, gene_bins
 from hicexpr.contacts.pairs import PAIR_COLUMNS, gene_pair_contacts
 from hicexpr.forecast.minibatch import (
     MiniBatchSTEPmr,
@@ -86,7 +87,7 @@ class _ChromJob:
     max_distance: int
     max_bins: int
     insulation_chroms: frozenset[str]
-    compartment_chroms: frozenset[str]
+    compartment_stretches: dict[str, tuple[int, int]]  # covered bins of each chromosome
 
 
 def _chrom_task(job: _ChromJob, chrom: str) -> dict[str, object]:
@@ -113,20 +114,17 @@ def _chrom_insulation(clr: cooler.Cooler, job: _ChromJob, chrom: str) -> pd.Data
                                           ignore_diags=job.diags, clr_weight_name=job.weight)
 
 
-def _chrom_e1(clr: cooler.Cooler, job: _ChromJob, chrom: str) -> np.ndarray | None:
-    """First cis eigenvector of one chromosome, phased by gene density (as ``compartments``)."""
-    lo, hi = clr.extent(chrom)
-    if chrom not in job.compartment_chroms:
+def _chrom_e1(clr: cooler.Cooler, job: _ChromJob,
+              chrom: str) -> tuple[int, np.ndarray] | None:
+    """First bin and first cis eigenvector of one chromosome's covered stretch, phased by gene
+    density (as ``compartments``)."""
+    if chrom not in job.compartment_stretches:
         return None
-    if hi - lo > job.max_bins:
-        log.warning("%s: %d bins > %d; compartments skipped (use a coarser map)", chrom,
-                    hi - lo, job.max_bins)
-        return None
+    lo, hi = job.compartment_stretches[chrom]
     ids = job.genes["bin_id"].to_numpy()
     ids = ids[(ids >= lo) & (ids < hi)] - lo
     density = np.bincount(ids, minlength=hi - lo).astype(np.float64)
-    mat = clr.matrix(balance=job.weight if job.weight is not None else False).fetch(chrom)
-    return cis_e1(mat, job.diags, density)
+    return lo, chromosome_e1(clr, lo, hi, job.weight, job.diags, density, job.max_bins)
 
 
 def _chrom_pairs(clr: cooler.Cooler, job: _ChromJob, chrom: str) -> pd.DataFrame | None:
@@ -163,7 +161,8 @@ def contact_features_parallel(
         window_bp: insulation window (default 5 bins); weight: balancing column or None (raw).
         max_distance: largest TSS distance of listed gene pairs (bp; None = whole chromosome).
         threshold, min_frac_valid_pixels: boundary calling (as :func:`insulation`).
-        max_bins: chromosomes with more bins get no compartments (as :func:`compartments`).
+        max_bins: chromosomes with more bins get E1 from streamed blocks (as
+            :func:`compartments`).
         source: name of the gene file (for messages).
 
     Returns:
@@ -181,14 +180,15 @@ def contact_features_parallel(
         max_distance=int(max_distance) if max_distance is not None else
         int(max(clr.chromsizes)), max_bins=max_bins,
         insulation_chroms=frozenset(_view(clr, min_bins=3 * window // clr.binsize)["chrom"]),
-        compartment_chroms=frozenset(_view(clr, min_bins=4)["chrom"]),
+        compartment_stretches={chrom: covered_stretch(clr, chrom, bin_coverage(clr))
+                               for chrom in _view(clr, min_bins=4)["chrom"]},
     )
     chroms = list(clr.chromnames)
     parts = map_chromosomes(functools.partial(_chrom_task, job), chroms, workers, scheduler,
                             client=client, description="contact features")
     ins = _finish_insulation(clr, [p["insulation"] for p in parts], window, threshold,
                              min_frac_valid_pixels)
-    comp = _finish_compartments(clr, chroms, [p["E1"] for p in parts])
+    comp = _finish_compartments(clr, [p["E1"] for p in parts])
     feats = _gene_features(clr, mapped, window, weight=weight, ins=ins, comp=comp)
     pair_parts = [p["pairs"] for p in parts if p["pairs"] is not None]
     pairs = (pd.concat(pair_parts, ignore_index=True) if pair_parts
@@ -223,13 +223,13 @@ def _finish_insulation(clr: cooler.Cooler, parts: list[pd.DataFrame | None], win
     return finish_insulation(clr, table, window)
 
 
-def _finish_compartments(clr: cooler.Cooler, chroms: list[str],
-                         parts: list[np.ndarray | None]) -> pd.DataFrame:
+def _finish_compartments(clr: cooler.Cooler,
+                         parts: list[tuple[int, np.ndarray] | None]) -> pd.DataFrame:
     e1 = np.full(int(clr.info["nbins"]), np.nan)
-    for chrom, vec in zip(chroms, parts, strict=True):
-        if vec is not None:
-            lo, hi = clr.extent(chrom)
-            e1[lo:hi] = vec
+    for part in parts:
+        if part is not None:
+            lo, vec = part
+            e1[lo:lo + len(vec)] = vec
     out = clr.bins()[["chrom", "start", "end"]][:]
     out["E1"] = e1
     out["compartment"] = np.select([out["E1"] > 0, out["E1"] < 0], ["A", "B"], "")
