@@ -33,10 +33,11 @@ def _cell(rec: Record, metric: str) -> str:
     return f"{m['mean']:.3f} ± {m['sd']:.3f}" if m else ""
 
 
-def _models(records: list[Record], dataset: str, protocol: str) -> dict[str, Record]:
+def _models(records: list[Record], dataset: str, protocol: str,
+            horizon: int = 1) -> dict[str, Record]:
     return {r["model"]: r for r in records
             if r["dataset"] == dataset and r["protocol"] == protocol and "skill" in r["metrics"]
-            and "(" not in r["model"]}
+            and "(" not in r["model"] and r.get("horizon", 1) == horizon}
 
 
 def _best(rows: dict[str, Record], names: list[str], metric: str) -> tuple[str, Record] | None:
@@ -101,6 +102,26 @@ def step_random_table(records: list[Record], datasets: list[str]) -> list[str]:
     return lines
 
 
+def horizon_table(records: list[Record], datasets: list[str], horizon: int = 3) -> list[str]:
+    """Skill vs persistence at each horizon of the chronological multi-horizon runs."""
+    steps = [""] + [f"_h{h}" for h in range(2, horizon + 1)]
+    head = " | ".join(f"{d} h{h}" for d in datasets for h in range(1, horizon + 1)
+                      if _models(records, d, "chronological", horizon))
+    lines = [f"| model | {head} |", "|---|" + "---|" * head.count("|") + "---|"]
+    names = list(dict.fromkeys(n for d in datasets
+                               for n in _models(records, d, "chronological", horizon)))
+    for name in names:
+        cells = []
+        for d in datasets:
+            rows = _models(records, d, "chronological", horizon)
+            if rows:
+                rec = rows.get(name)
+                cells += [f"{_mean(rec, 'skill' + s):.3f}" if rec and "skill" + s in
+                          rec["metrics"] else "-" for s in steps]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines if names else []
+
+
 def full_table(records: list[Record], dataset: str, protocol: str) -> list[str]:
     rows = _models(records, dataset, protocol)
     if not rows:
@@ -142,7 +163,10 @@ def section(records: list[Record], meta: dict[str, Any]) -> str:
              "#### Rolling-origin (leakage-free; 3 folds tile the last 20%): skill vs persistence",
              "", *chronological_table(records, datasets, "rolling-origin"), "",
              "#### Step-random (LEAKY, for comparison with STEP only): mean gene Pearson r", "",
-             *step_random_table(records, datasets), "", "#### Speed", "",
+             *step_random_table(records, datasets), "",
+             "#### Horizons 1-3 (chronological; direct multi-horizon fits): skill vs persistence "
+             "at each horizon, mean over seeds", "", *horizon_table(records, datasets), "",
+             "#### Speed", "",
              *speed_lines(records), "", "#### Full tables", ""]
     for ds in datasets:
         for protocol in protocols:
