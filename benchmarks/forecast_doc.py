@@ -143,8 +143,10 @@ def full_table(records: list[Record], dataset: str, protocol: str) -> list[str]:
 def speed_lines(records: list[Record]) -> list[str]:
     out = []
     for rec in records:
-        if rec["model"] == "stepmr" and rec["dataset"] == "step_mrna":
-            out.append(f"- STEPmr train + evaluate on STEP mRNA ({rec['protocol']}): "
+        if (rec["model"] == "stepmr" and rec["dataset"] == "step_mrna"
+                and rec.get("horizon", 1) == 1):
+            folds = ", 3 folds" if rec["protocol"] == "rolling-origin" else ""
+            out.append(f"- STEPmr train + evaluate on STEP mRNA ({rec['protocol']}{folds}): "
                        f"{rec['wall_s_per_seed']} s per seed (target < 20 s).")
         if rec["model"].startswith("stepmi (pipeline"):
             out.append(f"- STEPmi pipeline on STEP miRNA (load + graph + 16-d Node2vec + fit + "

@@ -110,7 +110,9 @@ def render(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             parts += [module.summarise(recs).rstrip(), ""]
         by_dataset: dict[str, list[dict[str, Any]]] = {}
         for rec in recs:
-            by_dataset.setdefault(str(rec.get("dataset", "")), []).append(rec)
+            horizon = int(rec.get("horizon", 1))
+            key = str(rec.get("dataset", "")) + (f", horizons 1-{horizon}" if horizon > 1 else "")
+            by_dataset.setdefault(key, []).append(rec)
         for dataset, group in by_dataset.items():
             parts += [f"### {dataset}", "", render_table(group), ""]
     return "\n".join(parts).rstrip() + "\n"
