@@ -15,10 +15,14 @@ Node2vec embedding.
 Seeds: ``HICEXPR_BENCH_SEEDS`` (default 5) for the chronological and rolling-origin protocols and
 ``HICEXPR_BENCH_RANDOM_SEEDS`` (default 10: the split itself is random) for the leaky
 step-random one, which is kept for comparison only: its 8 test windows per split make the
-per-gene r of a single split swing by +-0.07-0.09, so models are compared per split (paired;
-each record keeps its per-seed values) (STEP's own split scores persistence 0.626
-on its CSV series where random splits average 0.50). Scaling: each dataset's own
+per-gene r of a single split swing by +-0.07-0.09 (STEP's own split scores persistence 0.626
+on its CSV series where random splits average 0.50), so models are compared split by split:
+each record keeps its per-seed values. ``HICEXPR_BENCH_HORIZONS`` (default ``1,3``): horizons
+above 1 are run under the chronological protocol only. Scaling: each dataset's own
 (``ForecastDataset.scaling``: ``none`` for the yeast log ratios, ``standard`` otherwise).
+The 2026-11-22 run: four processes sharing the 2 cores (datasets split with
+``HICEXPR_BENCH_DATASETS``, horizon-3 runs with ``HICEXPR_BENCH_HORIZONS=3``), 2,381 + 2,731 +
+597 + 751 s of wall time, records merged into results.json.
 """
 
 from __future__ import annotations
