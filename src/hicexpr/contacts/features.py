@@ -176,6 +176,12 @@ def compartments(clr: cooler.Cooler, genes: pd.DataFrame | None = None,
         lo, hi = covered_stretch(clr, chrom, cov)
         phasing = None if values is None else values[lo:hi]
         e1[lo:hi] = chromosome_e1(clr, lo, hi, weight, diags, phasing, max_bins)
+    return compartment_table(clr, e1)
+
+
+def compartment_table(clr: cooler.Cooler, e1: np.ndarray) -> pd.DataFrame:
+    """``chrom, start, end, E1, compartment`` per bin from the genome-wide E1 vector
+    (A where E1 > 0, B where E1 < 0, empty where NaN)."""
     out = clr.bins()[["chrom", "start", "end"]][:]
     out["E1"] = e1
     out["compartment"] = np.select([out["E1"] > 0, out["E1"] < 0], ["A", "B"], "")

@@ -285,12 +285,18 @@ def _step_chunks(f: Path, chunksize: int | None = None) -> Iterator[pd.DataFrame
             from None
 
 
+def _lex_sorted(lo: np.ndarray, hi: np.ndarray, strict: bool = False) -> bool:
+    """Whether the pairs ``(lo, hi)`` are in (strictly, i.e. also without repeats)
+    increasing lexicographic order."""
+    dlo, dhi = np.diff(lo), np.diff(hi)
+    return bool(((dlo > 0) | ((dlo == 0) & ((dhi > 0) if strict else (dhi >= 0)))).all())
+
+
 def _pairs_sorted(lo: np.ndarray, hi: np.ndarray, last: tuple[int, int] | None) -> bool:
     """Whether the pairs ``(lo, hi)`` are in non-decreasing order, continuing from ``last``."""
     if last is not None:
         lo, hi = np.r_[last[0], lo], np.r_[last[1], hi]
-    dlo, dhi = np.diff(lo), np.diff(hi)
-    return not ((dlo < 0) | ((dlo == 0) & (dhi < 0))).any()
+    return _lex_sorted(lo, hi)
 
 
 def _step_extent(files: dict[str, Path],
@@ -419,9 +425,7 @@ def _blocks(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
 def _sum_repeats(df: pd.DataFrame) -> pd.DataFrame:
     """One row per pixel: summed ``count`` and ``n`` (sorted by pixel; a sorted ``df`` without
     repeats, e.g. a chunk of sorted STEP text, is returned as it is)."""
-    b1, b2 = df["bin1_id"].to_numpy(), df["bin2_id"].to_numpy()
-    d1, d2 = np.diff(b1), np.diff(b2)
-    if ((d1 > 0) | ((d1 == 0) & (d2 > 0))).all():
+    if _lex_sorted(df["bin1_id"].to_numpy(), df["bin2_id"].to_numpy(), strict=True):
         return df.reset_index(drop=True)
     return df.groupby(["bin1_id", "bin2_id"], sort=True, as_index=False)[["count", "n"]].sum()
 

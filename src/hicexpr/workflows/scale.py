@@ -29,6 +29,7 @@ from torch_geometric.data import Data
 from hicexpr.contacts.features import (
     _view,
     chromosome_e1,
+    compartment_table,
     covered_stretch,
     default_window,
     finish_insulation,
@@ -175,12 +176,13 @@ def contact_features_parallel(
     if window < clr.binsize or window % clr.binsize:
         raise InputError("window_bp", "", f"a multiple of the bin size {clr.binsize}", window)
     mapped = gene_bins(clr, genes, source=source)
+    coverage = bin_coverage(clr)  # cached: the one pass gene_bins already made
     job = _ChromJob(
         uri=clr.uri, genes=mapped, window=window, weight=weight, diags=ignore_diags(clr, weight),
         max_distance=int(max_distance) if max_distance is not None else
         int(max(clr.chromsizes)), max_bins=max_bins,
         insulation_chroms=frozenset(_view(clr, min_bins=3 * window // clr.binsize)["chrom"]),
-        compartment_stretches={chrom: covered_stretch(clr, chrom, bin_coverage(clr))
+        compartment_stretches={chrom: covered_stretch(clr, chrom, coverage)
                                for chrom in _view(clr, min_bins=4)["chrom"]},
     )
     chroms = list(clr.chromnames)
@@ -230,10 +232,7 @@ def _finish_compartments(clr: cooler.Cooler,
         if part is not None:
             lo, vec = part
             e1[lo:lo + len(vec)] = vec
-    out = clr.bins()[["chrom", "start", "end"]][:]
-    out["E1"] = e1
-    out["compartment"] = np.select([out["E1"] > 0, out["E1"] < 0], ["A", "B"], "")
-    return out
+    return compartment_table(clr, e1)
 
 
 # --- gene graphs, one chromosome per task ---------------------------------------------------
