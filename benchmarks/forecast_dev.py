@@ -74,7 +74,8 @@ def development_skill(name: str, models: dict[str, dict[str, Any]], args: argpar
         graph = similarity_graph(dataset, dev, args.graph, args.similarity_k,
                                  args.similarity_on, defaults.top_k)
     result = evaluate_forecasters(dev, models, graph=graph, protocol="rolling-origin",
-                                  seeds=[args.seed], scaling=dataset.scaling)
+                                  seeds=[args.seed], scaling=dataset.scaling,
+                                  input_length=args.input_length)
     return {m: round(result.metric(m), 4) for m in models}
 
 
@@ -88,6 +89,7 @@ def main() -> None:
     parser.add_argument("--similarity-on", choices=("changes", "levels"), default="changes")
     parser.add_argument("--max-genes", type=int, default=None, help="yeast; 0 = all complete")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--input-length", type=int, default=3, help="L input time points")
     args = parser.parse_args()
     set_quiet(True)
     models: dict[str, dict[str, Any]] = {m: {} for m in args.models.split(",")}

@@ -1,5 +1,6 @@
-"""Graph AR: a pooled linear AR model over each gene's and its Hi-C neighbours' recent changes,
-with per-gene deviations tied together along the gene graph.
+"""Graph AR: a pooled linear AR model over each gene's, its Hi-C neighbours' and its
+co-expression neighbours' recent changes, with per-gene deviations tied together along the gene
+graph.
 
 For window ``w``, gene ``n`` and horizon ``h`` the forecast is the last value ``x_t`` plus a
 linear function of the chosen feature groups (:func:`change_features`)::
@@ -7,9 +8,14 @@ linear function of the chosen feature groups (:func:`change_features`)::
     y[h] - x_t = sum_l b[h, l] (x_{t-l} - x_t)       "own": own recent changes
                + sum_l g[h, l] (m_{t-l} - m_t)       "neighbours": Hi-C neighbours' changes
                + c[h] (m_t - x_t)                    "gap": neighbours' level vs the gene's
+               + sum_l k[h, l] (s_{t-l} - s_t)       "coexpr": co-expression neighbours' changes
+               + f[h] (s_t - x_t)                    "coexpr_gap"
                + e[h] x_t                            "level": pull towards the scaler's centre
 
-where ``m = A x`` is the contact-weighted mean of the gene's neighbours (``A`` row-normalised).
+where ``m = A x`` is the contact-weighted mean of the gene's neighbours (``A`` row-normalised)
+and ``s = C x`` the mean of its ``coexpr_k`` most correlated genes, correlation of levels over
+the time points of the *training windows only* (refit: train + validation windows; each
+expanding-window fold below: that fold's own training windows).
 Without "level" the model is translation invariant (a drift away from the training mean is not
 pulled back). The coefficients are shared by all genes (one ridge fit on all genes x windows),
 shrunk towards a *prior* base forecast, persistence (all zero) or the window mean (own
@@ -30,6 +36,7 @@ import scipy.sparse.linalg as spla
 
 from hicexpr.forecast.base import ArrayPair, Forecaster
 from hicexpr.forecast.baselines import row_normalised_adjacency
+from hicexpr.graph import expression_similarity_edges
 from hicexpr.lib.errors import InputError
 
 ALPHAS = (1.0,)
@@ -37,30 +44,62 @@ GENE_ALPHAS = (10.0, 100.0)
 PRIORS = ("persistence", "window_mean", "auto")
 
 
-TERMS = ("own", "neighbours", "gap", "level")
+TERMS = ("own", "neighbours", "gap", "coexpr", "coexpr_gap", "level")
 TERM_SETS = (("own",), ("own", "neighbours"), ("own", "level"), ("own", "neighbours", "level"),
-             ("own", "neighbours", "gap", "level"))
+             ("own", "neighbours", "gap", "level"), ("own", "coexpr", "level"),
+             ("own", "neighbours", "coexpr", "level"), ("own", "coexpr", "coexpr_gap", "level"))
+GRAPH_TERMS = {"neighbours", "gap"}
+COEXPR_TERMS = {"coexpr", "coexpr_gap"}
 
 
 def change_features(X: np.ndarray, adjacency: sp.csr_matrix | None, lags: int,
-                    terms: tuple[str, ...] = TERMS) -> np.ndarray:
+                    terms: tuple[str, ...] = TERMS,
+                    coexpression: sp.csr_matrix | None = None) -> np.ndarray:
     """``[W, N, P]`` features, own changes first: ``own`` ``x_{t-l} - x_t`` (l = 1..lags-1);
     ``neighbours`` ``m_{t-l} - m_t`` (l = 1..lags-1, m = contact-weighted neighbour mean);
-    ``gap`` ``m_t - x_t``; ``level`` ``x_t`` (pull towards the scaler's centre)."""
+    ``gap`` ``m_t - x_t``; ``coexpr`` / ``coexpr_gap`` the same with the co-expression
+    neighbour mean ``s`` (``coexpression`` row-normalised); ``level`` ``x_t``."""
     own = X[:, -lags:, :]
     last = own[:, -1:, :]
     parts = [own[:, :-1, :] - last]
-    if adjacency is not None and adjacency.nnz and ({"neighbours", "gap"} & set(terms)):
-        W, L, N = own.shape
-        neigh = (adjacency @ own.reshape(W * L, N).T).T.reshape(W, L, N)
-        has = (np.asarray(adjacency.sum(axis=1)).ravel() > 0)[None, None, :]
-        if "neighbours" in terms:
-            parts.append(np.where(has, neigh[:, :-1] - neigh[:, -1:], 0.0))
-        if "gap" in terms:
-            parts.append(np.where(has, neigh[:, -1:] - last, 0.0))
+    parts += _neighbour_parts(own, adjacency, "neighbours" in terms, "gap" in terms)
+    parts += _neighbour_parts(own, coexpression, "coexpr" in terms, "coexpr_gap" in terms)
     if "level" in terms:
         parts.append(last)
     return np.concatenate(parts, axis=1).transpose(0, 2, 1)
+
+
+def _neighbour_parts(own: np.ndarray, adjacency: sp.csr_matrix | None, changes: bool,
+                     gap: bool) -> list[np.ndarray]:
+    """Neighbour-mean changes ``[W, L-1, N]`` and / or gap ``[W, 1, N]`` (0 without
+    neighbours)."""
+    if adjacency is None or not adjacency.nnz or not (changes or gap):
+        return []
+    W, L, N = own.shape
+    neigh = (adjacency @ own.reshape(W * L, N).T).T.reshape(W, L, N)
+    has = (np.asarray(adjacency.sum(axis=1)).ravel() > 0)[None, None, :]
+    parts = []
+    if changes:
+        parts.append(np.where(has, neigh[:, :-1] - neigh[:, -1:], 0.0))
+    if gap:
+        parts.append(np.where(has, neigh[:, -1:] - own[:, -1:], 0.0))
+    return parts
+
+
+def coexpression_adjacency(X: np.ndarray, k: int) -> sp.csr_matrix | None:
+    """Row-normalised adjacency of each gene's ``k`` most correlated genes (correlation of
+    levels over the distinct time points in windows ``X`` ``[W, L, N]``; positive correlations
+    only, both directions kept). None when ``k`` is 0 or fewer than 3 time points."""
+    frames = np.unique(X.reshape(-1, X.shape[2]), axis=0)
+    if k <= 0 or len(frames) < 3 or X.shape[2] < 2:
+        return None
+    edges = expression_similarity_edges(frames, k=k, on="levels")
+    n = X.shape[2]
+    ones = np.ones(len(edges))
+    pairs = sp.coo_matrix((ones, (edges.i, edges.j)), shape=(n, n)).tocsr()
+    pairs = ((pairs + pairs.T) > 0).astype(float)
+    degree = np.asarray(pairs.sum(axis=1)).ravel()
+    return (sp.diags(1.0 / np.where(degree > 0, degree, 1.0)) @ pairs).tocsr()
 
 
 def _prior_coef(prior: str, n_features: int, lags: int) -> np.ndarray:
@@ -72,12 +111,13 @@ def _prior_coef(prior: str, n_features: int, lags: int) -> np.ndarray:
 
 
 class GraphAR(Forecaster):
-    """Pooled AR on own and Hi-C neighbours' recent changes, per-gene deviations smoothed over
-    the graph (see module docstring).
+    """Pooled AR on own, Hi-C neighbours' and co-expression neighbours' recent changes,
+    per-gene deviations smoothed over the graph (see module docstring).
 
     Args:
         lags: number of input time points used (``min(lags, L)``).
         use_graph: allow the neighbours' terms (False: the same model without the graph).
+        coexpr_k: co-expression neighbours per gene for the "coexpr" terms (0: none).
         terms: feature groups (subset of ``TERMS``, "own" always first); None: validation
             picks among ``TERM_SETS`` (those without graph terms when ``use_graph`` is False).
         prior: ``"persistence"``, ``"window_mean"`` or ``"auto"`` (validation picks).
@@ -95,9 +135,11 @@ class GraphAR(Forecaster):
     def __init__(self, lags: int = 3, use_graph: bool = True,
                  terms: tuple[str, ...] | None = None, prior: str = "auto",
                  alpha: float | None = None, gene_alpha: float | None = None,
-                 graph_alpha: float = 1.0, cv_folds: int = 3, min_train: int = 4) -> None:
+                 graph_alpha: float = 1.0, cv_folds: int = 3, min_train: int = 4,
+                 coexpr_k: int = 10) -> None:
         self.lags = lags
         self.use_graph = use_graph
+        self.coexpr_k = coexpr_k
         self.terms = terms
         self.prior = prior
         self.alpha = alpha
@@ -113,7 +155,7 @@ class GraphAR(Forecaster):
         if self.terms is not None and (not self.terms or self.terms[0] != "own"
                                        or not set(self.terms) <= set(TERMS)):
             raise InputError("terms", "", f"'own' first, then any of {TERMS}", self.terms)
-        self._prepare(graph, X.shape[2], X.shape[1])
+        self._prepare(graph, X)
         if validation is not None and not np.isfinite(validation[1]).any():
             validation = None
         folds = self._folds(X, y, validation)
@@ -126,49 +168,58 @@ class GraphAR(Forecaster):
                 if best is None or score < best[0] - 1e-12:
                     best = (float(score), terms, *config)
         self.val_score_, self.terms_, self.prior_, self.alpha_, self.gene_alpha_ = best
-        F, targets = self._design(X, y)
+        F, targets = self._design(X, y, self.coexpr_)
         self.coef_ = self._solve(F, targets, self.prior_, self.alpha_, self.gene_alpha_)
 
     def _folds(self, X: np.ndarray, y: np.ndarray, validation: ArrayPair | None) -> list:
         """Expanding-window folds over train + validation windows (in time order): the
         validation block, then up to ``cv_folds - 1`` earlier blocks of the same size, each
-        scored by a model fitted on the windows before it (at least ``min_train`` of them)."""
+        scored by a model fitted on the windows before it (at least ``min_train`` of them),
+        with co-expression neighbours from those windows only."""
         if validation is None:
             return []
         Xa, ya = np.concatenate([X, validation[0]]), np.concatenate([y, validation[1]])
         size, end, folds = len(validation[0]), len(Xa), []
         while len(folds) < self.cv_folds and end - size >= self.min_train:
             start = end - size
-            folds.append((Xa[:start], ya[:start], Xa[start:end], ya[start:end]))
+            coexpr = coexpression_adjacency(Xa[:start], self.coexpr_k)
+            folds.append((Xa[:start], ya[:start], Xa[start:end], ya[start:end], coexpr))
             end = start
         return folds
 
-    def _fold_score(self, X, y, Xv, yv, prior: str, alpha: float, gene_alpha: float) -> float:
+    def _fold_score(self, X, y, Xv, yv, coexpr: sp.csr_matrix | None, prior: str, alpha: float,
+                    gene_alpha: float) -> float:
         """Validation MSE relative to persistence on one fold."""
-        F, targets = self._design(X, y)
+        F, targets = self._design(X, y, coexpr)
         coef = self._solve(F, targets, prior, alpha, gene_alpha)
         persistence = np.nanmean((Xv[:, -1:, :] - yv) ** 2)
-        return self._score(coef, (Xv, yv)) / max(float(persistence), 1e-12)
+        mse = np.nanmean((self._apply(Xv, coef, coexpr) - yv) ** 2)
+        return float(mse) / max(float(persistence), 1e-12)
 
     def _refit(self, X, y, graph) -> None:
-        self._prepare(graph, X.shape[2], X.shape[1])
-        F, targets = self._design(X, y)
+        self._prepare(graph, X)
+        F, targets = self._design(X, y, self.coexpr_)
         self.coef_ = self._solve(F, targets, self.prior_, self.alpha_, self.gene_alpha_)
 
-    def _prepare(self, graph: Any, n_nodes: int, length: int) -> None:
-        self.lags_ = max(1, min(self.lags, length))
-        adj = row_normalised_adjacency(graph, n_nodes) if self.use_graph else None
+    def _prepare(self, graph: Any, X: np.ndarray) -> None:
+        """Lags, the Hi-C adjacency and the co-expression adjacency of windows ``X``."""
+        self.lags_ = max(1, min(self.lags, X.shape[1]))
+        adj = row_normalised_adjacency(graph, X.shape[2]) if self.use_graph else None
         self.adjacency_ = adj if adj is not None and adj.nnz else None
+        self.coexpr_ = coexpression_adjacency(X, self.coexpr_k)
 
     def _term_sets(self, validation: ArrayPair | None) -> list[tuple[str, ...]]:
         if self.terms is not None:
             return [tuple(self.terms)]
-        graph_terms = {"neighbours", "gap"}
-        sets = [t for t in TERM_SETS if self.adjacency_ is not None or not graph_terms & set(t)]
-        return sets if validation is not None else [("own",)]
+        if validation is None:
+            return [("own",)]
+        return [t for t in TERM_SETS
+                if (self.adjacency_ is not None or not GRAPH_TERMS & set(t))
+                and (self.coexpr_ is not None or not COEXPR_TERMS & set(t))]
 
-    def _design(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        F = change_features(X, self.adjacency_, self.lags_, self.terms_)
+    def _design(self, X: np.ndarray, y: np.ndarray, coexpr: sp.csr_matrix | None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        F = change_features(X, self.adjacency_, self.lags_, self.terms_, coexpr)
         return F, y - X[:, -1:, :]
 
     def _grid(self, validation: ArrayPair | None) -> list[tuple[str, float, float]]:
@@ -232,16 +283,12 @@ class GraphAR(Forecaster):
         sol, _ = spla.cg(op, rhs, rtol=1e-10, atol=0.0, maxiter=10 * N * P, M=pre)
         return sol.reshape(N, P)
 
-    def _score(self, coef: np.ndarray, validation: ArrayPair) -> float:
-        Xv, yv = validation
-        pred = self._apply(Xv, coef)
-        return float(np.nanmean((pred - yv) ** 2))
-
     # -- prediction -------------------------------------------------------------------------
-    def _apply(self, X: np.ndarray, coef: np.ndarray) -> np.ndarray:
-        F = change_features(X, self.adjacency_, self.lags_, self.terms_)
+    def _apply(self, X: np.ndarray, coef: np.ndarray, coexpr: sp.csr_matrix | None
+               ) -> np.ndarray:
+        F = change_features(X, self.adjacency_, self.lags_, self.terms_, coexpr)
         delta = np.einsum("wnp,hnp->whn", F, coef)
         return X[:, -1:, :] + delta
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
-        return self._apply(X, self.coef_)
+        return self._apply(X, self.coef_, getattr(self, "coexpr_", None))

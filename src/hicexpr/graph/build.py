@@ -131,14 +131,7 @@ def expression_similarity_edges(
     if X.shape[0] < 3:
         raise InputError("expr_train", "time points", "at least 3 usable training time points",
                          X.shape[0])
-    corr = _correlation(X)
-    np.fill_diagonal(corr, -np.inf)
-    n = corr.shape[0]
-    k = min(k, n - 1)
-    nbr = np.argpartition(-corr, kth=k - 1, axis=1)[:, :k] if k > 0 else np.empty((n, 0), int)
-    rows = np.repeat(np.arange(n), nbr.shape[1])
-    cols = nbr.ravel()
-    sim = corr[rows, cols]
+    rows, cols, sim = _nearest_by_correlation(X, k)
     keep = sim > min_similarity
     a, b = np.minimum(rows, cols)[keep], np.maximum(rows, cols)[keep]
     out = pd.DataFrame({"i": a, "j": b, "similarity": sim[keep]}).drop_duplicates(["i", "j"])
@@ -202,14 +195,29 @@ def _column(pairs: pd.DataFrame, name: str, default: float) -> np.ndarray:
     return np.nan_to_num(pairs[name].to_numpy(dtype=float), nan=0.0)
 
 
-def _correlation(X: np.ndarray) -> np.ndarray:
+def _nearest_by_correlation(
+    X: np.ndarray, k: int, block: int = 512
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each column's ``k`` most correlated other columns of ``X`` ``[T, N]`` (rows, cols,
+    correlation), computed in blocks of ``block`` columns (memory ``block x N``, not ``N^2``).
+    A constant column correlates 0 with everything."""
     Xc = X - X.mean(axis=0)
     norm = np.sqrt((Xc**2).sum(axis=0))
     Xn = Xc / np.where(norm > 0, norm, 1.0)
-    corr = Xn.T @ Xn
-    corr[:, norm == 0] = 0.0
-    corr[norm == 0, :] = 0.0
-    return corr
+    n = X.shape[1]
+    k = min(k, n - 1)
+    if k <= 0:
+        return np.empty(0, int), np.empty(0, int), np.empty(0)
+    rows, cols, sims = [], [], []
+    for start in range(0, n, block):
+        ids = np.arange(start, min(start + block, n))
+        corr = Xn[:, ids].T @ Xn
+        corr[ids - start, ids] = -np.inf
+        nbr = np.argpartition(-corr, kth=k - 1, axis=1)[:, :k]
+        rows.append(np.repeat(ids, k))
+        cols.append(nbr.ravel())
+        sims.append(np.take_along_axis(corr, nbr, axis=1).ravel())
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(sims)
 
 
 def _undirected(
