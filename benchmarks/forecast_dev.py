@@ -9,6 +9,7 @@ last 20% of its time points), and the remaining time points are evaluated with t
     python benchmarks/forecast_dev.py graph_ensemble --param "graph_ensemble:members=graph_ar,gru"
     python benchmarks/forecast_dev.py graph_ar --graph similarity --similarity-on levels
     python benchmarks/forecast_dev.py graph_ar --max-genes 0     # yeast: all complete genes
+    python benchmarks/forecast_dev.py graph_ar --param graph_ar:lags=5 --input-length 5
 
 ``--graph``: ``hic`` (the benchmark's Hi-C graph), ``similarity`` (k-nearest co-expression
 neighbours fitted on each fold's training time points only) or ``both``.

@@ -9,7 +9,7 @@ from torch_geometric.data import Data
 
 from hicexpr.evaluate.protocols import make_splits
 from hicexpr.evaluate.runner import evaluate_forecasters, fit_on_split
-from hicexpr.forecast.graph_ar import GraphAR, change_features
+from hicexpr.forecast.graph_ar import GraphAR, change_features, coexpression_adjacency
 from hicexpr.forecast.nets import neighbour_mean
 from hicexpr.lib.errors import InputError
 
@@ -150,3 +150,50 @@ def test_graph_ar_skip_untrained_net_returns_the_graph_ar_forecast(swap) -> None
     auto, _, _ = fit_on_split("stepmr", {"max_epochs": 0, "skip": "auto_graph"}, values, split,
                               3, 1, 0, graph)
     assert auto.skip_ == "graph_ar"  # on the swap system only the graph predicts well
+
+
+def shared_rhythm_system(n_groups: int = 6, size: int = 8, n_times: int = 60,
+                         noise: float = 0.6, seed: int = 0) -> np.ndarray:
+    """Groups of genes sharing one rhythm (period 12, a phase per group) under independent
+    noise: a gene's own lags are noisy, the mean of its co-expressed genes is not."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_times)[:, None]
+    rhythm = np.sin(2 * np.pi * t / 12 + rng.uniform(0, 2 * np.pi, n_groups))
+    return np.repeat(rhythm, size, axis=1) + noise * rng.normal(size=(n_times, n_groups * size))
+
+
+def test_coexpression_adjacency_joins_genes_that_share_a_rhythm() -> None:
+    values = shared_rhythm_system()
+    X = np.stack([values[t - 3 : t] for t in range(3, 40)])
+    adj = coexpression_adjacency(X, k=5).toarray()
+    group = np.arange(values.shape[1]) // 8
+    assert np.allclose(adj.sum(axis=1), 1.0)
+    within = (adj * (group[:, None] == group[None, :])).sum(axis=1)
+    assert within.mean() > 0.6  # 7 of the 47 other genes (0.15) by chance
+    assert coexpression_adjacency(X, k=0) is None
+    assert coexpression_adjacency(X[:1, :2], k=5) is None  # two time points: no correlation
+
+
+def test_graph_ar_coexpression_terms_denoise_shared_rhythms() -> None:
+    values = shared_rhythm_system()  # no Hi-C graph at all
+    result = evaluate_forecasters(values, {"graph_ar": {}, "pooled_ridge_ar": {}}, seeds=[0])
+    alone = evaluate_forecasters(values, {"graph_ar": {"coexpr_k": 0}}, seeds=[0])
+    (split,) = make_splits(len(values), "chronological", input_length=3)
+    model, _, _ = fit_on_split("graph_ar", {}, values, split, 3, 1, 0, None)
+    assert "coexpr" in model.terms_ or "coexpr_gap" in model.terms_
+    assert result.metric("graph_ar") > alone.metric("graph_ar") + 0.1
+    assert result.metric("graph_ar") > result.metric("pooled_ridge_ar") + 0.1
+
+
+def test_graph_ar_coexpression_neighbours_come_from_fitted_windows_only() -> None:
+    values = shared_rhythm_system()
+    (split,) = make_splits(len(values), "chronological", input_length=3)
+    changed = values.copy()
+    changed[split.val.min() + 1 :] = values[split.val.min() + 1 :, ::-1]  # later genes swapped
+    before, _, _ = fit_on_split("graph_ar", {}, values, split, 3, 1, 0, None, refit=False)
+    after, _, _ = fit_on_split("graph_ar", {}, changed, split, 3, 1, 0, None, refit=False)
+    assert (before.coexpr_ != after.coexpr_).nnz == 0  # validation and test times unseen
+    train = np.stack([values[o - 2 : o + 1] for o in split.train])
+    assert (before.coexpr_ != coexpression_adjacency(train, 10)).nnz == 0
+    refitted, _, _ = fit_on_split("graph_ar", {}, changed, split, 3, 1, 0, None, refit=True)
+    assert (refitted.coexpr_ != after.coexpr_).nnz > 0  # refit: train + validation windows

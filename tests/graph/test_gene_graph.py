@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hicexpr.graph import (
     EdgeWeights,
@@ -12,6 +14,7 @@ from hicexpr.graph import (
     expression_similarity_edges,
     temporal_graphs,
 )
+from hicexpr.graph.build import _nearest_by_correlation
 from hicexpr.lib.errors import InputError
 
 GENES = ["a", "b", "c", "d"]
@@ -100,3 +103,21 @@ def test_missing_columns_and_duplicate_genes_are_input_errors() -> None:
         build_gene_graph(GENES, pd.DataFrame({"gene1": ["a"]}))
     with pytest.raises(InputError, match="unique gene ids"):
         build_gene_graph(["a", "a"], _pairs())
+
+
+@settings(max_examples=25, deadline=None)
+@given(n_genes=st.integers(2, 40), k=st.integers(1, 6), block=st.integers(1, 9),
+       seed=st.integers(0, 10_000))
+def test_similarity_edges_in_blocks_equal_the_full_correlation_matrix(n_genes, k, block,
+                                                                      seed) -> None:
+    X = np.random.default_rng(seed).normal(size=(7, n_genes))
+    rows, cols, sim = _nearest_by_correlation(X, k, block=block)
+    corr = np.corrcoef(X.T)
+    np.fill_diagonal(corr, -np.inf)
+    kk = min(k, n_genes - 1)
+    best = -np.sort(-corr, axis=1)[:, :kk]
+    got = np.full((n_genes, kk), np.nan)
+    for i in range(n_genes):
+        got[i] = -np.sort(-sim[rows == i])
+    assert np.allclose(got, best)
+    assert np.allclose(sim, corr[rows, cols])
