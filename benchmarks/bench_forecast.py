@@ -22,7 +22,9 @@ above 1 are run under the chronological protocol only. Scaling: each dataset's o
 (``ForecastDataset.scaling``: ``none`` for the yeast log ratios, ``standard`` otherwise).
 The 2026-11-22 run: four processes sharing the 2 cores (datasets split with
 ``HICEXPR_BENCH_DATASETS``, horizon-3 runs with ``HICEXPR_BENCH_HORIZONS=3``), 2,381 + 2,731 +
-597 + 751 s of wall time, records merged into results.json.
+597 + 751 s of wall time, records merged into results.json. After GraphAR got its
+co-expression terms, ``graph_ar`` and ``graph_ensemble`` were re-run alone
+(``HICEXPR_BENCH_MODELS``, two processes) and their records replaced.
 """
 
 from __future__ import annotations
