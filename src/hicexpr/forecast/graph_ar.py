@@ -119,7 +119,8 @@ class GraphAR(Forecaster):
         use_graph: allow the neighbours' terms (False: the same model without the graph).
         coexpr_k: co-expression neighbours per gene for the "coexpr" terms (0: none).
         terms: feature groups (subset of ``TERMS``, "own" always first); None: validation
-            picks among ``TERM_SETS`` (those without graph terms when ``use_graph`` is False).
+            picks among ``TERM_SETS`` (those without Hi-C terms when ``use_graph`` is False,
+            without co-expression terms when ``coexpr_k`` is 0).
         prior: ``"persistence"``, ``"window_mean"`` or ``"auto"`` (validation picks).
         alpha: ridge penalty of the pooled coefficients (None: chosen on validation).
         gene_alpha: penalty of per-gene deviations (None: chosen on validation among
