@@ -47,10 +47,14 @@ def row_normalised_adjacency(graph: Any, n_nodes: int) -> sp.csr_matrix:
     ei = graph.edge_index.cpu().numpy()
     w = getattr(graph, "edge_weight", None)
     w = np.ones(ei.shape[1]) if w is None else w.detach().cpu().numpy().astype(np.float64)
-    adj = sp.csr_matrix((np.abs(w), (ei[0], ei[1])), shape=(n_nodes, n_nodes))
+    return row_normalise(sp.csr_matrix((np.abs(w), (ei[0], ei[1])), shape=(n_nodes, n_nodes)))
+
+
+def row_normalise(adj: sp.spmatrix) -> sp.csr_matrix:
+    """``adj`` with each row divided by its sum (rows summing to 0 stay 0)."""
     deg = np.asarray(adj.sum(axis=1)).ravel()
     inv = np.where(deg > 0, 1.0 / np.where(deg > 0, deg, 1.0), 0.0)
-    return sp.diags(inv) @ adj
+    return (sp.diags(inv) @ adj).tocsr()
 
 
 def _batched_ridge(F: np.ndarray, t: np.ndarray, alpha: float) -> np.ndarray:

@@ -35,7 +35,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from hicexpr.forecast.base import ArrayPair, Forecaster
-from hicexpr.forecast.baselines import row_normalised_adjacency
+from hicexpr.forecast.baselines import row_normalise, row_normalised_adjacency
 from hicexpr.graph import expression_similarity_edges
 from hicexpr.lib.errors import InputError
 
@@ -97,9 +97,7 @@ def coexpression_adjacency(X: np.ndarray, k: int) -> sp.csr_matrix | None:
     n = X.shape[2]
     ones = np.ones(len(edges))
     pairs = sp.coo_matrix((ones, (edges.i, edges.j)), shape=(n, n)).tocsr()
-    pairs = ((pairs + pairs.T) > 0).astype(float)
-    degree = np.asarray(pairs.sum(axis=1)).ravel()
-    return (sp.diags(1.0 / np.where(degree > 0, degree, 1.0)) @ pairs).tocsr()
+    return row_normalise(((pairs + pairs.T) > 0).astype(float))
 
 
 def _prior_coef(prior: str, n_features: int, lags: int) -> np.ndarray:
@@ -183,7 +181,9 @@ class GraphAR(Forecaster):
         size, end, folds = len(validation[0]), len(Xa), []
         while len(folds) < self.cv_folds and end - size >= self.min_train:
             start = end - size
-            coexpr = coexpression_adjacency(Xa[:start], self.coexpr_k)
+            # the validation fold trains on exactly X, whose neighbours _prepare already has
+            coexpr = self.coexpr_ if start == len(X) else coexpression_adjacency(
+                Xa[:start], self.coexpr_k)
             folds.append((Xa[:start], ya[:start], Xa[start:end], ya[start:end], coexpr))
             end = start
         return folds
