@@ -35,13 +35,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _measure import measure  # noqa: E402
 from hicexpr.config import ForecastConfig  # noqa: E402
 from hicexpr.datasets.forecasting import load_forecast_dataset  # noqa: E402
+from hicexpr.evaluate.compare import compare_to_baselines  # noqa: E402
 from hicexpr.evaluate.runner import evaluate_forecasters  # noqa: E402
-from hicexpr.forecast.registry import MODELS  # noqa: E402
+from hicexpr.forecast.registry import BASELINES, MODELS, RIDGE_BASELINES  # noqa: E402
 from hicexpr.lib.progress import set_quiet  # noqa: E402
 from hicexpr.workflows.forecast import gene_graph  # noqa: E402
 
@@ -102,16 +105,38 @@ def run(out_records: list) -> None:
             for horizon in horizons:
                 if horizon > 1 and protocol != "chronological":
                     continue
-                for model in _env_list("HICEXPR_BENCH_MODELS", BENCH_MODELS):
-                    out_records.append(_evaluate(name, dataset, graph, protocol, model,
-                                                 seeds, horizon) | shape)
+                runs = [_evaluate(name, dataset, graph, protocol, model, seeds, horizon)
+                        for model in _env_list("HICEXPR_BENCH_MODELS", BENCH_MODELS)]
+                if horizon == 1:
+                    add_paired(runs)
+                out_records.extend(record | shape for record, _ in runs)
     if "step_mirna" in _env_list("HICEXPR_BENCH_DATASETS", DATASETS):
         out_records.append(stepmi_pipeline())
 
 
+def add_paired(runs: list[tuple[dict[str, Any], Any]]) -> None:
+    """Each non-baseline record gets ``paired``: its skill minus persistence's and each ridge
+    baseline's on the same test windows, with a 95% bootstrap CI over genes (1,000 resamples;
+    needs persistence in the same run)."""
+    predictions = pd.concat([p for _, p in runs], ignore_index=True)
+    present = set(predictions.model)
+    if "persistence" not in present:
+        return
+    baselines = [b for b in ("persistence", *RIDGE_BASELINES) if b in present]
+    for record, _ in runs:
+        if record["model"] in BASELINES:
+            continue
+        table = compare_to_baselines(predictions, [record["model"]], baselines)
+        record["paired"] = {r.baseline: {"delta": round(r.delta_skill, 4),
+                                         "ci": [round(r.ci_low, 4), round(r.ci_high, 4)],
+                                         "p_not_better": round(r.p_not_better, 4)}
+                            for r in table.itertuples()}
+
+
 def _evaluate(name: str, dataset: Any, graph: Any, protocol: str, model: str,
-              seeds: list[int], horizon: int) -> dict[str, Any]:
-    """One record: ``model`` under ``protocol`` at horizons 1..``horizon``, every seed."""
+              seeds: list[int], horizon: int) -> tuple[dict[str, Any], Any]:
+    """One record (``model`` under ``protocol`` at horizons 1..``horizon``, every seed) and the
+    test predictions at horizon 1."""
     with measure() as m:
         result = evaluate_forecasters(dataset.values(), [model], graph=graph, protocol=protocol,
                                       seeds=seeds, horizon=horizon, genes=list(dataset.genes),
@@ -119,11 +144,12 @@ def _evaluate(name: str, dataset: Any, graph: Any, protocol: str, model: str,
     metrics = _metrics(result, model)
     if horizon > 1:
         metrics = {k: v for k, v in metrics.items() if k.split("_h")[0] in HORIZON_METRICS}
-    return {"dataset": name, "protocol": protocol, "model": model, "horizon": horizon,
-            "leaky": bool(result.leaky), "metrics": metrics,
-            "per_seed": _per_seed(result, model), "seeds": seeds, "wall_s": m.wall_s,
-            "peak_rss_mb": m.peak_rss_mb,
-            "wall_s_per_seed": round(m.wall_s / max(1, len(seeds)), 2)}
+    record = {"dataset": name, "protocol": protocol, "model": model, "horizon": horizon,
+              "leaky": bool(result.leaky), "metrics": metrics,
+              "per_seed": _per_seed(result, model), "seeds": seeds, "wall_s": m.wall_s,
+              "peak_rss_mb": m.peak_rss_mb,
+              "wall_s_per_seed": round(m.wall_s / max(1, len(seeds)), 2)}
+    return record, result.predictions[result.predictions.horizon == 1]
 
 
 def stepmi_pipeline(seed: int = 0) -> dict[str, Any]:

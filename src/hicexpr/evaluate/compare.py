@@ -1,0 +1,97 @@
+"""Paired comparisons of forecasters on the same test windows, with bootstrap CIs over genes.
+
+Skill is ``1 - SSE_model / SSE_reference`` summed over one seed's test windows and genes
+(:func:`hicexpr.evaluate.metrics.forecast_metrics`), averaged over seeds. The difference of two
+models' skills is resampled by gene (a gene keeps all its test windows and seeds), so the CI
+says how much the comparison depends on which genes were measured; the test time points are
+fixed, as they are in the protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from hicexpr.lib.errors import InputError
+
+PREDICTION_COLUMNS = ("gene", "time", "horizon", "model", "seed", "observed", "predicted")
+
+
+def gene_squared_errors(predictions: pd.DataFrame, model: str, horizon: int = 1
+                        ) -> pd.DataFrame:
+    """``[seed x gene]`` sums of squared errors of ``model`` at ``horizon`` over its test
+    windows with an observed value (a predictions table: :data:`PREDICTION_COLUMNS`)."""
+    missing = [c for c in PREDICTION_COLUMNS if c not in predictions.columns]
+    if missing:
+        raise InputError("predictions", "columns", ", ".join(PREDICTION_COLUMNS), missing)
+    rows = predictions[(predictions.model == model) & (predictions.horizon == horizon)]
+    rows = rows[np.isfinite(rows.observed.to_numpy(dtype=float))]
+    if rows.empty:
+        models = sorted(predictions.model.unique())
+        raise InputError("predictions", "model", f"test rows of one of {models} at horizon "
+                         f"{horizon}", model)
+    errors = (rows.predicted.to_numpy(dtype=float) - rows.observed.to_numpy(dtype=float)) ** 2
+    keyed = rows[["seed", "gene", "time"]].assign(sq=errors)
+    if keyed.duplicated(["seed", "gene", "time"]).any():
+        raise InputError("predictions", model, "one row per seed x gene x time", "duplicates")
+    table = keyed.pivot_table(index="seed", columns="gene", values="sq", aggfunc="sum",
+                              fill_value=0.0, sort=True)
+    # order-free fingerprint of the scored (seed, gene, time) rows, to check pairing
+    hashes = pd.util.hash_pandas_object(keyed[["seed", "gene", "time"]], index=False)
+    table.attrs["windows"] = (len(keyed), int(hashes.to_numpy().sum(dtype=np.uint64)))
+    return table
+
+
+def _aligned(tables: Sequence[pd.DataFrame], names: Sequence[str]) -> list[np.ndarray]:
+    first = tables[0]
+    for table, name in zip(tables[1:], names[1:], strict=True):
+        same = (table.index.equals(first.index) and table.columns.equals(first.columns)
+                and table.attrs.get("windows") == first.attrs.get("windows"))
+        if not same:
+            raise InputError("predictions", name, f"the same seeds, genes and test windows as "
+                             f"'{names[0]}'", "a different set")
+    return [t.to_numpy(dtype=float) for t in tables]
+
+
+def _skills(counts: np.ndarray, sse: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Seed-mean skill per gene weighting ``counts`` ``[B, G]``; sse ``[S, G]``."""
+    num, den = counts @ sse.T, counts @ reference.T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.nanmean(np.where(den > 1e-12, 1.0 - num / den, np.nan), axis=1)
+
+
+def paired_skill_delta(predictions: pd.DataFrame, model: str, baseline: str,
+                       reference: str = "persistence", horizon: int = 1, n_boot: int = 1000,
+                       seed: int = 0, level: float = 0.95) -> dict[str, float | int | str]:
+    """Skill(``model``) - skill(``baseline``) (both vs ``reference``) on the same test windows,
+    with a percentile bootstrap CI over genes and the share of resamples where ``model`` is not
+    better (``p_not_better``)."""
+    names = (model, baseline, reference)
+    sse_m, sse_b, sse_r = _aligned([gene_squared_errors(predictions, n, horizon)
+                                    for n in names], names)
+    n_genes = sse_m.shape[1]
+    ones = np.ones((1, n_genes))
+    delta = float((_skills(ones, sse_m, sse_r) - _skills(ones, sse_b, sse_r))[0])
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(n_genes, np.full(n_genes, 1.0 / n_genes), size=n_boot)
+    boot = _skills(counts, sse_m, sse_r) - _skills(counts, sse_b, sse_r)
+    tail = (1.0 - level) / 2.0 * 100.0
+    low, high = np.nanpercentile(boot, [tail, 100.0 - tail])
+    return {"model": model, "baseline": baseline, "reference": reference, "horizon": horizon,
+            "delta_skill": delta, "ci_low": float(low), "ci_high": float(high),
+            "p_not_better": float(np.mean(boot <= 0.0)), "n_genes": int(n_genes),
+            "n_seeds": int(sse_m.shape[0])}
+
+
+def compare_to_baselines(predictions: pd.DataFrame, models: Sequence[str],
+                         baselines: Sequence[str], reference: str = "persistence",
+                         horizon: int = 1, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """One :func:`paired_skill_delta` row per model x baseline (baselines other than
+    ``reference`` itself; ``reference`` as a baseline gives the model's own skill CI)."""
+    rows = [paired_skill_delta(predictions, m, b, reference, horizon, n_boot, seed)
+            for m in models for b in baselines if b != m]
+    columns = ["model", "baseline", "reference", "horizon", "delta_skill", "ci_low", "ci_high",
+               "p_not_better", "n_genes", "n_seeds"]
+    return pd.DataFrame(rows, columns=columns)
