@@ -152,6 +152,25 @@ def test_graph_ar_skip_untrained_net_returns_the_graph_ar_forecast(swap) -> None
     assert auto.skip_ == "graph_ar"  # on the swap system only the graph predicts well
 
 
+def test_graph_ar_skip_trains_on_precomputed_bases(swap, monkeypatch) -> None:
+    """The fixed GraphAR base is computed once per training / validation tensor, not once per
+    epoch, and training is unchanged by it."""
+    from hicexpr.forecast.neural import STEPmr
+
+    values, graph = swap
+    (split,) = make_splits(len(values), "chronological", input_length=3)
+    params = {"max_epochs": 8, "patience": 8, "hidden": 8, "skip": "graph_ar"}
+    calls = []
+    original = GraphAR.predict
+    monkeypatch.setattr(GraphAR, "predict", lambda self, X: calls.append(1) or original(self, X))
+    fast, test, _ = fit_on_split("stepmr", params, values, split, 3, 1, 0, graph, refit=False)
+    assert len(calls) == 2  # the training and the validation tensor, once each
+    monkeypatch.setattr(STEPmr, "_precompute_bases", lambda self, tensors: {})
+    slow, _, _ = fit_on_split("stepmr", params, values, split, 3, 1, 0, graph, refit=False)
+    assert len(calls) > 8  # without them: once per forward pass
+    assert np.array_equal(fast.predict(test.X), slow.predict(test.X))
+
+
 def shared_rhythm_system(n_groups: int = 6, size: int = 8, n_times: int = 60,
                          noise: float = 0.6, seed: int = 0) -> np.ndarray:
     """Groups of genes sharing one rhythm (period 12, a phase per group) under independent

@@ -54,6 +54,12 @@ def test_run_folder_contract(simulated, tmp_path) -> None:
     per_gene = pd.read_csv(run / "per_gene_metrics.tsv", sep="\t")
     assert {"gene", "model", "seed", "pearson", "skill"} <= set(per_gene.columns)
     assert yaml.safe_load((run / "config.yaml").read_text())["protocol"] == "chronological"
+    paired = pd.read_csv(run / "comparisons.tsv", sep="\t")
+    assert list(zip(paired.model, paired.baseline, strict=True)) == [
+        ("stepmr", "persistence"), ("stepmr", "pooled_ridge_ar")]
+    own = paired.set_index("baseline").loc["persistence"]
+    assert own.delta_skill == pytest.approx(skill.loc["stepmr", "mean"], abs=1e-9)
+    assert own.ci_low <= own.delta_skill <= own.ci_high and own.n_seeds == 2
 
 
 @pytest.mark.slow
@@ -128,3 +134,5 @@ def test_run_writes_report_inputs_and_report(simulated, tmp_path) -> None:
     edges = pd.read_csv(run / "graph_edges.tsv", sep="\t")
     assert list(edges.columns) == ["gene1", "gene2", "weight"]
     assert len(edges) == metrics["extra"]["n_edges"] // 2 and set(edges.gene1) <= set(genes.gene_id)
+    page = (run / "report.html").read_text()
+    assert "Paired comparisons with the baselines" in page and "gru</td>" in page

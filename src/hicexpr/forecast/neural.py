@@ -127,15 +127,34 @@ class NeuralForecaster(Forecaster):
         if validation is not None and np.isfinite(validation[1]).any():
             val = tuple(torch.as_tensor(a, dtype=torch.float32) for a in validation)
         self.nets_, self.train_results_ = [], []
-        for member in range(self.n_ensemble):
-            seed_everything(self.seed + member, self.n_threads)
-            net = self._build(2 + n_feat)
-            if self.skip_ == "window_mean":
-                with torch.no_grad():
-                    net.head.ar.weight.fill_(1.0 / self.input_length_)
-            result = self._train_net(net, train, val)
-            self.nets_.append(net)
-            self.train_results_.append(result)
+        self._fixed_bases = self._precompute_bases([train[0]] + ([val[0]] if val else []))
+        try:
+            for member in range(self.n_ensemble):
+                seed_everything(self.seed + member, self.n_threads)
+                net = self._build(2 + n_feat)
+                if self.skip_ == "window_mean":
+                    with torch.no_grad():
+                        net.head.ar.weight.fill_(1.0 / self.input_length_)
+                result = self._train_net(net, train, val)
+                self.nets_.append(net)
+                self.train_results_.append(result)
+        finally:
+            self._fixed_bases = {}
+
+    def _precompute_bases(self, tensors: list[Tensor]) -> dict[int, tuple[Tensor, Tensor]]:
+        """GraphAR's (fixed) forecasts for the full-batch training / validation tensors, so
+        the epochs do not recompute them (keyed by identity; the tensor is kept alive)."""
+        if getattr(self, "skip_", None) != "graph_ar":
+            return {}
+        return {id(x): (x, self._graph_ar_base(x)) for x in tensors}
+
+    def _graph_ar_base(self, x: Tensor) -> Tensor:
+        """``[B, H, N]`` GraphAR forecast for windows ``x`` (no gradient)."""
+        known = getattr(self, "_fixed_bases", {}).get(id(x))
+        if known is not None and known[0] is x:
+            return known[1]
+        base = self.base_graph_ar_.predict(x.detach().cpu().double().numpy())
+        return torch.as_tensor(base, dtype=x.dtype, device=x.device)
 
     def _train_net(self, net: nn.Module, train: tuple[Tensor, Tensor],
                    val: tuple[Tensor, Tensor] | None):
@@ -207,8 +226,7 @@ class NeuralForecaster(Forecaster):
     def _forward(self, net: nn.Module, x: Tensor) -> Tensor:
         out = net(x, self.edge_index_, self.edge_weight_, self.node_features_, self.stats_)
         if getattr(self, "skip_", None) == "graph_ar":  # fixed linear base, no gradient
-            base = self.base_graph_ar_.predict(x.detach().cpu().double().numpy())
-            return out + torch.as_tensor(base, dtype=out.dtype) - x[:, -1:, :]
+            return out + self._graph_ar_base(x).to(out.dtype) - x[:, -1:, :]
         coef = getattr(self, "base_coef_", None)
         if coef is None:
             return out

@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hicexpr import __version__
@@ -180,11 +181,36 @@ def _metrics_section(run: RunData) -> str:
     else:
         parts.append(table_html(table, ["baseline" if r == "baseline" else ""
                                         for r in table["role"]]))
+    parts += _comparisons_html(run)
     extra = m.get("extra") or {}
     if extra:
         parts.append("<details><summary>Extra metrics</summary>"
                      f"<pre>{esc(_pretty(extra))}</pre></details>")
     return "\n".join(parts)
+
+
+def comparisons_table(run: RunData) -> pd.DataFrame:
+    """comparisons.tsv as model, baseline, ``delta [low, high]`` and a verdict."""
+    table = run.table("comparisons")
+    cols = {"model", "baseline", "delta_skill", "ci_low", "ci_high"}
+    if table is None or table.empty or not cols <= set(table.columns):
+        return pd.DataFrame()
+    verdict = np.where(table.ci_low > 0, "ahead", np.where(table.ci_high < 0, "behind",
+                                                           "no clear difference"))
+    cell = [f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}]" for d, lo, hi in
+            zip(table.delta_skill, table.ci_low, table.ci_high, strict=True)]
+    return pd.DataFrame({"model": table.model, "baseline": table.baseline,
+                         "skill difference [95% CI]": cell, "verdict": verdict})
+
+
+def _comparisons_html(run: RunData) -> list[str]:
+    table = comparisons_table(run)
+    if table.empty:
+        return []
+    return ["<h3>Paired comparisons with the baselines</h3>",
+            "<p>Skill of the model minus the baseline's on the same test windows (vs "
+            "persistence, mean over seeds); 95% bootstrap CI over genes.</p>",
+            table_html(table)]
 
 
 def _plots_section(run: RunData, content: ReportContent) -> str:

@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 
 from hicexpr.config import ForecastConfig
+from hicexpr.evaluate.compare import compare_to_baselines
 from hicexpr.evaluate.protocols import PROTOCOLS
 from hicexpr.evaluate.runner import ForecastResult, evaluate_forecasters
 from hicexpr.evaluate.scaling import check_scaling
@@ -124,7 +125,7 @@ def check_models(models: list[str], params: dict[str, dict[str, Any]]) -> None:
 
 
 _AT_LEAST = {"seeds": 1, "input_length": 1, "horizon": 1, "n_folds": 1, "node2vec_dim": 0,
-             "max_genes": 1, "top_k": 1}
+             "max_genes": 1, "top_k": 1, "n_boot": 0}
 
 
 def check_ranges(config: ForecastConfig) -> None:
@@ -212,6 +213,7 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
     extra = {"contacts": contacts_path(config), "baselines": list_baselines(config.models),
              "scaling": scaling}
     write_result(run, result, dataset, static, time.perf_counter() - start, extra)
+    write_comparisons(run, result, config.models, config.n_boot)
     write_report_inputs(run, dataset, static)
     if config.report:
         from hicexpr.report import write_report
@@ -219,6 +221,22 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
         write_report(run.path)
     run.complete()
     return run.path
+
+
+def write_comparisons(run: RunFolder, result: ForecastResult, models: list[str],
+                      n_boot: int) -> None:
+    """``comparisons.tsv``: each non-baseline model's skill minus each baseline's on the same
+    test windows (horizon 1), with a 95% bootstrap CI over genes; needs persistence."""
+    baselines = list_baselines(models)
+    others = [m for m in models if m not in baselines]
+    if n_boot <= 0 or "persistence" not in baselines or not others:
+        return
+    table = compare_to_baselines(result.predictions, others, baselines, n_boot=n_boot)
+    run.write_table("comparisons.tsv", table)
+    for row in table[table.baseline != "persistence"].itertuples():
+        verdict = "better" if row.ci_low > 0 else "worse" if row.ci_high < 0 else "no clear"
+        log.info("%s vs %s: skill %+.3f [%+.3f, %+.3f] (%s)", row.model, row.baseline,
+                 row.delta_skill, row.ci_low, row.ci_high, verdict)
 
 
 def list_baselines(models: list[str]) -> list[str]:
