@@ -50,6 +50,7 @@ def test_clearly_better_model_has_ci_above_zero_and_swap_negates() -> None:
     assert worse["delta_skill"] == pytest.approx(-better["delta_skill"])
     assert worse["ci_high"] == pytest.approx(-better["ci_low"])
     assert worse["p_not_better"] == 1.0
+    assert (better["verdict"], worse["verdict"]) == ("ahead", "behind")
 
 
 def test_equal_models_tie_and_ci_covers_zero() -> None:
@@ -57,7 +58,7 @@ def test_equal_models_tie_and_ci_covers_zero() -> None:
     same = paired_skill_delta(table, "a", "a", n_boot=100)
     assert (same["delta_skill"], same["ci_low"], same["ci_high"]) == (0.0, 0.0, 0.0)
     tie = paired_skill_delta(table, "a", "b", n_boot=400)
-    assert tie["ci_low"] < 0 < tie["ci_high"]
+    assert tie["ci_low"] < 0 < tie["ci_high"] and tie["verdict"] == "no clear difference"
 
 
 def test_missing_observations_are_left_out_like_the_runner() -> None:

@@ -56,7 +56,8 @@ def _aligned(tables: Sequence[pd.DataFrame], names: Sequence[str]) -> list[np.nd
 
 
 def _skills(counts: np.ndarray, sse: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Seed-mean skill per gene weighting ``counts`` ``[B, G]``; sse ``[S, G]``."""
+    """``[B]`` seed-mean skills, one per row of gene weights ``counts`` ``[B, G]`` (``sse`` and
+    ``reference``: ``[S, G]``)."""
     num, den = counts @ sse.T, counts @ reference.T
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.nanmean(np.where(den > 1e-12, 1.0 - num / den, np.nan), axis=1)
@@ -66,8 +67,8 @@ def paired_skill_delta(predictions: pd.DataFrame, model: str, baseline: str,
                        reference: str = "persistence", horizon: int = 1, n_boot: int = 1000,
                        seed: int = 0, level: float = 0.95) -> dict[str, float | int | str]:
     """Skill(``model``) - skill(``baseline``) (both vs ``reference``) on the same test windows,
-    with a percentile bootstrap CI over genes and the share of resamples where ``model`` is not
-    better (``p_not_better``)."""
+    with a percentile bootstrap CI over genes, the share of resamples where ``model`` is not
+    better (``p_not_better``) and a :func:`verdict`."""
     names = (model, baseline, reference)
     sse_m, sse_b, sse_r = _aligned([gene_squared_errors(predictions, n, horizon)
                                     for n in names], names)
@@ -81,17 +82,22 @@ def paired_skill_delta(predictions: pd.DataFrame, model: str, baseline: str,
     low, high = np.nanpercentile(boot, [tail, 100.0 - tail])
     return {"model": model, "baseline": baseline, "reference": reference, "horizon": horizon,
             "delta_skill": delta, "ci_low": float(low), "ci_high": float(high),
-            "p_not_better": float(np.mean(boot <= 0.0)), "n_genes": int(n_genes),
-            "n_seeds": int(sse_m.shape[0])}
+            "p_not_better": float(np.mean(boot <= 0.0)), "verdict": verdict(low, high),
+            "n_genes": int(n_genes), "n_seeds": int(sse_m.shape[0])}
+
+
+def verdict(ci_low: float, ci_high: float) -> str:
+    """``ahead`` (CI above 0), ``behind`` (below 0) or ``no clear difference``."""
+    return "ahead" if ci_low > 0 else "behind" if ci_high < 0 else "no clear difference"
 
 
 def compare_to_baselines(predictions: pd.DataFrame, models: Sequence[str],
                          baselines: Sequence[str], reference: str = "persistence",
                          horizon: int = 1, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """One :func:`paired_skill_delta` row per model x baseline (baselines other than
-    ``reference`` itself; ``reference`` as a baseline gives the model's own skill CI)."""
+    """One :func:`paired_skill_delta` row per model x baseline (a model is not compared with
+    itself; ``reference`` as the baseline gives the model's own skill with its CI)."""
     rows = [paired_skill_delta(predictions, m, b, reference, horizon, n_boot, seed)
             for m in models for b in baselines if b != m]
     columns = ["model", "baseline", "reference", "horizon", "delta_skill", "ci_low", "ci_high",
-               "p_not_better", "n_genes", "n_seeds"]
+               "p_not_better", "verdict", "n_genes", "n_seeds"]
     return pd.DataFrame(rows, columns=columns)

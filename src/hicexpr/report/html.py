@@ -11,10 +11,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from hicexpr import __version__
+from hicexpr.evaluate import compare
 from hicexpr.report.load import RunData
 from hicexpr.report.sections import FigureEntry, ReportContent
 
@@ -195,8 +195,8 @@ def comparisons_table(run: RunData) -> pd.DataFrame:
     cols = {"model", "baseline", "delta_skill", "ci_low", "ci_high"}
     if table is None or table.empty or not cols <= set(table.columns):
         return pd.DataFrame()
-    verdict = np.where(table.ci_low > 0, "ahead", np.where(table.ci_high < 0, "behind",
-                                                           "no clear difference"))
+    verdict = [compare.verdict(lo, hi) for lo, hi in zip(table.ci_low, table.ci_high,
+                                                           strict=True)]
     cell = [f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}]" for d, lo, hi in
             zip(table.delta_skill, table.ci_low, table.ci_high, strict=True)]
     return pd.DataFrame({"model": table.model, "baseline": table.baseline,

@@ -232,11 +232,12 @@ def write_comparisons(run: RunFolder, result: ForecastResult, models: list[str],
     if n_boot <= 0 or "persistence" not in baselines or not others:
         return
     table = compare_to_baselines(result.predictions, others, baselines, n_boot=n_boot)
+    if result.leaky:
+        table["leaky"] = True
     run.write_table("comparisons.tsv", table)
     for row in table[table.baseline != "persistence"].itertuples():
-        verdict = "better" if row.ci_low > 0 else "worse" if row.ci_high < 0 else "no clear"
         log.info("%s vs %s: skill %+.3f [%+.3f, %+.3f] (%s)", row.model, row.baseline,
-                 row.delta_skill, row.ci_low, row.ci_high, verdict)
+                 row.delta_skill, row.ci_low, row.ci_high, row.verdict)
 
 
 def list_baselines(models: list[str]) -> list[str]:
