@@ -71,6 +71,19 @@ def test_step_random_is_flagged_leaky(simulated, tmp_path) -> None:
     assert pd.read_csv(run / "predictions.tsv", sep="\t")["leaky"].all()
 
 
+def test_comparisons_cover_every_horizon(simulated, tmp_path) -> None:
+    cfg = _config(simulated, tmp_path / "h2", horizon=2, n_boot=200)
+    cfg.models, cfg.seeds = ["persistence", "pooled_ridge_ar", "graph_ar"], 1
+    run = run_forecast(cfg)
+    paired = pd.read_csv(run / "comparisons.tsv", sep="\t")
+    assert sorted(zip(paired.horizon, paired.baseline, strict=True)) == [
+        (1, "persistence"), (1, "pooled_ridge_ar"), (2, "persistence"), (2, "pooled_ridge_ar")]
+    rows = pd.DataFrame(json.loads((run / "metrics.json").read_text())["summary"])
+    skill_h2 = rows[(rows.model == "graph_ar") & (rows.metric == "skill_h2")]["mean"].iloc[0]
+    own_h2 = paired[(paired.horizon == 2) & (paired.baseline == "persistence")]
+    assert own_h2.delta_skill.iloc[0] == pytest.approx(skill_h2, abs=1e-9)
+
+
 def test_bad_configs_are_input_errors(tmp_path) -> None:
     simulated = SimpleNamespace(expression="expr.tsv", cool="map.cool", genes="genes.bed")
     with pytest.raises(InputError, match="did you mean 'stepmr'"):

@@ -199,8 +199,11 @@ def comparisons_table(run: RunData) -> pd.DataFrame:
                                                            strict=True)]
     cell = [f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}]" for d, lo, hi in
             zip(table.delta_skill, table.ci_low, table.ci_high, strict=True)]
-    return pd.DataFrame({"model": table.model, "baseline": table.baseline,
-                         "skill difference [95% CI]": cell, "verdict": verdict})
+    out = pd.DataFrame({"model": table.model, "baseline": table.baseline,
+                        "skill difference [95% CI]": cell, "verdict": verdict})
+    if "horizon" in table.columns and table.horizon.nunique() > 1:
+        out.insert(2, "horizon", table.horizon)
+    return out
 
 
 def _comparisons_html(run: RunData) -> list[str]:

@@ -226,18 +226,21 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
 def write_comparisons(run: RunFolder, result: ForecastResult, models: list[str],
                       n_boot: int) -> None:
     """``comparisons.tsv``: each non-baseline model's skill minus each baseline's on the same
-    test windows (horizon 1), with a 95% bootstrap CI over genes; needs persistence."""
+    test windows (every horizon), with a 95% bootstrap CI over genes; needs persistence."""
     baselines = list_baselines(models)
     others = [m for m in models if m not in baselines]
     if n_boot <= 0 or "persistence" not in baselines or not others:
         return
-    table = compare_to_baselines(result.predictions, others, baselines, n_boot=n_boot)
+    horizons = sorted(int(h) for h in result.predictions.horizon.unique())
+    table = pd.concat([compare_to_baselines(result.predictions, others, baselines, horizon=h,
+                                            n_boot=n_boot) for h in horizons],
+                      ignore_index=True)
     if result.leaky:
         table["leaky"] = True
     run.write_table("comparisons.tsv", table)
     for row in table[table.baseline != "persistence"].itertuples():
-        log.info("%s vs %s: skill %+.3f [%+.3f, %+.3f] (%s)", row.model, row.baseline,
-                 row.delta_skill, row.ci_low, row.ci_high, row.verdict)
+        log.info("%s vs %s, h = %d: skill %+.3f [%+.3f, %+.3f] (%s)", row.model, row.baseline,
+                 row.horizon, row.delta_skill, row.ci_low, row.ci_high, row.verdict)
 
 
 def list_baselines(models: list[str]) -> list[str]:
