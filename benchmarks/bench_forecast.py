@@ -44,7 +44,7 @@ from hicexpr.config import ForecastConfig  # noqa: E402
 from hicexpr.datasets.forecasting import load_forecast_dataset  # noqa: E402
 from hicexpr.evaluate.compare import compare_to_baselines  # noqa: E402
 from hicexpr.evaluate.runner import evaluate_forecasters  # noqa: E402
-from hicexpr.forecast.registry import BASELINES, MODELS, RIDGE_BASELINES  # noqa: E402
+from hicexpr.forecast.registry import BASELINES, MODELS  # noqa: E402
 from hicexpr.lib.progress import set_quiet  # noqa: E402
 from hicexpr.workflows.forecast import gene_graph  # noqa: E402
 
@@ -115,14 +115,14 @@ def run(out_records: list) -> None:
 
 
 def add_paired(runs: list[tuple[dict[str, Any], Any]]) -> None:
-    """Each non-baseline record gets ``paired``: its skill minus persistence's and each ridge
-    baseline's on the same test windows, with a 95% bootstrap CI over genes (1,000 resamples;
-    needs persistence in the same run)."""
+    """Each non-baseline record gets ``paired``: its skill minus each baseline's on the same
+    test windows, with a 95% bootstrap CI over genes (1,000 resamples; needs persistence in
+    the same run)."""
     predictions = pd.concat([p for _, p in runs], ignore_index=True)
     present = set(predictions.model)
     if "persistence" not in present:
         return
-    baselines = [b for b in ("persistence", *RIDGE_BASELINES) if b in present]
+    baselines = [b for b in BASELINES if b in present]
     for record, _ in runs:
         if record["model"] in BASELINES:
             continue
