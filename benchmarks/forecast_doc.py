@@ -70,14 +70,16 @@ def chronological_table(records: list[Record], datasets: list[str],
     return lines
 
 
-def _ci(rec: Record, baseline: str) -> str:
+def _ci(rec: Record | None, baseline: str, bold: bool = False) -> str:
     """``delta [low, high]``: the record's paired skill difference from ``baseline`` with its
-    bootstrap CI over genes (``paired`` in bench_forecast records), or "-"."""
-    pair = rec.get("paired", {}).get(baseline)
+    bootstrap CI over genes (``paired`` in bench_forecast records; ``bold``: in bold when the
+    CI is above 0), or "-"."""
+    pair = (rec or {}).get("paired", {}).get(baseline)
     if not pair:
         return "-"
     low, high = pair["ci"]
-    return f"{pair['delta']:+.3f} [{low:+.3f}, {high:+.3f}]"
+    text = f"{pair['delta']:+.3f} [{low:+.3f}, {high:+.3f}]"
+    return f"**{text}**" if bold and low > 0 else text
 
 
 def paired_table(records: list[Record], datasets: list[str], protocol: str) -> list[str]:
@@ -97,12 +99,8 @@ def paired_table(records: list[Record], datasets: list[str], protocol: str) -> l
     names = list(dict.fromkeys(n for d in cols for n, r in _models(records, d, protocol).items()
                                if "paired" in r))
     for name in names:
-        cells = []
-        for d in cols:
-            rec = _models(records, d, protocol).get(name)
-            cell = _ci(rec, best_ridge[d]) if rec else "-"
-            above = rec and rec.get("paired", {}).get(best_ridge[d], {}).get("ci", [0])[0] > 0
-            cells.append(f"**{cell}**" if above else cell)
+        cells = [_ci(_models(records, d, protocol).get(name), best_ridge[d], bold=True)
+                 for d in cols]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 
@@ -119,11 +117,7 @@ def best_vs_baselines(records: list[Record], datasets: list[str], protocol: str)
         best = _best(rows, ours, "skill")
         if not best:
             continue
-        cells = []
-        for b in baselines:
-            pair = best[1]["paired"].get(b)
-            cell = _ci(best[1], b)
-            cells.append(f"**{cell}**" if pair and pair["ci"][0] > 0 else cell)
+        cells = [_ci(best[1], b, bold=True) for b in baselines]
         lines.append(f"| {ds} | {best[0]} | " + " | ".join(cells) + " |")
     return lines if len(lines) > 2 else []
 
