@@ -24,7 +24,10 @@ The 2026-11-22 run: four processes sharing the 2 cores (datasets split with
 ``HICEXPR_BENCH_DATASETS``, horizon-3 runs with ``HICEXPR_BENCH_HORIZONS=3``), 2,381 + 2,731 +
 597 + 751 s of wall time, records merged into results.json. After GraphAR got its
 co-expression terms, ``graph_ar`` and ``graph_ensemble`` were re-run alone
-(``HICEXPR_BENCH_MODELS``, two processes) and their records replaced.
+(``HICEXPR_BENCH_MODELS``, two processes) and their records replaced. Horizon-1 records of
+non-baseline models carry ``paired``: skill minus each baseline's on the same test windows with
+a 95% bootstrap CI over genes (:mod:`hicexpr.evaluate.compare`); chronological and
+rolling-origin were re-run for it (``HICEXPR_BENCH_PROTOCOLS``), reproducing the old skills.
 """
 
 from __future__ import annotations
