@@ -126,14 +126,12 @@ def add_paired(runs: list[tuple[dict[str, Any], Any]]) -> None:
     if "persistence" not in present:
         return
     baselines = [b for b in BASELINES if b in present]
-    for record, _ in runs:
-        if record["model"] in BASELINES:
-            continue
-        table = compare_to_baselines(predictions, [record["model"]], baselines)
-        record["paired"] = {r.baseline: {"delta": round(r.delta_skill, 4),
-                                         "ci": [round(r.ci_low, 4), round(r.ci_high, 4)],
-                                         "p_not_better": round(r.p_not_better, 4)}
-                            for r in table.itertuples()}
+    records = {r["model"]: r for r, _ in runs if r["model"] not in BASELINES}
+    table = compare_to_baselines(predictions, list(records), baselines)
+    for r in table.itertuples():
+        records[r.model].setdefault("paired", {})[r.baseline] = {
+            "delta": round(r.delta_skill, 4), "ci": [round(r.ci_low, 4), round(r.ci_high, 4)],
+            "p_not_better": round(r.p_not_better, 4)}
 
 
 def _evaluate(name: str, dataset: Any, graph: Any, protocol: str, model: str,

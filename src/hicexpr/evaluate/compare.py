@@ -69,21 +69,37 @@ def paired_skill_delta(predictions: pd.DataFrame, model: str, baseline: str,
     """Skill(``model``) - skill(``baseline``) (both vs ``reference``) on the same test windows,
     with a percentile bootstrap CI over genes, the share of resamples where ``model`` is not
     better (``p_not_better``) and a :func:`verdict`."""
-    names = (model, baseline, reference)
-    sse_m, sse_b, sse_r = _aligned([gene_squared_errors(predictions, n, horizon)
-                                    for n in names], names)
-    n_genes = sse_m.shape[1]
-    ones = np.ones((1, n_genes))
-    delta = float((_skills(ones, sse_m, sse_r) - _skills(ones, sse_b, sse_r))[0])
+    errors = _errors(predictions, (model, baseline, reference), horizon)
+    counts = _resamples(errors[model].shape[1], n_boot, seed)
+    return _compare(errors, model, baseline, reference, horizon, counts, level)
+
+
+def _errors(predictions: pd.DataFrame, names: Sequence[str], horizon: int
+            ) -> dict[str, np.ndarray]:
+    """Each named model's ``[seed x gene]`` squared errors, checked to pair with the first."""
+    unique = list(dict.fromkeys(names))
+    tables = [gene_squared_errors(predictions, n, horizon) for n in unique]
+    return dict(zip(unique, _aligned(tables, unique), strict=True))
+
+
+def _resamples(n_genes: int, n_boot: int, seed: int) -> np.ndarray:
+    """``[n_boot, n_genes]`` bootstrap counts of each gene."""
     rng = np.random.default_rng(seed)
-    counts = rng.multinomial(n_genes, np.full(n_genes, 1.0 / n_genes), size=n_boot)
+    return rng.multinomial(n_genes, np.full(n_genes, 1.0 / n_genes), size=n_boot)
+
+
+def _compare(errors: dict[str, np.ndarray], model: str, baseline: str, reference: str,
+             horizon: int, counts: np.ndarray, level: float) -> dict[str, float | int | str]:
+    sse_m, sse_b, sse_r = errors[model], errors[baseline], errors[reference]
+    ones = np.ones((1, sse_m.shape[1]))
+    delta = float((_skills(ones, sse_m, sse_r) - _skills(ones, sse_b, sse_r))[0])
     boot = _skills(counts, sse_m, sse_r) - _skills(counts, sse_b, sse_r)
     tail = (1.0 - level) / 2.0 * 100.0
     low, high = np.nanpercentile(boot, [tail, 100.0 - tail])
     return {"model": model, "baseline": baseline, "reference": reference, "horizon": horizon,
             "delta_skill": delta, "ci_low": float(low), "ci_high": float(high),
             "p_not_better": float(np.mean(boot <= 0.0)), "verdict": verdict(low, high),
-            "n_genes": int(n_genes), "n_seeds": int(sse_m.shape[0])}
+            "n_genes": int(sse_m.shape[1]), "n_seeds": int(sse_m.shape[0])}
 
 
 def verdict(ci_low: float, ci_high: float) -> str:
@@ -96,8 +112,13 @@ def compare_to_baselines(predictions: pd.DataFrame, models: Sequence[str],
                          horizon: int = 1, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """One :func:`paired_skill_delta` row per model x baseline (a model is not compared with
     itself; ``reference`` as the baseline gives the model's own skill with its CI)."""
-    rows = [paired_skill_delta(predictions, m, b, reference, horizon, n_boot, seed)
-            for m in models for b in baselines if b != m]
     columns = ["model", "baseline", "reference", "horizon", "delta_skill", "ci_low", "ci_high",
                "p_not_better", "verdict", "n_genes", "n_seeds"]
+    pairs = [(m, b) for m in models for b in baselines if b != m]
+    if not pairs:
+        return pd.DataFrame([], columns=columns)
+    # each model's errors and the resampled genes once, shared by every pair
+    errors = _errors(predictions, [n for pair in pairs for n in pair] + [reference], horizon)
+    counts = _resamples(errors[pairs[0][0]].shape[1], n_boot, seed)
+    rows = [_compare(errors, m, b, reference, horizon, counts, 0.95) for m, b in pairs]
     return pd.DataFrame(rows, columns=columns)

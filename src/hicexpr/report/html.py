@@ -14,7 +14,6 @@ from typing import Any
 import pandas as pd
 
 from hicexpr import __version__
-from hicexpr.evaluate import compare
 from hicexpr.report.load import RunData
 from hicexpr.report.sections import FigureEntry, ReportContent
 
@@ -190,17 +189,15 @@ def _metrics_section(run: RunData) -> str:
 
 
 def comparisons_table(run: RunData) -> pd.DataFrame:
-    """comparisons.tsv as model, baseline, ``delta [low, high]`` and a verdict."""
+    """comparisons.tsv as model, baseline, ``delta [low, high]`` and its verdict."""
     table = run.table("comparisons")
-    cols = {"model", "baseline", "delta_skill", "ci_low", "ci_high"}
+    cols = {"model", "baseline", "delta_skill", "ci_low", "ci_high", "verdict"}
     if table is None or table.empty or not cols <= set(table.columns):
         return pd.DataFrame()
-    verdict = [compare.verdict(lo, hi) for lo, hi in zip(table.ci_low, table.ci_high,
-                                                           strict=True)]
     cell = [f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}]" for d, lo, hi in
             zip(table.delta_skill, table.ci_low, table.ci_high, strict=True)]
     out = pd.DataFrame({"model": table.model, "baseline": table.baseline,
-                        "skill difference [95% CI]": cell, "verdict": verdict})
+                        "skill difference [95% CI]": cell, "verdict": table.verdict})
     if "horizon" in table.columns and table.horizon.nunique() > 1:
         out.insert(2, "horizon", table.horizon)
     return out
