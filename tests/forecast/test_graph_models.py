@@ -216,3 +216,41 @@ def test_graph_ar_coexpression_neighbours_come_from_fitted_windows_only() -> Non
     assert (before.coexpr_ != coexpression_adjacency(train, 10)).nnz == 0
     refitted, _, _ = fit_on_split("graph_ar", {}, changed, split, 3, 1, 0, None, refit=True)
     assert (refitted.coexpr_ != after.coexpr_).nnz > 0  # refit: train + validation windows
+
+
+def heteroscedastic_ar(n_genes: int = 40, n_times: int = 30, seed: int = 0) -> np.ndarray:
+    """AR(1) series ``x_t = 0.5 x_{t-1} + e``: one gene in four has 10 x the others' noise sd
+    plus a heavy-tailed draw (where an unweighted pooled fit is pulled around)."""
+    rng = np.random.default_rng(seed)
+    sd = np.where(np.arange(n_genes) % 4 == 0, 1.0, 0.1)
+    x = np.zeros((n_times, n_genes))
+    for t in range(1, n_times):
+        x[t] = 0.5 * x[t - 1] + sd * rng.standard_t(3, size=n_genes)
+    return x
+
+
+def test_graph_ar_noise_weights_estimate_the_shared_coefficient_better() -> None:
+    # own-change coefficient of x_{t-1} - x_t for y - x_t under x_t = 0.5 x_{t-1} + e: -0.5
+    errors = {True: [], False: []}
+    for seed in range(20):
+        values = heteroscedastic_ar(seed=seed)
+        X = np.stack([values[t - 2 : t] for t in range(2, len(values))])
+        y = values[2:, None, :]
+        for weighted in errors:
+            model = GraphAR(lags=2, terms=("own", "level"), prior="persistence", alpha=1e-6,
+                            gene_alpha=0.0, noise_weights=weighted).fit(X, y)
+            # y - x_t = b (x_{t-1} - x_t) + e x_t; truth x_{t+1} = 0.5 x_t: b = 0, e = -0.5
+            errors[weighted].append(np.abs(model.coef_[0, 0] - [0.0, -0.5]).sum())
+    assert np.mean(errors[True]) < 0.6 * np.mean(errors[False])
+
+
+def test_graph_ar_noise_weights_change_nothing_when_genes_share_one_noise_level(swap) -> None:
+    values, graph = swap  # every gene has the same noise sd
+    X = np.stack([values[t - 3 : t] for t in range(3, len(values))])
+    y = values[3:, None, :]
+    options = {"terms": ("own", "neighbours", "gap"), "prior": "persistence", "alpha": 1.0,
+               "gene_alpha": 0.0}
+    weighted = GraphAR(**options).fit(X, y, graph=graph)
+    plain = GraphAR(**options, noise_weights=False).fit(X, y, graph=graph)
+    assert np.allclose(weighted.coef_, plain.coef_, atol=0.05)
+    assert not np.allclose(weighted.coef_, plain.coef_, atol=1e-9)  # but they were reweighted

@@ -21,9 +21,12 @@ pulled back). The coefficients are shared by all genes (one ridge fit on all gen
 shrunk towards a *prior* base forecast, persistence (all zero) or the window mean (own
 coefficients ``1/L``). With ``gene_alpha > 0`` gene ``n`` uses ``b + d_n``, the deviations
 penalised by ``gene_alpha (|d_n|^2 + graph_alpha sum_j A_nj |d_n - d_j|^2)`` (a graph-Laplacian
-penalty: Hi-C neighbours get similar dynamics). Validation chooses the feature groups, the
-prior and ``gene_alpha``, each scored on the validation block and earlier blocks of training
-windows (expanding window); ``refit`` keeps the choices.
+penalty: Hi-C neighbours get similar dynamics). With ``noise_weights`` the pooled fit is a
+feasible generalised least squares: each gene's windows are weighted by the inverse of its
+residual variance (re-estimated ``NOISE_STEPS`` times, floored at ``NOISE_FLOOR`` x the median
+gene's), so a few noisy genes do not set the coefficients shared by all. Validation chooses
+the feature groups, the prior and ``gene_alpha``, each scored on the validation block and
+earlier blocks of training windows (expanding window); ``refit`` keeps the choices.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ from hicexpr.lib.errors import InputError
 ALPHAS = (1.0,)
 GENE_ALPHAS = (10.0, 100.0)
 PRIORS = ("persistence", "window_mean", "auto")
+NOISE_STEPS = 3
+NOISE_FLOOR = 0.1
 
 
 TERMS = ("own", "neighbours", "gap", "coexpr", "coexpr_gap", "level")
@@ -108,6 +113,24 @@ def _prior_coef(prior: str, n_features: int, lags: int) -> np.ndarray:
     return coef
 
 
+def _weighted_ridge(F: np.ndarray, t: np.ndarray, gene_weights: np.ndarray,
+                    alpha: float) -> np.ndarray:
+    """Pooled ridge coefficients ``[P]`` of targets ``t`` ``[W, N]`` on features ``F``
+    ``[W, N, P]``, gene ``n``'s rows weighted by ``gene_weights[n]`` (weights rescaled to mean
+    1, so ``alpha`` keeps its strength relative to the data)."""
+    w = gene_weights / max(float(gene_weights.mean()), 1e-12)
+    gram = np.einsum("wnp,n,wnq->pq", F, w, F)
+    return np.linalg.solve(gram + alpha * np.eye(F.shape[2]), np.einsum("wnp,n,wn->p", F, w, t))
+
+
+def _inverse_noise(residuals: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """``[N]`` inverse residual variance of each gene over its observed windows, the variance
+    floored at ``NOISE_FLOOR`` x the median gene's."""
+    var = (residuals**2).sum(axis=0) / np.maximum(observed.sum(axis=0), 1)
+    floor = NOISE_FLOOR * float(np.median(var)) + 1e-12
+    return 1.0 / np.maximum(var, floor)
+
+
 class GraphAR(Forecaster):
     """Pooled AR on own, Hi-C neighbours' and co-expression neighbours' recent changes,
     per-gene deviations smoothed over the graph (see module docstring).
@@ -124,6 +147,8 @@ class GraphAR(Forecaster):
         gene_alpha: penalty of per-gene deviations (None: chosen on validation among
             ``GENE_ALPHAS`` and "no deviations"; ``0``: no per-gene deviations).
         graph_alpha: Laplacian penalty tying neighbours' deviations (relative to gene_alpha).
+        noise_weights: weight genes by their inverse residual variance in the pooled fit
+            (feasible GLS); False: every gene x window counts the same (ordinary ridge).
         cv_folds, min_train: choices are scored on the validation block and up to
             ``cv_folds - 1`` earlier blocks of training windows of the same size (expanding
             window, at least ``min_train`` windows to fit), relative to persistence.
@@ -135,7 +160,7 @@ class GraphAR(Forecaster):
                  terms: tuple[str, ...] | None = None, prior: str = "auto",
                  alpha: float | None = None, gene_alpha: float | None = None,
                  graph_alpha: float = 1.0, cv_folds: int = 3, min_train: int = 4,
-                 coexpr_k: int = 10) -> None:
+                 coexpr_k: int = 10, noise_weights: bool = True) -> None:
         self.lags = lags
         self.use_graph = use_graph
         self.coexpr_k = coexpr_k
@@ -146,6 +171,7 @@ class GraphAR(Forecaster):
         self.graph_alpha = graph_alpha
         self.cv_folds = cv_folds
         self.min_train = min_train
+        self.noise_weights = noise_weights
 
     # -- fitting ----------------------------------------------------------------------------
     def _fit(self, X, y, graph, validation: ArrayPair | None) -> None:
@@ -246,8 +272,9 @@ class GraphAR(Forecaster):
             ok = np.isfinite(th)
             Fo = np.where(ok[..., None], F, 0.0)
             to = np.where(ok, th, 0.0)
-            pooled = np.linalg.solve(np.einsum("wnp,wnq->pq", Fo, Fo) + alpha * np.eye(P),
-                                     np.einsum("wnp,wn->p", Fo, to))
+            pooled = _weighted_ridge(Fo, to, np.ones(N), alpha)
+            for _ in range(NOISE_STEPS if self.noise_weights else 0):
+                pooled = _weighted_ridge(Fo, to, _inverse_noise(to - Fo @ pooled, ok), alpha)
             coef = np.broadcast_to(base + pooled, (N, P)).copy()
             if gene_alpha > 0:
                 coef += self._deviations(Fo, to - Fo @ pooled, gene_alpha)
