@@ -254,3 +254,15 @@ def test_graph_ar_noise_weights_change_nothing_when_genes_share_one_noise_level(
     plain = GraphAR(**options, noise_weights=False).fit(X, y, graph=graph)
     assert np.allclose(weighted.coef_, plain.coef_, atol=0.05)
     assert not np.allclose(weighted.coef_, plain.coef_, atol=1e-9)  # but they were reweighted
+
+
+def test_graph_ar_noise_weights_ignore_constant_genes() -> None:
+    values = heteroscedastic_ar(seed=1)
+    padded = np.concatenate([values, np.zeros((len(values), 10))], axis=1)  # unexpressed genes
+    fits = []
+    for v in (values, padded):
+        X = np.stack([v[t - 2 : t] for t in range(2, len(v))])
+        fits.append(GraphAR(lags=2, terms=("own", "level"), prior="persistence", alpha=1.0,
+                            gene_alpha=0.0).fit(X, v[2:, None, :]).coef_[0, 0])
+    assert np.allclose(fits[0], fits[1], atol=0.02)
+    assert abs(fits[0][1] + 0.5) < 0.15  # not shrunk to 0 by a few exactly fitted genes

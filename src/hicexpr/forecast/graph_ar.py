@@ -116,19 +116,23 @@ def _prior_coef(prior: str, n_features: int, lags: int) -> np.ndarray:
 def _weighted_ridge(F: np.ndarray, t: np.ndarray, gene_weights: np.ndarray,
                     alpha: float) -> np.ndarray:
     """Pooled ridge coefficients ``[P]`` of targets ``t`` ``[W, N]`` on features ``F``
-    ``[W, N, P]``, gene ``n``'s rows weighted by ``gene_weights[n]`` (weights rescaled to mean
-    1, so ``alpha`` keeps its strength relative to the data)."""
-    w = gene_weights / max(float(gene_weights.mean()), 1e-12)
-    gram = np.einsum("wnp,n,wnq->pq", F, w, F)
-    return np.linalg.solve(gram + alpha * np.eye(F.shape[2]), np.einsum("wnp,n,wn->p", F, w, t))
+    ``[W, N, P]``, gene ``n``'s rows weighted by ``gene_weights[n]``."""
+    gram = np.einsum("wnp,n,wnq->pq", F, gene_weights, F)
+    rhs = np.einsum("wnp,n,wn->p", F, gene_weights, t)
+    return np.linalg.solve(gram + alpha * np.eye(F.shape[2]), rhs)
 
 
 def _inverse_noise(residuals: np.ndarray, observed: np.ndarray) -> np.ndarray:
     """``[N]`` inverse residual variance of each gene over its observed windows, the variance
-    floored at ``NOISE_FLOOR`` x the median gene's."""
+    floored at ``NOISE_FLOOR`` x the median of the genes with any residual (a constant gene
+    fitted exactly does not take all the weight); scaled to mean 1 over those genes, so the
+    ridge penalty keeps its strength. All ones when no gene has a residual."""
     var = (residuals**2).sum(axis=0) / np.maximum(observed.sum(axis=0), 1)
-    floor = NOISE_FLOOR * float(np.median(var)) + 1e-12
-    return 1.0 / np.maximum(var, floor)
+    positive = var > 0
+    if not positive.any():
+        return np.ones_like(var)
+    weights = 1.0 / np.maximum(var, NOISE_FLOOR * float(np.median(var[positive])))
+    return weights / float(weights[positive].mean())
 
 
 class GraphAR(Forecaster):
