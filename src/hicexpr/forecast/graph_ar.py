@@ -117,9 +117,10 @@ def _weighted_ridge(F: np.ndarray, t: np.ndarray, gene_weights: np.ndarray,
                     alpha: float) -> np.ndarray:
     """Pooled ridge coefficients ``[P]`` of targets ``t`` ``[W, N]`` on features ``F``
     ``[W, N, P]``, gene ``n``'s rows weighted by ``gene_weights[n]``."""
-    gram = np.einsum("wnp,n,wnq->pq", F, gene_weights, F)
-    rhs = np.einsum("wnp,n,wn->p", F, gene_weights, t)
-    return np.linalg.solve(gram + alpha * np.eye(F.shape[2]), rhs)
+    P = F.shape[2]
+    rows = F.reshape(-1, P)
+    weighted = (F * gene_weights[None, :, None]).reshape(-1, P)
+    return np.linalg.solve(weighted.T @ rows + alpha * np.eye(P), weighted.T @ t.ravel())
 
 
 def _inverse_noise(residuals: np.ndarray, observed: np.ndarray) -> np.ndarray:
