@@ -9,7 +9,12 @@ from torch_geometric.data import Data
 
 from hicexpr.evaluate.protocols import make_splits
 from hicexpr.evaluate.runner import evaluate_forecasters, fit_on_split
-from hicexpr.forecast.graph_ar import GraphAR, change_features, coexpression_adjacency
+from hicexpr.forecast.graph_ar import (
+    GraphAR,
+    change_features,
+    coexpression_adjacency,
+    recency_weights,
+)
 from hicexpr.forecast.nets import neighbour_mean
 from hicexpr.lib.errors import InputError
 
@@ -45,9 +50,10 @@ def test_graph_ar_choices_come_from_validation_and_survive_refit(swap) -> None:
     (split,) = make_splits(len(values), "chronological", input_length=3)
     model, _, _ = fit_on_split("graph_ar", {}, values, split, 3, 1, 0, graph, refit=False)
     assert "gap" in model.terms_  # the partner's level is what predicts the next value
-    chosen = (model.terms_, model.prior_, model.gene_alpha_)
+    chosen = (model.terms_, model.prior_, model.gene_alpha_, model.half_life_)
     refitted, _, _ = fit_on_split("graph_ar", {}, values, split, 3, 1, 0, graph, refit=True)
-    assert (refitted.terms_, refitted.prior_, refitted.gene_alpha_) == chosen
+    assert (refitted.terms_, refitted.prior_, refitted.gene_alpha_,
+            refitted.half_life_) == chosen
 
 
 def test_graph_ar_laplacian_penalty_ties_neighbours_deviations(swap) -> None:
@@ -266,3 +272,31 @@ def test_graph_ar_noise_weights_ignore_constant_genes() -> None:
                             gene_alpha=0.0).fit(X, v[2:, None, :]).coef_[0, 0])
     assert np.allclose(fits[0], fits[1], atol=0.02)
     assert abs(fits[0][1] + 0.5) < 0.15  # not shrunk to 0 by a few exactly fitted genes
+
+
+def test_recency_weights_halve_every_half_life_and_average_one() -> None:
+    w = recency_weights(12, 4.0)
+    assert np.isclose(w.mean(), 1.0) and np.all(np.diff(w) > 0)
+    assert np.isclose(w[-1] / w[-5], 2.0)
+    assert np.array_equal(recency_weights(5, 0.0), np.ones(5))
+
+
+def regime_change_system(n_genes: int = 30, n_times: int = 60, seed: int = 0) -> np.ndarray:
+    """AR(1) genes whose coefficient flips from +0.9 to -0.6 half-way (the training windows
+    span both regimes)."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros((n_times, n_genes))
+    for t in range(1, n_times):
+        phi = 0.9 if t < n_times // 2 else -0.6
+        x[t] = phi * x[t - 1] + rng.normal(size=n_genes)
+    return x
+
+
+def test_graph_ar_validation_picks_recency_weights_after_a_regime_change() -> None:
+    values = regime_change_system()
+    (split,) = make_splits(len(values), "chronological", input_length=3)
+    model, _, _ = fit_on_split("graph_ar", {}, values, split, 3, 1, 0, None, refit=False)
+    assert model.half_life_ > 0  # the old regime's windows are down-weighted
+    chosen = evaluate_forecasters(values, {"graph_ar": {}}, seeds=[0])
+    flat = evaluate_forecasters(values, {"graph_ar": {"half_life": 0}}, seeds=[0])
+    assert chosen.metric("graph_ar") > flat.metric("graph_ar") + 0.05

@@ -24,9 +24,11 @@ penalised by ``gene_alpha (|d_n|^2 + graph_alpha sum_j A_nj |d_n - d_j|^2)`` (a 
 penalty: Hi-C neighbours get similar dynamics). With ``noise_weights`` the pooled fit is a
 feasible generalised least squares: each gene's windows are weighted by the inverse of its
 residual variance (re-estimated ``NOISE_STEPS`` times, floored at ``NOISE_FLOOR`` x the median
-gene's), so a few noisy genes do not set the coefficients shared by all. Validation chooses
-the feature groups, the prior and ``gene_alpha``, each scored on the validation block and
-earlier blocks of training windows (expanding window); ``refit`` keeps the choices.
+gene's), so a few noisy genes do not set the coefficients shared by all. With a recency
+``half_life`` (in windows) window ``w`` of ``W`` (time order) also gets weight
+``0.5 ** ((W - 1 - w) / half_life)``: recent dynamics count more. Validation chooses the
+feature groups, the prior, ``gene_alpha`` and the half-life, each scored on the validation
+block and earlier blocks of training windows (expanding window); ``refit`` keeps the choices.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ GENE_ALPHAS = (10.0, 100.0)
 PRIORS = ("persistence", "window_mean", "auto")
 NOISE_STEPS = 3
 NOISE_FLOOR = 0.1
+HALF_LIVES = (0.0, 4.0, 8.0)  # recency half-lives in windows; 0: every window counts the same
 
 
 TERMS = ("own", "neighbours", "gap", "coexpr", "coexpr_gap", "level")
@@ -113,13 +116,13 @@ def _prior_coef(prior: str, n_features: int, lags: int) -> np.ndarray:
     return coef
 
 
-def _weighted_ridge(F: np.ndarray, t: np.ndarray, gene_weights: np.ndarray,
+def _weighted_ridge(F: np.ndarray, t: np.ndarray, weights: np.ndarray,
                     alpha: float) -> np.ndarray:
     """Pooled ridge coefficients ``[P]`` of targets ``t`` ``[W, N]`` on features ``F``
-    ``[W, N, P]``, gene ``n``'s rows weighted by ``gene_weights[n]``."""
+    ``[W, N, P]``, row ``(w, n)`` weighted by ``weights[w, n]``."""
     P = F.shape[2]
     rows = F.reshape(-1, P)
-    weighted = (F * gene_weights[None, :, None]).reshape(-1, P)
+    weighted = (F * weights[..., None]).reshape(-1, P)
     return np.linalg.solve(weighted.T @ rows + alpha * np.eye(P), weighted.T @ t.ravel())
 
 
@@ -134,6 +137,15 @@ def _inverse_noise(residuals: np.ndarray, observed: np.ndarray) -> np.ndarray:
         return np.ones_like(var)
     weights = 1.0 / np.maximum(var, NOISE_FLOOR * float(np.median(var[positive])))
     return weights / float(weights[positive].mean())
+
+
+def recency_weights(n_windows: int, half_life: float) -> np.ndarray:
+    """``[W]`` weights ``0.5 ** ((W - 1 - w) / half_life)`` scaled to mean 1 (all ones for
+    ``half_life`` 0): the newest window weighs most."""
+    if half_life <= 0:
+        return np.ones(n_windows)
+    weights = 0.5 ** ((n_windows - 1 - np.arange(n_windows)) / half_life)
+    return weights / weights.mean()
 
 
 class GraphAR(Forecaster):
@@ -154,6 +166,8 @@ class GraphAR(Forecaster):
         graph_alpha: Laplacian penalty tying neighbours' deviations (relative to gene_alpha).
         noise_weights: weight genes by their inverse residual variance in the pooled fit
             (feasible GLS); False: every gene x window counts the same (ordinary ridge).
+        half_life: recency half-life of the pooled fit's window weights, in windows (0: none;
+            None: chosen on validation among ``HALF_LIVES``).
         cv_folds, min_train: choices are scored on the validation block and up to
             ``cv_folds - 1`` earlier blocks of training windows of the same size (expanding
             window, at least ``min_train`` windows to fit), relative to persistence.
@@ -165,7 +179,8 @@ class GraphAR(Forecaster):
                  terms: tuple[str, ...] | None = None, prior: str = "auto",
                  alpha: float | None = None, gene_alpha: float | None = None,
                  graph_alpha: float = 1.0, cv_folds: int = 3, min_train: int = 4,
-                 coexpr_k: int = 10, noise_weights: bool = True) -> None:
+                 coexpr_k: int = 10, noise_weights: bool = True,
+                 half_life: float | None = None) -> None:
         self.lags = lags
         self.use_graph = use_graph
         self.coexpr_k = coexpr_k
@@ -177,6 +192,7 @@ class GraphAR(Forecaster):
         self.cv_folds = cv_folds
         self.min_train = min_train
         self.noise_weights = noise_weights
+        self.half_life = half_life
 
     # -- fitting ----------------------------------------------------------------------------
     def _fit(self, X, y, graph, validation: ArrayPair | None) -> None:
@@ -197,9 +213,10 @@ class GraphAR(Forecaster):
                     if folds else 0.0
                 if best is None or score < best[0] - 1e-12:
                     best = (float(score), terms, *config)
-        self.val_score_, self.terms_, self.prior_, self.alpha_, self.gene_alpha_ = best
+        self.val_score_, self.terms_, *config = best
+        self.prior_, self.alpha_, self.gene_alpha_, self.half_life_ = config
         F, targets = self._design(X, y, self.coexpr_)
-        self.coef_ = self._solve(F, targets, self.prior_, self.alpha_, self.gene_alpha_)
+        self.coef_ = self._solve(F, targets, *config)
 
     def _folds(self, X: np.ndarray, y: np.ndarray, validation: ArrayPair | None) -> list:
         """Expanding-window folds over train + validation windows (in time order): the
@@ -219,11 +236,11 @@ class GraphAR(Forecaster):
             end = start
         return folds
 
-    def _fold_score(self, X, y, Xv, yv, coexpr: sp.csr_matrix | None, prior: str, alpha: float,
-                    gene_alpha: float) -> float:
-        """Validation MSE relative to persistence on one fold."""
+    def _fold_score(self, X, y, Xv, yv, coexpr: sp.csr_matrix | None, *config: Any) -> float:
+        """Validation MSE relative to persistence on one fold (``config``: prior, alpha,
+        gene_alpha, half_life)."""
         F, targets = self._design(X, y, coexpr)
-        coef = self._solve(F, targets, prior, alpha, gene_alpha)
+        coef = self._solve(F, targets, *config)
         persistence = np.nanmean((Xv[:, -1:, :] - yv) ** 2)
         mse = np.nanmean((self._apply(Xv, coef, coexpr) - yv) ** 2)
         return float(mse) / max(float(persistence), 1e-12)
@@ -231,7 +248,8 @@ class GraphAR(Forecaster):
     def _refit(self, X, y, graph) -> None:
         self._prepare(graph, X)
         F, targets = self._design(X, y, self.coexpr_)
-        self.coef_ = self._solve(F, targets, self.prior_, self.alpha_, self.gene_alpha_)
+        self.coef_ = self._solve(F, targets, self.prior_, self.alpha_, self.gene_alpha_,
+                                 self.half_life_)
 
     def _prepare(self, graph: Any, X: np.ndarray) -> None:
         """Lags, the Hi-C adjacency and the co-expression adjacency of windows ``X``."""
@@ -254,7 +272,7 @@ class GraphAR(Forecaster):
         F = change_features(X, self.adjacency_, self.lags_, self.terms_, coexpr)
         return F, y - X[:, -1:, :]
 
-    def _grid(self, validation: ArrayPair | None) -> list[tuple[str, float, float]]:
+    def _grid(self, validation: ArrayPair | None) -> list[tuple[str, float, float, float]]:
         has_val = validation is not None
         priors = ["persistence", "window_mean"] if self.prior == "auto" else [self.prior]
         if not has_val:
@@ -264,22 +282,29 @@ class GraphAR(Forecaster):
             genes = [float(self.gene_alpha)]
         else:
             genes = [0.0, *GENE_ALPHAS] if has_val else [0.0]
-        return [(p, float(a), g) for p in priors for a in alphas for g in genes]
+        if self.half_life is not None:
+            halves = [float(self.half_life)]
+        else:
+            halves = list(HALF_LIVES) if has_val else [0.0]
+        return [(p, float(a), g, hl) for p in priors for a in alphas for g in genes
+                for hl in halves]
 
     def _solve(self, F: np.ndarray, t: np.ndarray, prior: str, alpha: float,
-               gene_alpha: float) -> np.ndarray:
+               gene_alpha: float, half_life: float) -> np.ndarray:
         """``[H, N, P]`` per-gene coefficients (pooled + deviations)."""
         W, N, P = F.shape
         base = _prior_coef(prior, P, self.lags_)
+        recency = recency_weights(W, half_life)[:, None]
         out = np.empty((t.shape[1], N, P))
         for h in range(t.shape[1]):
             th = t[:, h] - F @ base  # residual of the prior base forecast
             ok = np.isfinite(th)
             Fo = np.where(ok[..., None], F, 0.0)
             to = np.where(ok, th, 0.0)
-            pooled = _weighted_ridge(Fo, to, np.ones(N), alpha)
+            pooled = _weighted_ridge(Fo, to, np.broadcast_to(recency, (W, N)), alpha)
             for _ in range(NOISE_STEPS if self.noise_weights else 0):
-                pooled = _weighted_ridge(Fo, to, _inverse_noise(to - Fo @ pooled, ok), alpha)
+                genes = _inverse_noise(to - Fo @ pooled, ok)[None, :]
+                pooled = _weighted_ridge(Fo, to, recency * genes, alpha)
             coef = np.broadcast_to(base + pooled, (N, P)).copy()
             if gene_alpha > 0:
                 coef += self._deviations(Fo, to - Fo @ pooled, gene_alpha)
