@@ -28,8 +28,9 @@ co-expression terms, ``graph_ar`` and ``graph_ensemble`` were re-run alone
 non-baseline models carry ``paired``: skill minus each baseline's on the same test windows with
 a 95% bootstrap CI over genes (:mod:`hicexpr.evaluate.compare`); chronological and
 rolling-origin were re-run for it (``HICEXPR_BENCH_PROTOCOLS``), reproducing the old skills.
-After GraphAR's noise weights (sixth round), ``graph_ar`` and ``graph_ensemble`` were re-run
-with the five baselines in the same processes (for ``paired``) and their records replaced.
+After GraphAR's noise weights and again after its recency weights (sixth round), ``graph_ar``
+and ``graph_ensemble`` were re-run with the five baselines in the same processes (for
+``paired``) and their records replaced.
 """
 
 from __future__ import annotations
