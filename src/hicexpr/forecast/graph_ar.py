@@ -148,6 +148,12 @@ def recency_weights(n_windows: int, half_life: float) -> np.ndarray:
     return weights / weights.mean()
 
 
+def _forecast(last: np.ndarray, F: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """``[W, H, N]`` forecasts: last values ``[W, 1, N]`` plus features ``[W, N, P]`` times
+    per-gene coefficients ``[H, N, P]``."""
+    return last + np.einsum("wnp,hnp->whn", F, coef)
+
+
 class GraphAR(Forecaster):
     """Pooled AR on own, Hi-C neighbours' and co-expression neighbours' recent changes,
     per-gene deviations smoothed over the graph (see module docstring).
@@ -208,15 +214,21 @@ class GraphAR(Forecaster):
         best = None
         for terms in self._term_sets(validation):
             self.terms_ = terms
+            designs = [self._fold_design(*fold) for fold in folds]  # shared by every config
             for config in self._grid(validation):
-                score = np.mean([self._fold_score(*fold, *config) for fold in folds]) \
-                    if folds else 0.0
+                score = np.mean([self._fold_score(d, *config) for d in designs]) \
+                    if designs else 0.0
                 if best is None or score < best[0] - 1e-12:
                     best = (float(score), terms, *config)
         self.val_score_, self.terms_, *config = best
         self.prior_, self.alpha_, self.gene_alpha_, self.half_life_ = config
+        self._fit_chosen(X, y)
+
+    def _fit_chosen(self, X: np.ndarray, y: np.ndarray) -> None:
+        """``coef_`` on windows ``X`` with the chosen terms, prior, penalties and half-life."""
         F, targets = self._design(X, y, self.coexpr_)
-        self.coef_ = self._solve(F, targets, *config)
+        self.coef_ = self._solve(F, targets, self.prior_, self.alpha_, self.gene_alpha_,
+                                 self.half_life_)
 
     def _folds(self, X: np.ndarray, y: np.ndarray, validation: ArrayPair | None) -> list:
         """Expanding-window folds over train + validation windows (in time order): the
@@ -236,20 +248,25 @@ class GraphAR(Forecaster):
             end = start
         return folds
 
-    def _fold_score(self, X, y, Xv, yv, coexpr: sp.csr_matrix | None, *config: Any) -> float:
+    def _fold_design(self, X, y, Xv, yv, coexpr: sp.csr_matrix | None) -> tuple:
+        """One fold's training features and targets, validation features, last values and
+        targets, and persistence's validation MSE (the current ``terms_``)."""
+        F, targets = self._design(X, y, coexpr)
+        Fv = change_features(Xv, self.adjacency_, self.lags_, self.terms_, coexpr)
+        persistence = float(np.nanmean((Xv[:, -1:, :] - yv) ** 2))
+        return F, targets, Fv, Xv[:, -1:, :], yv, persistence
+
+    def _fold_score(self, design: tuple, *config: Any) -> float:
         """Validation MSE relative to persistence on one fold (``config``: prior, alpha,
         gene_alpha, half_life)."""
-        F, targets = self._design(X, y, coexpr)
+        F, targets, Fv, last, yv, persistence = design
         coef = self._solve(F, targets, *config)
-        persistence = np.nanmean((Xv[:, -1:, :] - yv) ** 2)
-        mse = np.nanmean((self._apply(Xv, coef, coexpr) - yv) ** 2)
-        return float(mse) / max(float(persistence), 1e-12)
+        mse = np.nanmean((_forecast(last, Fv, coef) - yv) ** 2)
+        return float(mse) / max(persistence, 1e-12)
 
     def _refit(self, X, y, graph) -> None:
         self._prepare(graph, X)
-        F, targets = self._design(X, y, self.coexpr_)
-        self.coef_ = self._solve(F, targets, self.prior_, self.alpha_, self.gene_alpha_,
-                                 self.half_life_)
+        self._fit_chosen(X, y)
 
     def _prepare(self, graph: Any, X: np.ndarray) -> None:
         """Lags, the Hi-C adjacency and the co-expression adjacency of windows ``X``."""
@@ -345,8 +362,7 @@ class GraphAR(Forecaster):
     def _apply(self, X: np.ndarray, coef: np.ndarray, coexpr: sp.csr_matrix | None
                ) -> np.ndarray:
         F = change_features(X, self.adjacency_, self.lags_, self.terms_, coexpr)
-        delta = np.einsum("wnp,hnp->whn", F, coef)
-        return X[:, -1:, :] + delta
+        return _forecast(X[:, -1:, :], F, coef)
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
         return self._apply(X, self.coef_, getattr(self, "coexpr_", None))
