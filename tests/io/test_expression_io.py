@@ -75,7 +75,7 @@ def test_gene_table_join(tmp_path: Path) -> None:
     [
         ("gene\t0\t1\nA\t1\tx\n", "line 2, column 3", "a number"),
         ("gene\t0\t1\nA\t1\t2\nA\t3\t4\n", "line 3", "unique gene ids"),
-        ("gene\t0\twt\nA\t1\t2\n", "line 1, column 3", "numeric sample times"),
+        ("gene\t0\twt\nA\t1\t2\n", "line 1, column 3", "a sample time such as"),
     ],
 )
 def test_bad_input_names_file_and_place(
@@ -101,3 +101,14 @@ def test_real_spellman_alpha(data_dir: Path) -> None:
     adata = read_expression(f)
     assert adata.n_obs == 18 and adata.n_vars > 6000
     assert np.allclose(np.diff(adata.obs["time"]), 7.0)
+
+
+def test_gene_join_ignores_accession_versions(tmp_path: Path) -> None:
+    genes = pd.DataFrame({"gene_id": ["ENSG01", "ENSG02.3", "YAL001C"], "chrom": ["chr1"] * 3,
+                          "start": [100, 200, 300], "end": [150, 250, 350],
+                          "strand": ["+", "-", "+"], "symbol": ["TP53", "MYC", "TFC3"]})
+    f = _write(tmp_path / "e.tsv", "gene\t0\t1\nENSG01.16\t1\t2\nENSG02\t1\t2\nENSG02.9\t1\t2\n"
+               "myc\t1\t2\nYAL001C\t1\t2\nENSG03.1\t1\t2\n")
+    adata = read_expression(f, genes=genes)
+    assert adata.var["start"].tolist()[:5] == [100, 200, 200, 200, 300]
+    assert adata.var["placed"].tolist() == [True] * 5 + [False]

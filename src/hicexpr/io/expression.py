@@ -1,15 +1,15 @@
 """Expression time courses as AnnData (obs = time points, var = genes).
 
 Input: a genes x samples table (TSV/CSV, optionally gzipped; first column = gene id, header =
-sample names or numeric times) or an ``.h5ad``. Replicate samples of one time point are averaged
-(``obs["n_replicates"]`` counts them) and time points are sorted.
+sample names carrying times, such as ``alpha_35``, ``10min``, ``E16.5``) or an ``.h5ad``.
+Replicate samples of one time point are averaged (``obs["n_replicates"]`` counts them) and time
+points are sorted.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,13 +18,14 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from hicexpr.io.timelabels import TimeLabelError, label_times, parse_time_label
 from hicexpr.lib.errors import InputError
 
 log = logging.getLogger(__name__)
 
 PathLike = str | os.PathLike[str]
 GENE_COLUMNS = ("chrom", "start", "end", "strand", "tss", "symbol")
-_TRAILING_NUMBER = re.compile(r"^.*?[_\-:]?(-?\d+(?:\.\d+)?)$")
+_VERSIONED = r"^([A-Za-z]+_?\d+)\.\d+$"
 
 
 def read_expression(
@@ -37,7 +38,8 @@ def read_expression(
     Args:
         path: genes x samples TSV/CSV (``.gz`` allowed) or ``.h5ad`` (obs = samples).
         sample_times: 2-column table ``sample -> time`` (or a mapping); when None, times come
-            from the header (numeric, or a trailing number such as ``alpha_35``) or from
+            from the sample names (numeric, ``alpha_35``, ``10min``, ``day3``, ``E16.5``, ...;
+            see :mod:`hicexpr.io.timelabels`, units converted to the smallest named) or from
             ``obs["time"]`` of an h5ad.
         genes: gene table (path or DataFrame with ``gene_id``) joined onto ``var``.
 
@@ -56,8 +58,9 @@ def read_expression(
     else:
         frame = _read_table(file)
         header_times = None
-    times = _sample_times(file, list(frame.columns), sample_times, header_times)
-    adata = expression_anndata(frame, times, source=str(file))
+    times, unit = _sample_times(file, list(frame.columns), sample_times, header_times)
+    extra = {"time_unit": unit} if unit else None
+    adata = expression_anndata(frame, times, source=str(file), provenance=extra)
     if genes is not None:
         adata = join_genes(adata, genes)
     return adata
@@ -112,8 +115,9 @@ def expression_anndata(
 def join_genes(adata: ad.AnnData, genes: PathLike | pd.DataFrame) -> ad.AnnData:
     """Add gene coordinates (``chrom, start, end, strand, tss, symbol``) to ``adata.var``.
 
-    Genes are matched by ``gene_id`` first, then by ``symbol`` (case-insensitive); genes absent
-    from the table keep missing coordinates (``var["placed"]`` is False).
+    Genes are matched by ``gene_id`` first, then by ``symbol`` (case-insensitive), then by
+    accession without its version (``ENSG00000141510.16`` = ``ENSG00000141510``, either side);
+    genes absent from the table keep missing coordinates (``var["placed"]`` is False).
     """
     table = _gene_table(genes)
     by_id = table.drop_duplicates("gene_id").set_index("gene_id")
@@ -122,13 +126,16 @@ def join_genes(adata: ad.AnnData, genes: PathLike | pd.DataFrame) -> ad.AnnData:
         .drop_duplicates("_key")
         .set_index("_key")
     )
+    by_base = (table.assign(_key=_unversioned(pd.Index(table["gene_id"].astype(str))))
+               .drop_duplicates("_key").set_index("_key"))
     genes = pd.Index([str(g) for g in adata.var_names])
     joined = by_id.reindex(genes)
-    missing = ~genes.isin(by_id.index)
-    if missing.any():
-        by_sym = by_symbol.reindex(genes[missing].str.upper())
-        by_sym.index = genes[missing]
-        joined.loc[missing] = by_sym.reindex(columns=joined.columns).to_numpy()
+    matched = genes.isin(by_id.index)
+    for keys, lookup in ((genes.str.upper(), by_symbol), (_unversioned(genes), by_base)):
+        todo = ~matched & keys.isin(lookup.index)
+        if todo.any():
+            joined.loc[todo] = lookup.reindex(keys[todo]).reindex(columns=joined.columns).to_numpy()
+            matched |= todo
     joined.index = adata.var_names
     out = adata.copy()
     for col in GENE_COLUMNS:
@@ -139,6 +146,12 @@ def join_genes(adata: ad.AnnData, genes: PathLike | pd.DataFrame) -> ad.AnnData:
     if n_missing:
         log.info("%d of %d genes are not in the gene table", n_missing, out.n_vars)
     return out
+
+
+def _unversioned(ids: pd.Index) -> pd.Index:
+    """Accessions without a version suffix (``ENSG0001.5`` -> ``ENSG0001``, ``NM_0001.2`` ->
+    ``NM_0001``); other ids unchanged."""
+    return ids.str.replace(_VERSIONED, r"\1", regex=True)
 
 
 def _read_table(file: Path) -> pd.DataFrame:
@@ -216,7 +229,8 @@ def _sample_times(
     samples: list[str],
     sample_times: PathLike | Mapping[str, float] | None,
     header_times: list[float] | None,
-) -> list[float]:
+) -> tuple[list[float], str | None]:
+    """Each sample's time and the unit read from the sample names (None: not named)."""
     if sample_times is not None:
         if isinstance(sample_times, Mapping):
             mapping = {str(k): float(v) for k, v in sample_times.items()}
@@ -226,29 +240,24 @@ def _sample_times(
         if missing:
             src = sample_times if not isinstance(sample_times, Mapping) else "sample_times"
             raise InputError(src, f"sample '{missing[0]}'", "a time for every sample", "none")
-        return [float(mapping[s]) for s in samples]
+        return [float(mapping[s]) for s in samples], None
     if header_times is not None:
-        return header_times
-    times = [parse_sample_time(s) for s in samples]
-    if any(t is None for t in times):
-        i = next(i for i, t in enumerate(times) if t is None)
-        raise InputError(
-            file,
-            f"line 1, column {i + 2}",
-            "numeric sample times in the header (or a sample_times table)",
-            samples[i],
-        )
-    return [float(t) for t in times if t is not None]
+        return header_times, None
+    try:
+        times, unit = label_times(samples)
+    except TimeLabelError as exc:
+        raise InputError(file, f"line 1, column {exc.index + 2}",
+                         f"{exc.expected} (or a sample_times table)", samples[exc.index]) from None
+    if unit is not None:
+        log.info("%s: sample times in %s, read from the sample names", file.name, unit)
+    return times, unit
 
 
 def parse_sample_time(label: str) -> float | None:
-    """The time in a sample label: ``'35'`` -> 35.0, ``'alpha_35'`` -> 35.0; else None."""
-    try:
-        return float(label)
-    except ValueError:
-        pass
-    match = _TRAILING_NUMBER.match(label.strip())
-    return float(match.group(1)) if match else None
+    """The time in a sample label, in the label's own unit: ``'35'`` -> 35.0, ``'alpha_35'``
+    -> 35.0, ``'10min'`` -> 10.0, ``'E16.5'`` -> -4.5 (see :mod:`hicexpr.io.timelabels`)."""
+    parsed = parse_time_label(label)
+    return None if parsed is None else parsed.value
 
 
 def read_sample_times(path: PathLike) -> dict[str, float]:

@@ -29,12 +29,12 @@ import numpy as np
 import pandas as pd
 
 from hicexpr.io.expression import expression_anndata, parse_numbers
+from hicexpr.io.timelabels import EMBRYONIC_OFFSET
 from hicexpr.lib.errors import InputError
 
 log = logging.getLogger(__name__)
 
 PathLike = str | os.PathLike[str]
-EMBRYONIC_OFFSET = 21.0
 _SIDE_FIELDS = {
     "Chromosome": "chrom",
     "Start": "start",

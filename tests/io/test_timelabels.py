@@ -1,0 +1,91 @@
+"""Sample labels -> times: units, stages, replicate marks, mixed units."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hicexpr.io.expression import read_expression
+from hicexpr.io.timelabels import TimeLabel, TimeLabelError, label_times, parse_time_label
+from hicexpr.lib.errors import InputError
+
+
+@pytest.mark.parametrize(
+    ("label", "value", "unit"),
+    [
+        ("35", 35.0, None),
+        ("alpha_35", 35.0, None),
+        ("cdc15_290", 290.0, None),
+        ("alpha_35_rep2", 35.0, None),
+        ("10min", 10.0, "min"),
+        ("10 min", 10.0, "min"),
+        ("GSM1_10min_rep2", 10.0, "min"),
+        ("-30min", -30.0, "min"),
+        ("2h", 2.0, "h"),
+        ("1.5_hours", 1.5, "h"),
+        ("24hpf", 24.0, "h"),
+        ("3dpi", 3.0, "d"),
+        ("30s", 30.0, "s"),
+        ("day3", 3.0, "d"),
+        ("D_3", 3.0, "d"),
+        ("ZT4", 4.0, "h"),
+        ("CT12", 12.0, "h"),
+        ("t10", 10.0, None),
+        ("T_10_rep1", 10.0, None),
+        ("time10", 10.0, None),
+        ("E16.5", -4.5, "d"),
+        ("E16.5-031", -4.5, "d"),
+        ("P0.5-a8", 0.5, "d"),
+        ("P3b-5.7", 3.0, "d"),
+        ("P0.54.311", 0.5, "d"),
+        ("lung_P3_rep1", 3.0, "d"),
+        ("E2F1", 1.0, None),
+        ("E2F1_KO_2h", 2.0, "h"),
+    ],
+)
+def test_parse_time_label(label: str, value: float, unit: str | None) -> None:
+    assert parse_time_label(label) == TimeLabel(value, unit)
+
+
+@pytest.mark.parametrize("label", ["wt", "ctrl", "wt_rep1", ""])
+def test_labels_without_a_time(label: str) -> None:
+    assert parse_time_label(label) is None
+
+
+def test_mixed_units_go_to_the_smallest() -> None:
+    assert label_times(["0h", "30min", "1h", "2 hours"]) == ([0.0, 30.0, 60.0, 120.0], "min")
+    assert label_times(["E16.5", "P0.5", "P1"]) == ([-4.5, 0.5, 1.0], "d")
+    assert label_times(["alpha_0", "alpha_7"]) == ([0.0, 7.0], None)
+
+
+def test_labels_with_and_without_units_are_refused() -> None:
+    with pytest.raises(TimeLabelError) as err:
+        label_times(["0min", "30min", "t60"])
+    assert err.value.index == 2
+
+
+def test_read_expression_converts_units_and_records_them(tmp_path: Path) -> None:
+    f = tmp_path / "e.tsv"
+    f.write_text("gene\t0h_rep1\t0h_rep2\t30min\t1h\nA\t1\t3\t5\t7\n")
+    adata = read_expression(f)
+    assert adata.obs["time"].tolist() == [0.0, 30.0, 60.0]
+    assert adata.obs["n_replicates"].tolist() == [2, 1, 1]
+    assert adata.X[:, 0].tolist() == [2.0, 5.0, 7.0]
+    assert adata.uns["provenance"]["time_unit"] == "min"
+
+
+def test_read_expression_names_the_label_without_a_unit(tmp_path: Path) -> None:
+    f = tmp_path / "e.tsv"
+    f.write_text("gene\t0min\t30min\tlate\nA\t1\t3\t5\n")
+    with pytest.raises(InputError, match=r"e.tsv: line 1, column 4: expected a sample time.*late"):
+        read_expression(f)
+
+
+def test_step_raw_sample_names_give_the_step_reader_days(data_dir: Path) -> None:
+    from hicexpr.io.step import read_step_mrna_raw
+
+    path = data_dir / "step" / "raw" / "mRNA.txt"
+    generic, step = read_expression(path), read_step_mrna_raw(path)
+    assert generic.obs["time"].tolist() == step.obs["time"].tolist()
+    assert generic.obs["n_replicates"].tolist() == step.obs["n_replicates"].tolist()
