@@ -300,3 +300,25 @@ def test_graph_ar_validation_picks_recency_weights_after_a_regime_change() -> No
     chosen = evaluate_forecasters(values, {"graph_ar": {}}, seeds=[0])
     flat = evaluate_forecasters(values, {"graph_ar": {"half_life": 0}}, seeds=[0])
     assert chosen.metric("graph_ar") > flat.metric("graph_ar") + 0.05
+
+
+def test_graph_ar_saved_before_noise_and_recency_weights_loads_and_refits_as_fitted(
+        swap, tmp_path) -> None:
+    from hicexpr.forecast.base import Forecaster
+
+    values, graph = swap
+    (split,) = make_splits(len(values), "chronological", input_length=3)
+    params = {"noise_weights": False, "half_life": 0.0}
+    model, test, _ = fit_on_split("graph_ar", params, values, split, 3, 1, 0, graph, refit=False)
+    path = model.save(tmp_path / "old.pt")
+    payload = torch.load(path, weights_only=False)  # as written before these options existed
+    for key in params:
+        del payload["params"][key]
+    del payload["state"]["half_life_"]
+    torch.save(payload, path)
+    loaded = Forecaster.load(path)
+    assert (loaded.noise_weights, loaded.half_life, loaded.half_life_) == (False, 0.0, 0.0)
+    X = np.stack([values[i:i + 3] for i in range(len(values) - 3)])
+    y = np.stack([values[i + 3:i + 4] for i in range(len(values) - 3)])
+    np.testing.assert_allclose(loaded.refit(X, y, graph=graph).predict(test.X),
+                               model.refit(X, y, graph=graph).predict(test.X))

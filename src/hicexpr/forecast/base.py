@@ -55,6 +55,10 @@ class Forecaster(BaseEstimator):
     """Base class: subclasses implement ``_fit(X, y, graph, validation)`` and ``_predict(X)``."""
 
     uses_graph: ClassVar[bool] = False
+    # hyper-parameters / fitted attributes added after a release, with the values that give the
+    # earlier behaviour: a model saved before they existed loads (and refits) as it was fitted
+    legacy_params: ClassVar[dict[str, Any]] = {}
+    legacy_state: ClassVar[dict[str, Any]] = {}
 
     def fit(self, X: Any, y: Any = None, *, graph: Any = None, validation: Any = None):
         """Fit on windows ``X`` ``[W, L, N]`` and targets ``y`` ``[W, H, N]``; returns self."""
@@ -117,6 +121,6 @@ class Forecaster(BaseEstimator):
             kind = next((m for m in MODELS.values() if m.__name__ == payload["class"]), None)
         if kind is None or not issubclass(kind, cls):
             raise InputError(path, "class", f"a {cls.__name__}", payload.get("class"))
-        model = kind(**payload["params"])
-        model.__dict__.update(payload["state"])
+        model = kind(**{**kind.legacy_params, **payload["params"]})
+        model.__dict__.update({**kind.legacy_state, **payload["state"]})
         return model

@@ -33,7 +33,7 @@ block and earlier blocks of training windows (expanding window); ``refit`` keeps
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -180,6 +180,8 @@ class GraphAR(Forecaster):
     """
 
     uses_graph = True
+    legacy_params: ClassVar[dict[str, Any]] = {"noise_weights": False, "half_life": 0.0}
+    legacy_state: ClassVar[dict[str, Any]] = {"half_life_": 0.0}
 
     def __init__(self, lags: int = 3, use_graph: bool = True,
                  terms: tuple[str, ...] | None = None, prior: str = "auto",
@@ -212,12 +214,13 @@ class GraphAR(Forecaster):
             validation = None
         folds = self._folds(X, y, validation)
         best = None
+        grid = self._grid(validation)
         for terms in self._term_sets(validation):
             self.terms_ = terms
             designs = [self._fold_design(*fold) for fold in folds]  # shared by every config
-            for config in self._grid(validation):
-                score = np.mean([self._fold_score(d, *config) for d in designs]) \
-                    if designs else 0.0
+            scores = np.mean([self._fold_scores(d, grid) for d in designs], axis=0) \
+                if designs else np.zeros(len(grid))
+            for score, config in zip(scores, grid, strict=True):
                 if best is None or score < best[0] - 1e-12:
                     best = (float(score), terms, *config)
         self.val_score_, self.terms_, *config = best
@@ -256,13 +259,22 @@ class GraphAR(Forecaster):
         persistence = float(np.nanmean((Xv[:, -1:, :] - yv) ** 2))
         return F, targets, Fv, Xv[:, -1:, :], yv, persistence
 
-    def _fold_score(self, design: tuple, *config: Any) -> float:
-        """Validation MSE relative to persistence on one fold (``config``: prior, alpha,
-        gene_alpha, half_life)."""
+    def _fold_scores(self, design: tuple, grid: list[tuple[str, float, float, float]]
+                     ) -> list[float]:
+        """Validation MSE relative to persistence on one fold for each ``(prior, alpha,
+        gene_alpha, half_life)`` of ``grid``; configurations that differ only in
+        ``gene_alpha`` share one pooled fit."""
         F, targets, Fv, last, yv, persistence = design
-        coef = self._solve(F, targets, *config)
-        mse = np.nanmean((_forecast(last, Fv, coef) - yv) ** 2)
-        return float(mse) / max(persistence, 1e-12)
+        pooled: dict[tuple[str, float, float], list] = {}
+        scores = []
+        for prior, alpha, gene_alpha, half_life in grid:
+            key = (prior, alpha, half_life)
+            if key not in pooled:
+                pooled[key] = self._pooled(F, targets, prior, alpha, half_life)
+            coef = self._per_gene(F, pooled[key], gene_alpha)
+            mse = np.nanmean((_forecast(last, Fv, coef) - yv) ** 2)
+            scores.append(float(mse) / max(persistence, 1e-12))
+        return scores
 
     def _refit(self, X, y, graph) -> None:
         self._prepare(graph, X)
@@ -309,10 +321,16 @@ class GraphAR(Forecaster):
     def _solve(self, F: np.ndarray, t: np.ndarray, prior: str, alpha: float,
                gene_alpha: float, half_life: float) -> np.ndarray:
         """``[H, N, P]`` per-gene coefficients (pooled + deviations)."""
+        return self._per_gene(F, self._pooled(F, t, prior, alpha, half_life), gene_alpha)
+
+    def _pooled(self, F: np.ndarray, t: np.ndarray, prior: str, alpha: float,
+                half_life: float) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per horizon: the shared coefficients ``[P]`` (prior + pooled fit), the mask of
+        targets ``[W, N]`` and the residuals ``[W, N]`` (0 where masked)."""
         W, N, P = F.shape
         base = _prior_coef(prior, P, self.lags_)
         recency = recency_weights(W, half_life)[:, None]
-        out = np.empty((t.shape[1], N, P))
+        out = []
         for h in range(t.shape[1]):
             th = t[:, h] - F @ base  # residual of the prior base forecast
             ok = np.isfinite(th)
@@ -322,10 +340,18 @@ class GraphAR(Forecaster):
             for _ in range(NOISE_STEPS if self.noise_weights else 0):
                 genes = _inverse_noise(to - Fo @ pooled, ok)[None, :]
                 pooled = _weighted_ridge(Fo, to, recency * genes, alpha)
-            coef = np.broadcast_to(base + pooled, (N, P)).copy()
+            out.append((base + pooled, ok, to - Fo @ pooled))
+        return out
+
+    def _per_gene(self, F: np.ndarray, pooled: list, gene_alpha: float) -> np.ndarray:
+        """``[H, N, P]``: the shared coefficients of :meth:`_pooled` plus, with ``gene_alpha >
+        0``, each gene's deviations fitted to the residuals."""
+        W, N, P = F.shape
+        out = np.empty((len(pooled), N, P))
+        for h, (shared, ok, residual) in enumerate(pooled):
+            out[h] = shared
             if gene_alpha > 0:
-                coef += self._deviations(Fo, to - Fo @ pooled, gene_alpha)
-            out[h] = coef
+                out[h] += self._deviations(np.where(ok[..., None], F, 0.0), residual, gene_alpha)
         return out
 
     def _deviations(self, F: np.ndarray, r: np.ndarray, gene_alpha: float) -> np.ndarray:
