@@ -339,6 +339,8 @@ def forecast_cmd(
     report: bool | None = typer.Option(None, "--report/--no-report", help="Write report.html."),
     scaling: str | None = typer.Option(None, "--scaling", help="standard | scale | none "
                                        "per-gene scaling (default: the dataset's)."),
+    max_genes: int | None = typer.Option(None, "--max-genes", min=0, help="Genes kept, evenly "
+                                         "spaced along the genome; 0: all [default: 500]."),
     config: Path | None = typer.Option(None, "--config", help="YAML config file."),
 ) -> None:
     """Forecast gene expression time courses (STEPmr, STEPmi, GRU, baselines) -> run folder."""
@@ -348,7 +350,8 @@ def forecast_cmd(
         dataset=dataset, expression=expression, contacts=contacts, genes=genes,
         sample_times=sample_times, protocol=protocol, seeds=seeds,
         models=[m for item in models or [] for m in item.split(",") if m],
-        horizon=horizon, out=str(out), node2vec=node2vec, report=report, scaling=scaling)
+        horizon=horizon, out=str(out), node2vec=node2vec, report=report, scaling=scaling,
+        max_genes=max_genes)
     cfg = load_config(ForecastConfig, config, overrides)
     from hicexpr.workflows.forecast import run_forecast
 

@@ -202,7 +202,8 @@ class ForecastConfig(StrictModel):
     val_fraction: float = 0.15  # validation block before the test block
     n_folds: int = 3  # rolling-origin folds
     refit: bool = True  # refit on train + validation after validation chose alpha / epochs
-    max_genes: int | None = 500  # yeast / custom inputs: genes evenly spaced along the genome
+    max_genes: int | None = 500  # yeast / custom inputs: genes evenly spaced
+    # along the genome (0 or None: all complete genes)
     scaling: str | None = None  # standard | scale | none (None: the dataset's; none for yeast)
     top_k: int | None = 10  # keep each gene's k strongest Hi-C edges (None = all)
     node2vec_dim: int = 0  # >0: Node2vec embedding of the Hi-C graph as node features

@@ -342,9 +342,14 @@ CASES: dict[str, Case] = {
         _expr("expression.tsv", "gene\t0\t1\ng1\t1\t2\ng2\t3\tx\n"),
     ),
     "expression-non-numeric-time": Case(
-        "non-numeric time in the header",
+        "sample name without a time in the header",
         "read_expression",
         _expr("expression.tsv", "gene\t0\tlate\ng1\t1\t2\n"),
+    ),
+    "expression-mixed-time-units": Case(
+        "sample names with and without a time unit",
+        "read_expression",
+        _expr("expression.tsv", "gene\t0min\t30min\tt60\ng1\t1\t2\t3\n"),
     ),
     "expression-empty-header-cell": Case(
         "empty sample name (missing column in the header)",

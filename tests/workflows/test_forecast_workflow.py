@@ -149,3 +149,28 @@ def test_run_writes_report_inputs_and_report(simulated, tmp_path) -> None:
     assert len(edges) == metrics["extra"]["n_edges"] // 2 and set(edges.gene1) <= set(genes.gene_id)
     page = (run / "report.html").read_text()
     assert "Paired comparisons with the baselines" in page and "gru</td>" in page
+
+
+@pytest.mark.parametrize(("flag", "n_genes"), [("10", 10), ("0", 40)])
+def test_cli_max_genes_keeps_that_many_genes_or_all(simulated, tmp_path, flag, n_genes) -> None:
+    from typer.testing import CliRunner
+
+    from hicexpr.cli import app
+
+    out = tmp_path / f"g{flag}"
+    result = CliRunner().invoke(app, [
+        "forecast", "--expression", str(simulated.expression), "--contacts", str(simulated.cool),
+        "--genes", str(simulated.genes), "--models", "persistence", "--seeds", "1",
+        "--no-report", "--max-genes", flag, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "metrics.json").read_text())["n_genes"] == n_genes
+    assert yaml.safe_load((out / "config.yaml").read_text())["max_genes"] == int(flag)
+
+
+def test_max_genes_zero_keeps_every_gene(simulated, tmp_path) -> None:
+    """40 simulated genes, so the CLI test above cannot tell 0 from the default 500."""
+    from hicexpr.workflows.forecast import load_dataset
+
+    cfg = _config(simulated, tmp_path / "all")
+    assert load_dataset(cfg.model_copy(update={"max_genes": 0})).expression.n_vars == 40
+    assert load_dataset(cfg.model_copy(update={"max_genes": 7})).expression.n_vars == 7

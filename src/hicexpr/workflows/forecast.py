@@ -37,7 +37,8 @@ def load_dataset(config: ForecastConfig) -> Any:
     if config.dataset is not None:
         if any(inputs):
             raise InputError("config", "dataset", "either dataset or expression+contacts+genes")
-        options = {"max_genes": config.max_genes} if config.dataset.startswith("yeast") else {}
+        yeast = config.dataset.startswith("yeast")
+        options = {"max_genes": config.max_genes or None} if yeast else {}
         return load_forecast_dataset(config.dataset, **options)
     if not all(inputs):
         missing = [n for n, v in zip(("expression", "contacts", "genes"), inputs, strict=True)
@@ -45,7 +46,8 @@ def load_dataset(config: ForecastConfig) -> Any:
         raise InputError("config", ", ".join(missing), "--dataset NAME or all of --expression "
                          "TSV --contacts MAP --genes GENES")
     return build_forecast_dataset(config.expression, config.contacts, config.genes,
-                                  sample_times=config.sample_times, max_genes=config.max_genes)
+                                  sample_times=config.sample_times,
+                                  max_genes=config.max_genes or None)
 
 
 NODE2VEC = ("none", "static", "temporal")
@@ -125,7 +127,7 @@ def check_models(models: list[str], params: dict[str, dict[str, Any]]) -> None:
 
 
 _AT_LEAST = {"seeds": 1, "input_length": 1, "horizon": 1, "n_folds": 1, "node2vec_dim": 0,
-             "max_genes": 1, "top_k": 1, "n_boot": 0}
+             "max_genes": 0, "top_k": 1, "n_boot": 0}
 
 
 def check_ranges(config: ForecastConfig) -> None:
