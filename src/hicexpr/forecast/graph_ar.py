@@ -346,7 +346,7 @@ class GraphAR(Forecaster):
     def _per_gene(self, F: np.ndarray, pooled: list, gene_alpha: float) -> np.ndarray:
         """``[H, N, P]``: the shared coefficients of :meth:`_pooled` plus, with ``gene_alpha >
         0``, each gene's deviations fitted to the residuals."""
-        W, N, P = F.shape
+        _, N, P = F.shape
         out = np.empty((len(pooled), N, P))
         for h, (shared, ok, residual) in enumerate(pooled):
             out[h] = shared
