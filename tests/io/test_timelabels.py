@@ -89,3 +89,31 @@ def test_step_raw_sample_names_give_the_step_reader_days(data_dir: Path) -> None
     generic, step = read_expression(path), read_step_mrna_raw(path)
     assert generic.obs["time"].tolist() == step.obs["time"].tolist()
     assert generic.obs["n_replicates"].tolist() == step.obs["n_replicates"].tolist()
+
+
+def _h5ad(path: Path, obs: dict, names: list[str]) -> Path:
+    import anndata as ad
+    import numpy as np
+    import pandas as pd
+
+    X = np.arange(len(names) * 2, dtype=float).reshape(len(names), 2)
+    ad.AnnData(X=X, obs=pd.DataFrame(obs, index=names),
+               var=pd.DataFrame(index=["g1", "g2"])).write_h5ad(path)
+    return path
+
+
+def test_h5ad_times_from_a_unit_named_obs_column_labels_or_obs_names(tmp_path: Path) -> None:
+    hours = read_expression(_h5ad(tmp_path / "h.h5ad", {"hours": [2, 0, 1]}, ["a", "b", "c"]))
+    assert hours.obs["time"].tolist() == [0.0, 1.0, 2.0]
+    assert hours.uns["provenance"]["time_unit"] == "h"
+    labels = read_expression(_h5ad(tmp_path / "l.h5ad", {"time": ["1h", "30min", "0min"]},
+                                   ["a", "b", "c"]))
+    assert labels.obs["time"].tolist() == [0.0, 30.0, 60.0]
+    names = read_expression(_h5ad(tmp_path / "n.h5ad", {}, ["day2", "day0", "day1_rep2"]))
+    assert names.obs["time"].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_h5ad_without_times_names_the_obs_name(tmp_path: Path) -> None:
+    path = _h5ad(tmp_path / "x.h5ad", {"batch": ["x", "y"]}, ["AAAC", "day1"])
+    with pytest.raises(InputError, match=r"x.h5ad: obs_names\[0\]: expected a sample time.*AAAC"):
+        read_expression(path)

@@ -125,6 +125,17 @@ def _expr(name: str, text: str, times: str | None = None) -> Callable[[Path], ob
     return run
 
 
+def _h5ad_without_times(tmp: Path) -> object:
+    import anndata as ad
+
+    from hicexpr.io.expression import read_expression
+
+    obs = pd.DataFrame({"batch": ["x", "y"]}, index=["AAAC", "AAAG"])
+    ad.AnnData(X=np.ones((2, 2)), obs=obs, var=pd.DataFrame(index=["g1", "g2"])).write_h5ad(
+        tmp / "expression.h5ad")
+    return read_expression(tmp / "expression.h5ad")
+
+
 def _contacts(name: str, text: str, **kw: object) -> Callable[[Path], object]:
     from hicexpr.io.contacts import open_contacts
 
@@ -345,6 +356,11 @@ CASES: dict[str, Case] = {
         "sample name without a time in the header",
         "read_expression",
         _expr("expression.tsv", "gene\t0\tlate\ng1\t1\t2\n"),
+    ),
+    "expression-h5ad-without-times": Case(
+        "h5ad without a time column and without times in its obs names",
+        "read_expression",
+        _h5ad_without_times,
     ),
     "expression-mixed-time-units": Case(
         "sample names with and without a time unit",

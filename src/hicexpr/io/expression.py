@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 PathLike = str | os.PathLike[str]
 GENE_COLUMNS = ("chrom", "start", "end", "strand", "tss", "symbol")
+# obs columns holding sample times (first present wins) and the unit their plain numbers are in
+TIME_COLUMNS = {"time": None, "timepoint": None, "time_point": None, "minutes": "min",
+                "hours": "h", "hpf": "h", "day": "d", "days": "d"}
 _VERSIONED = r"^([A-Za-z]+_?\d+)\.\d+$"
 
 
@@ -39,8 +42,10 @@ def read_expression(
         path: genes x samples TSV/CSV (``.gz`` allowed) or ``.h5ad`` (obs = samples).
         sample_times: 2-column table ``sample -> time`` (or a mapping); when None, times come
             from the sample names (numeric, ``alpha_35``, ``10min``, ``day3``, ``E16.5``, ...;
-            see :mod:`hicexpr.io.timelabels`, units converted to the smallest named) or from
-            ``obs["time"]`` of an h5ad.
+            see :mod:`hicexpr.io.timelabels`, units converted to the smallest named); for an
+            h5ad from the first ``obs`` column of ``TIME_COLUMNS`` (numbers or such labels;
+            plain numbers in ``hours`` / ``minutes`` / ``day(s)`` / ``hpf`` take that unit),
+            else from the obs names.
         genes: gene table (path or DataFrame with ``gene_id``) joined onto ``var``.
 
     Returns:
@@ -54,11 +59,10 @@ def read_expression(
     if not file.is_file():
         raise InputError(file, "", "an existing expression file", "no such file")
     if file.name.endswith(".h5ad"):
-        frame, header_times = _read_h5ad(file)
+        frame, labels, where = _read_h5ad(file)
     else:
-        frame = _read_table(file)
-        header_times = None
-    times, unit = _sample_times(file, list(frame.columns), sample_times, header_times)
+        frame, labels, where = _read_table(file), None, "header"
+    times, unit = _sample_times(file, list(frame.columns), sample_times, labels, where)
     extra = {"time_unit": unit} if unit else None
     adata = expression_anndata(frame, times, source=str(file), provenance=extra)
     if genes is not None:
@@ -213,24 +217,43 @@ def parse_numbers(
     raise InputError(source, "", "numbers", "an unparseable value")  # pragma: no cover
 
 
-def _read_h5ad(file: Path) -> tuple[pd.DataFrame, list[float] | None]:
+def _read_h5ad(file: Path) -> tuple[pd.DataFrame, list[str] | None, str]:
+    """Values [genes x samples], the sample time labels (the first of ``TIME_COLUMNS`` in
+    ``obs``; None: none there, the obs names are read) and where those labels are."""
     try:
         adata = ad.read_h5ad(file)
     except Exception as exc:  # noqa: BLE001 - h5py/anndata raise many types
         raise InputError(file, "", "a readable .h5ad file", str(exc).splitlines()[0]) from None
     X = adata.X.toarray() if hasattr(adata.X, "toarray") else np.asarray(adata.X)
     frame = pd.DataFrame(X.T, index=adata.var_names.astype(str), columns=adata.obs_names)
-    times = adata.obs["time"].astype(float).tolist() if "time" in adata.obs else None
-    return frame, times
+    column = next((c for c in TIME_COLUMNS if c in adata.obs), None)
+    if column is None:
+        return frame, None, "obs_names"
+    labels = [str(v) for v in adata.obs[column]]
+    unit = TIME_COLUMNS[column]
+    if unit is not None:  # plain numbers in a column named after its unit
+        labels = [f"{v}{unit}" if _is_number(v) else v for v in labels]
+    return frame, labels, f'obs["{column}"]'
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _sample_times(
     file: Path,
     samples: list[str],
     sample_times: PathLike | Mapping[str, float] | None,
-    header_times: list[float] | None,
+    labels: list[str] | None = None,
+    where: str = "header",
 ) -> tuple[list[float], str | None]:
-    """Each sample's time and the unit read from the sample names (None: not named)."""
+    """Each sample's time and the unit named by its label (None: not named). Times come from
+    ``sample_times`` when given, else from ``labels`` (default: the sample names) at ``where``
+    (``"header"``: line 1 of a table; else e.g. ``obs["time"]`` of an h5ad)."""
     if sample_times is not None:
         if isinstance(sample_times, Mapping):
             mapping = {str(k): float(v) for k, v in sample_times.items()}
@@ -241,15 +264,17 @@ def _sample_times(
             src = sample_times if not isinstance(sample_times, Mapping) else "sample_times"
             raise InputError(src, f"sample '{missing[0]}'", "a time for every sample", "none")
         return [float(mapping[s]) for s in samples], None
-    if header_times is not None:
-        return header_times, None
+    labels = samples if labels is None else labels
     try:
-        times, unit = label_times(samples)
+        times, unit = label_times(labels)
     except TimeLabelError as exc:
-        raise InputError(file, f"line 1, column {exc.index + 2}",
-                         f"{exc.expected} (or a sample_times table)", samples[exc.index]) from None
+        place = f"line 1, column {exc.index + 2}" if where == "header" else \
+            f"{where}[{exc.index}]"
+        raise InputError(file, place, f"{exc.expected} (or a sample_times table)",
+                         labels[exc.index]) from None
     if unit is not None:
-        log.info("%s: sample times in %s, read from the sample names", file.name, unit)
+        log.info("%s: sample times in %s, read from %s", file.name, unit,
+                 "the sample names" if where == "header" else where)
     return times, unit
 
 
