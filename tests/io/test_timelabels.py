@@ -41,6 +41,8 @@ from hicexpr.lib.errors import InputError
         ("P0.54.311", 0.5, "d"),
         ("lung_P3_rep1", 3.0, "d"),
         ("E2F1", 1.0, None),
+        ("P1_2h", 2.0, "h"),
+        ("P2_t30", 30.0, None),
         ("E2F1_KO_2h", 2.0, "h"),
     ],
 )

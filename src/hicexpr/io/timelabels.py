@@ -2,13 +2,14 @@
 
 Recognised, in this order (case-insensitive; a replicate mark after the time is ignored):
 
-- developmental stages: ``E16.5`` (embryonic day), ``P0.5-a8``, ``lung_P3_rep1`` (postnatal
-  day; at the start of a label STEP's replicate suffixes such as ``P0.54.311`` too); embryonic days
-  go on the postnatal axis as ``E - EMBRYONIC_OFFSET`` (STEP's convention, E16.5 -> -4.5);
 - a number with a unit after it: ``10min``, ``10 min``, ``2h``, ``1.5_hours``, ``3d``, ``30s``,
   ``24hpf`` / ``3dpi`` (hours / days post fertilisation, infection, ...);
 - a unit or time word before the number: ``day3``, ``D_3``, ``h2``, ``ZT4`` / ``CT12``
   (circadian hours), ``t10``, ``T_10``, ``time10``, ``tp3`` (the last four carry no unit);
+  these two come first, so ``P1_2h`` (patient 1) is 2 hours, not postnatal day 1;
+- developmental stages: ``E16.5`` (embryonic day), ``P0.5-a8``, ``lung_P3_rep1`` (postnatal
+  day; at the start of a label STEP's replicate suffixes such as ``P0.54.311`` too); embryonic days
+  go on the postnatal axis as ``E - EMBRYONIC_OFFSET`` (STEP's convention, E16.5 -> -4.5);
 - a plain number (``35``) or a trailing number (``alpha_35``, ``cdc15_290``, ``alpha_35_rep2``).
 
 Labels of one table with different units are converted to the smallest of them
@@ -63,13 +64,13 @@ def parse_time_label(label: str) -> TimeLabel | None:
         return TimeLabel(float(text), None)
     except ValueError:
         pass
-    if match := _STAGE_START.match(text) or _STAGE.search(text):
-        day = float(match.group(2))
-        return TimeLabel(day - EMBRYONIC_OFFSET if match.group(1) in "Ee" else day, "d")
     if match := _NUMBER_UNIT.search(text):
         return TimeLabel(float(match.group(1)), _WORD_TO_UNIT[match.group(2).lower()])
     if match := _UNIT_NUMBER.search(text):
         return TimeLabel(float(match.group(2)), _PREFIX_UNITS[match.group(1).lower()])
+    if match := _STAGE_START.match(text) or _STAGE.search(text):
+        day = float(match.group(2))
+        return TimeLabel(day - EMBRYONIC_OFFSET if match.group(1) in "Ee" else day, "d")
     if match := _TRAILING.match(_REPLICATE.sub("", text)):
         return TimeLabel(float(match.group(1)), None)
     return None
