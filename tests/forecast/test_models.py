@@ -119,3 +119,19 @@ def test_untrained_net_returns_its_skip_exactly(swap) -> None:
     model, test, _ = fit_on_split("stepmr", {"max_epochs": 0, "skip": "persistence"}, values,
                                   split, 3, 1, 0, graph)
     assert np.allclose(model.predict(test.X)[:, 0], test.X[:, -1], atol=1e-6)
+
+
+def test_stepmr_saved_before_sparse_products_loads_with_pyg_convolutions(swap, tmp_path) -> None:
+    import torch
+
+    values, graph = swap
+    (split,) = make_splits(len(values), "chronological", input_length=3)
+    model, test, _ = fit_on_split("stepmr", {**FAST, "sparse_matmul": False}, values, split, 3,
+                                  1, 0, graph)
+    path = model.save(tmp_path / "old.pt")
+    payload = torch.load(path, weights_only=False)
+    del payload["params"]["sparse_matmul"]  # as written before the option existed
+    torch.save(payload, path)
+    loaded = Forecaster.load(path)
+    assert loaded.sparse_matmul is False
+    np.testing.assert_array_equal(loaded.predict(test.X), model.predict(test.X))

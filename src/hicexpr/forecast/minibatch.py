@@ -1,22 +1,23 @@
-"""STEPmr at scale: mini-batches of time windows x gene blocks, sparse graph products, device.
+"""STEPmr at scale: mini-batches of time windows x gene blocks, on a device.
 
 :class:`MiniBatchSTEPmr` trains :class:`hicexpr.forecast.STEPmr` on chronological chunks of
-windows x contiguous gene blocks (induced sub-graphs, as in Cluster-GCN) with the Chebyshev
-convolution computed as sparse x dense products (:class:`SparseChebGraphConv`): no N x N matrix
-and no per-edge copy of the node features, so 20,000 genes train on a laptop CPU or a GPU.
+windows x contiguous gene blocks (induced sub-graphs, as in Cluster-GCN), with the Chebyshev
+convolution computed as sparse x dense products like every ST-block model
+(:class:`~hicexpr.forecast.cheb_conv.SparseChebGraphConv`): no N x N matrix and no per-edge copy
+of the node features, so 20,000 genes train on a laptop CPU or a GPU.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import warnings
 from collections.abc import Iterator
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from hicexpr.forecast.cheb_conv import SparseChebGraphConv, sparse_matmul
 from hicexpr.forecast.losses import mse
 from hicexpr.forecast.neural import STEPmr
 from hicexpr.forecast.train import TrainResult
@@ -54,101 +55,6 @@ def window_batches(n_windows: int, batch_windows: int | None) -> list[np.ndarray
     return [np.arange(s, min(s + size, n_windows)) for s in range(0, n_windows, size)]
 
 
-class _SpMM(torch.autograd.Function):
-    """``lap @ x`` for a constant sparse ``lap`` whose transpose is given: the backward pass
-    is one more sparse product (autograd would transpose the CSR matrix on every step)."""
-
-    @staticmethod
-    def forward(ctx, lap: Tensor, lap_t: Tensor, x: Tensor) -> Tensor:  # type: ignore[override]
-        ctx.lap_t = lap_t
-        return lap @ x
-
-    @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[None, None, Tensor]:  # type: ignore[override]
-        return None, None, ctx.lap_t @ grad
-
-
-def sparse_matmul(lap: Tensor, x: Tensor, lap_t: Tensor | None = None) -> Tensor:
-    """``lap @ x`` over the node axis: lap sparse ``[N, N]``, x ``[..., N, C]`` -> same shape
-    (``lap_t``: lap transposed, for a cheap backward pass)."""
-    moved = x.movedim(-2, 0)
-    flat = moved.reshape(moved.shape[0], -1)
-    out = lap @ flat if lap_t is None else _SpMM.apply(lap, lap_t, flat)
-    return out.reshape(moved.shape).movedim(0, -2)
-
-
-class _LaplacianCache:
-    """Scaled Laplacians (and their transposes) of the last few graphs, shared by every
-    convolution (the 2 blocks of a net, the gene blocks, the ensemble members)."""
-
-    def __init__(self, size: int = 16) -> None:
-        self.size = size
-        self.entries: dict[tuple, tuple[Tensor, Tensor | None, Tensor, Tensor]] = {}
-
-    def get(self, conv: nn.Module, edge_index: Tensor, edge_weight: Tensor | None, n: int,
-            lambda_max: float, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
-        key = (edge_index.data_ptr(), 0 if edge_weight is None else edge_weight.data_ptr(),
-               int(edge_index.shape[1]), n, conv.normalization, float(lambda_max), dtype,
-               str(edge_index.device))
-        hit = self.entries.get(key)
-        if hit is not None and hit[0] is edge_index and hit[1] is edge_weight:
-            return hit[2], hit[3]
-        ei, norm = conv.__norm__(edge_index, n, edge_weight, conv.normalization,
-                                 torch.tensor(lambda_max), dtype=dtype)
-        with warnings.catch_warnings():  # torch: "sparse CSR support is in beta state"
-            warnings.simplefilter("ignore", UserWarning)
-            lap = torch.sparse_coo_tensor(torch.stack([ei[1], ei[0]]), norm, (n, n),
-                                          check_invariants=False).coalesce()
-            lap_t = torch.sparse_coo_tensor(ei, norm, (n, n), check_invariants=False).coalesce()
-            pair = (lap.to_sparse_csr(), lap_t.to_sparse_csr())
-        if len(self.entries) >= self.size:
-            self.entries.pop(next(iter(self.entries)))
-        self.entries[key] = (edge_index, edge_weight, *pair)
-        return pair
-
-
-_LAPLACIANS = _LaplacianCache()
-
-
-class SparseChebGraphConv(nn.Module):
-    r"""The Chebyshev convolution of a :class:`torch_geometric.nn.ChebConv` (same parameters,
-    same :math:`\tilde L = 2L/\lambda_{max} - I` from PyG's normalisation), with
-    :math:`T_k(\tilde L) X` computed as sparse x dense products (one CSR matrix and its
-    transpose per graph, cached) instead of gathering node features onto every edge. Memory is
-    O(E + N), never O(N^2) or O(E x batch x channels).
-
-    Shapes: x ``[..., N, C_in]``, edge_index ``[2, E]``, edge_weight ``[E]`` ->
-    ``[..., N, C_out]``.
-    """
-
-    def __init__(self, conv: nn.Module, lambda_max: float = 2.0) -> None:
-        super().__init__()
-        self.conv = conv
-        self.lambda_max = lambda_max
-
-    def laplacian(self, edge_index: Tensor, edge_weight: Tensor | None, n: int,
-                  dtype: torch.dtype) -> tuple[Tensor, Tensor]:
-        """Scaled Laplacian and its transpose as sparse CSR ``[N, N]`` (row = target node)."""
-        return _LAPLACIANS.get(self.conv, edge_index, edge_weight, n, self.lambda_max, dtype)
-
-    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
-        conv = self.conv
-        bias = conv.bias if conv.bias is not None else 0.0
-        if edge_index.numel() == 0:
-            return conv.lins[0](x) + bias
-        lap, lap_t = self.laplacian(edge_index, edge_weight, x.shape[-2], x.dtype)
-        tx0, out = x, conv.lins[0](x)
-        tx1 = x
-        if len(conv.lins) > 1:
-            tx1 = sparse_matmul(lap, x, lap_t)
-            out = out + conv.lins[1](tx1)
-        for lin in conv.lins[2:]:
-            tx2 = 2.0 * sparse_matmul(lap, tx1, lap_t) - tx0
-            out = out + lin(tx2)
-            tx0, tx1 = tx1, tx2
-        return out + bias
-
-
 class _GeneSlice(nn.Module):
     """A net whose per-gene head parameters are restricted to the genes ``idx`` of a block."""
 
@@ -180,9 +86,6 @@ class MiniBatchSTEPmr(STEPmr):
     Args:
         batch_windows: windows per step (None: all); gene_blocks: gene blocks per window batch.
         device: ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto``.
-        sparse_matmul: graph convolutions as sparse x dense products
-            (:class:`SparseChebGraphConv`, ~6x faster on CPU; equal to PyG's message passing
-            up to float rounding); False keeps PyG's gather/scatter.
         n_threads: torch threads; keep 1 on a shared machine (two threads on 2 busy cores
             were 3.6x slower, docs/scale.md). Other args: see STEPmr.
     """
@@ -211,18 +114,11 @@ class MiniBatchSTEPmr(STEPmr):
         super().__init__(hidden=hidden, K=K, dropout=dropout, lr=lr, weight_decay=weight_decay,
                          max_epochs=max_epochs, patience=patience, loss=loss,
                          loss_weights=loss_weights, n_ensemble=n_ensemble,
-                         per_gene_ar=per_gene_ar, skip=skip, seed=seed, n_threads=n_threads)
+                         per_gene_ar=per_gene_ar, skip=skip, seed=seed, n_threads=n_threads,
+                         sparse_matmul=sparse_matmul)
         self.batch_windows = batch_windows
         self.gene_blocks = gene_blocks
         self.device = device
-        self.sparse_matmul = sparse_matmul
-
-    def _build(self, in_channels: int) -> nn.Module:
-        net = super()._build(in_channels)
-        if self.sparse_matmul:
-            for block in net.blocks:
-                block.graph_conv = SparseChebGraphConv(block.graph_conv.conv)
-        return net
 
     def _to_device(self) -> torch.device:
         """Move the fitted graph tensors to ``device`` (idempotent)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from hicexpr.forecast.base import ArrayPair, Forecaster
 from hicexpr.forecast.baselines import PooledRidgeAR
+from hicexpr.forecast.cheb_conv import SparseChebGraphConv
 from hicexpr.forecast.connectivity_attention import connectivity_stats
 from hicexpr.forecast.graph_ar import GraphAR
 from hicexpr.forecast.losses import TemporalLoss, mse
@@ -61,9 +62,13 @@ class NeuralForecaster(Forecaster):
             ``"auto_ridge"`` (the same choice with the pooled ridge) or ``"auto_graph"`` (the
             same choice with the GraphAR).
         seed, n_threads: determinism.
+        sparse_matmul: the ST blocks' Chebyshev convolutions as sparse x dense products
+            (:class:`~hicexpr.forecast.cheb_conv.SparseChebGraphConv`, same parameters; 4-5x
+            faster per epoch on 4,400 genes); False: PyG's gather / scatter over edges.
     """
 
     net_class: type[nn.Module] = GRUNet
+    legacy_params: ClassVar[dict[str, Any]] = {"sparse_matmul": False}
 
     def __init__(
         self,
@@ -81,6 +86,7 @@ class NeuralForecaster(Forecaster):
         skip: str = "auto",
         seed: int = 0,
         n_threads: int = 1,
+        sparse_matmul: bool = True,
     ) -> None:
         self.hidden = hidden
         self.K = K
@@ -96,6 +102,7 @@ class NeuralForecaster(Forecaster):
         self.skip = skip
         self.seed = seed
         self.n_threads = n_threads
+        self.sparse_matmul = sparse_matmul
 
     def _loss_fn(self):
         if self.loss == "mse":
@@ -107,6 +114,14 @@ class NeuralForecaster(Forecaster):
     def _build(self, in_channels: int) -> nn.Module:
         return self.net_class(in_channels, self.hidden, self.input_length_, self.horizon_,
                               dropout=self.dropout, n_nodes=self._n_nodes())
+
+    def _sparse_convs(self, net: nn.Module) -> nn.Module:
+        """``net`` with its ST blocks' graph convolutions as sparse x dense products (same
+        parameters) when ``sparse_matmul``; nets without ST blocks are unchanged."""
+        if self.sparse_matmul:
+            for block in getattr(net, "blocks", []):
+                block.graph_conv = SparseChebGraphConv(block.graph_conv.conv)
+        return net
 
     def _n_nodes(self) -> int | None:
         return self.n_genes_ if self.per_gene_ar else None
@@ -131,7 +146,7 @@ class NeuralForecaster(Forecaster):
         try:
             for member in range(self.n_ensemble):
                 seed_everything(self.seed + member, self.n_threads)
-                net = self._build(2 + n_feat)
+                net = self._sparse_convs(self._build(2 + n_feat))
                 if self.skip_ == "window_mean":
                     with torch.no_grad():
                         net.head.ar.weight.fill_(1.0 / self.input_length_)
