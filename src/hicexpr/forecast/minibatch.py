@@ -78,8 +78,8 @@ class MiniBatchSTEPmr(STEPmr):
 
     Everything but the training loop is STEPmr's (graph tensors, residual skip choice, nets,
     forward pass). The graph stays an ``edge_index``: no N x N matrix. With
-    ``batch_windows=None``, ``gene_blocks=1`` and ``sparse_matmul=False`` it is exactly
-    :class:`hicexpr.forecast.STEPmr` (same updates). Early stopping uses the validation MSE on
+    ``batch_windows=None`` and ``gene_blocks=1`` it is exactly :class:`hicexpr.forecast.STEPmr`
+    with the same ``sparse_matmul`` (same updates). Early stopping uses the validation MSE on
     the whole graph; prediction runs in chunks of ``batch_windows`` windows (STEPmr's
     connectivity attention averages over the windows of a batch).
 
