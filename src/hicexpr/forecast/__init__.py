@@ -9,12 +9,11 @@ from hicexpr.forecast.baselines import (
     PooledRidgeAR,
     WindowMean,
 )
-from hicexpr.forecast.cheb_conv import ChebGraphConv
+from hicexpr.forecast.cheb_conv import ChebGraphConv, SparseChebGraphConv
 from hicexpr.forecast.connectivity_attention import ConnectivityAttention
 from hicexpr.forecast.losses import TemporalLoss, mse
 from hicexpr.forecast.minibatch import (
     MiniBatchSTEPmr,
-    SparseChebGraphConv,
     gene_blocks,
     resolve_device,
     window_batches,

@@ -17,7 +17,6 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from hicexpr.forecast.cheb_conv import SparseChebGraphConv, sparse_matmul
 from hicexpr.forecast.losses import mse
 from hicexpr.forecast.neural import STEPmr
 from hicexpr.forecast.train import TrainResult
@@ -236,5 +235,4 @@ class MiniBatchSTEPmr(STEPmr):
         return np.mean(preds, axis=0).astype(np.float64)
 
 
-__all__ = ["MiniBatchSTEPmr", "SparseChebGraphConv", "gene_blocks", "resolve_device",
-           "sparse_matmul", "window_batches"]
+__all__ = ["MiniBatchSTEPmr", "gene_blocks", "resolve_device", "window_batches"]

@@ -38,12 +38,11 @@ from hicexpr.contacts.features import (
 from hicexpr.contacts.features import gene_features as _gene_features
 from hicexpr.contacts.mapping import bin_coverage, gene_bins
 from hicexpr.contacts.pairs import PAIR_COLUMNS, gene_pair_contacts
+from hicexpr.forecast.cheb_conv import SparseChebGraphConv, sparse_matmul
 from hicexpr.forecast.minibatch import (
     MiniBatchSTEPmr,
-    SparseChebGraphConv,
     gene_blocks,
     resolve_device,
-    sparse_matmul,
     window_batches,
 )
 from hicexpr.graph.build import EdgeWeights, build_gene_graph
