@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hicexpr.io.expression import parse_sample_time, read_expression
+from hicexpr.io.expression import read_expression
+from hicexpr.io.timelabels import parse_time_label
 from hicexpr.lib.errors import InputError
 
 
@@ -34,8 +35,8 @@ def test_sample_names_with_trailing_time_and_csv(tmp_path: Path) -> None:
     f = _write(tmp_path / "e.csv", "orf,alpha_0,alpha_7,alpha_14\nY1,0.1,0.2,0.3\n")
     adata = read_expression(f)
     assert adata.obs["time"].tolist() == [0.0, 7.0, 14.0]
-    assert parse_sample_time("cdc15_290") == 290.0
-    assert parse_sample_time("wt") is None
+    assert parse_time_label("cdc15_290").value == 290.0
+    assert parse_time_label("wt") is None
 
 
 def test_sample_time_table(tmp_path: Path) -> None:

@@ -34,9 +34,14 @@ class ChebGraphConv(nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
         if edge_index.numel() == 0:
-            # no edges: L = I, so T_k(L~) = T_k(0); apply the conv's k=0 term on node features.
-            return self.conv.lins[0](x) + (self.conv.bias if self.conv.bias is not None else 0.0)
+            return without_edges(self.conv, x)
         return self.conv(x, edge_index, edge_weight, lambda_max=torch.tensor(2.0))
+
+
+def without_edges(conv: ChebConv, x: Tensor) -> Tensor:
+    """The convolution on a graph without edges: L = I, so T_k(L~) = T_k(0); only the k = 0
+    term (node features through ``lins[0]``) and the bias remain."""
+    return conv.lins[0](x) + (conv.bias if conv.bias is not None else 0.0)
 
 
 class _SpMM(torch.autograd.Function):
@@ -118,9 +123,9 @@ class SparseChebGraphConv(nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
         conv = self.conv
-        bias = conv.bias if conv.bias is not None else 0.0
         if edge_index.numel() == 0:
-            return conv.lins[0](x) + bias
+            return without_edges(conv, x)
+        bias = conv.bias if conv.bias is not None else 0.0
         lap, lap_t = self.laplacian(edge_index, edge_weight, x.shape[-2], x.dtype)
         tx0, out = x, conv.lins[0](x)
         tx1 = x

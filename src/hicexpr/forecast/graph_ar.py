@@ -385,10 +385,7 @@ class GraphAR(Forecaster):
         return sol.reshape(N, P)
 
     # -- prediction -------------------------------------------------------------------------
-    def _apply(self, X: np.ndarray, coef: np.ndarray, coexpr: sp.csr_matrix | None
-               ) -> np.ndarray:
-        F = change_features(X, self.adjacency_, self.lags_, self.terms_, coexpr)
-        return _forecast(X[:, -1:, :], F, coef)
-
     def _predict(self, X: np.ndarray) -> np.ndarray:
-        return self._apply(X, self.coef_, getattr(self, "coexpr_", None))
+        F = change_features(X, self.adjacency_, self.lags_, self.terms_,
+                            getattr(self, "coexpr_", None))
+        return _forecast(X[:, -1:, :], F, self.coef_)

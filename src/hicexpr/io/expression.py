@@ -18,7 +18,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from hicexpr.io.timelabels import TimeLabelError, label_times, parse_time_label
+from hicexpr.io.timelabels import TimeLabelError, label_times
 from hicexpr.lib.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -276,13 +276,6 @@ def _sample_times(
         log.info("%s: sample times in %s, read from %s", file.name, unit,
                  "the sample names" if where == "header" else where)
     return times, unit
-
-
-def parse_sample_time(label: str) -> float | None:
-    """The time in a sample label, in the label's own unit: ``'35'`` -> 35.0, ``'alpha_35'``
-    -> 35.0, ``'10min'`` -> 10.0, ``'E16.5'`` -> -4.5 (see :mod:`hicexpr.io.timelabels`)."""
-    parsed = parse_time_label(label)
-    return None if parsed is None else parsed.value
 
 
 def read_sample_times(path: PathLike) -> dict[str, float]:
