@@ -209,4 +209,5 @@ class ForecastConfig(StrictModel):
     node2vec_dim: int = 0  # >0: Node2vec embedding of the Hi-C graph as node features
     node2vec: str | None = None  # none | static | temporal (None: static if node2vec_dim > 0)
     n_boot: int = 1000  # bootstrap resamples (genes) for comparisons.tsv; 0: no comparisons
+    n_perm: int = 99  # gene permutations for contact_coexpression.tsv's p-values; 0: none
     report: bool = True  # write report.html at the end of the run

@@ -149,6 +149,9 @@ def test_run_writes_report_inputs_and_report(simulated, tmp_path) -> None:
     assert len(edges) == metrics["extra"]["n_edges"] // 2 and set(edges.gene1) <= set(genes.gene_id)
     page = (run / "report.html").read_text()
     assert "Paired comparisons with the baselines" in page and "gru</td>" in page
+    assert "Do the contacts join genes that change together?" in page
+    measures = pd.read_csv(run / "contact_coexpression.tsv", sep="\t").measure
+    assert all(f"<td>{m}</td>" in page for m in measures)
 
 
 @pytest.mark.parametrize(("flag", "n_genes"), [("10", 10), ("0", 40)])
@@ -174,3 +177,24 @@ def test_max_genes_zero_keeps_every_gene(simulated, tmp_path) -> None:
     cfg = _config(simulated, tmp_path / "all")
     assert load_dataset(cfg.model_copy(update={"max_genes": 0})).expression.n_vars == 40
     assert load_dataset(cfg.model_copy(update={"max_genes": 7})).expression.n_vars == 7
+
+
+@pytest.mark.slow
+def test_contact_coexpression_uses_training_times_and_the_run_graph(simulated, tmp_path) -> None:
+    from hicexpr.evaluate.protocols import make_splits
+    from hicexpr.graph import contact_coexpression
+    from hicexpr.workflows.forecast import load_dataset
+
+    cfg = _config(simulated, tmp_path / "coexpr", n_perm=19)
+    run = run_forecast(cfg.model_copy(update={"models": ["persistence"]}))
+    table = pd.read_csv(run / "contact_coexpression.tsv", sep="\t")
+    dataset = load_dataset(cfg)
+    split = make_splits(dataset.expression.n_obs)[0]
+    direct = contact_coexpression(dataset.values(), dataset.genes, dataset.pairs,
+                                  split.train_times, graph=gene_graph(dataset, cfg.top_k),
+                                  n_perm=19)
+    pd.testing.assert_frame_equal(table.drop(columns="fit_times"), direct, check_dtype=False)
+    assert (table.fit_times == len(split.train_times)).all()
+    assert {"contact", "same_tad", "proximity", "in_graph"} <= set(table.measure)
+    p = table.p_value.dropna()
+    assert len(p) and ((p * 20).round(9) % 1 == 0).all() and (p > 0).all()  # k / (1 + 19)

@@ -6,12 +6,14 @@ from hicexpr.graph.build import (
     expression_similarity_edges,
     temporal_graphs,
 )
+from hicexpr.graph.diagnostics import contact_coexpression
 from hicexpr.graph.node2vec import biased_random_walks, temporal_node2vec
 
 __all__ = [
     "EdgeWeights",
     "biased_random_walks",
     "build_gene_graph",
+    "contact_coexpression",
     "expression_similarity_edges",
     "temporal_graphs",
     "temporal_node2vec",

@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hicexpr import __version__
@@ -181,6 +182,7 @@ def _metrics_section(run: RunData) -> str:
         parts.append(table_html(table, ["baseline" if r == "baseline" else ""
                                         for r in table["role"]]))
     parts += _comparisons_html(run)
+    parts += _contact_coexpression_html(run)
     extra = m.get("extra") or {}
     if extra:
         parts.append("<details><summary>Extra metrics</summary>"
@@ -210,6 +212,38 @@ def _comparisons_html(run: RunData) -> list[str]:
     return ["<h3>Paired comparisons with the baselines</h3>",
             "<p>Skill of the model minus the baseline's on the same test windows (vs "
             "persistence, mean over seeds); 95% bootstrap CI over genes.</p>",
+            table_html(table)]
+
+
+def contact_coexpression_table(run: RunData) -> pd.DataFrame:
+    """contact_coexpression.tsv, rounded, one row per contact measure."""
+    table = run.table("contact_coexpression")
+    cols = ["measure", "n_pairs", "spearman", "spearman_same_distance", "p_value",
+            "coexpr_high", "coexpr_low"]
+    if table is None or table.empty or not set(cols) <= set(table.columns):
+        return pd.DataFrame()
+    out = table[cols].copy()
+    for col in cols[2:]:
+        out[col] = [f"{v:+.3f}" if np.isfinite(v) else "" for v in out[col].astype(float)]
+    out["p_value"] = out["p_value"].str.lstrip("+")
+    return out
+
+
+def _contact_coexpression_html(run: RunData) -> list[str]:
+    table = contact_coexpression_table(run)
+    if table.empty:
+        return []
+    raw = run.table("contact_coexpression")
+    leaky = raw is not None and "leaky" in raw.columns and bool(raw["leaky"].any())
+    return ["<h3>Do the contacts join genes that change together?</h3>",
+            "<p>Co-expression of a gene pair = |Pearson r| of the two genes' changes over the "
+            "training time points" + (" (<b>leaky protocol: every time point</b>)" if leaky
+                                      else "") + ". Rank correlation with each contact "
+            "measure over all pairs, and within genomic-distance deciles (a measure that only "
+            "restates distance scores about 0 there); p: one-sided, gene permutations. "
+            "High / low: mean co-expression of the pairs in the measure's top decile (or "
+            "with the flag) and of the rest. A graph model can only gain from edges that "
+            "carry co-expression.</p>",
             table_html(table)]
 
 

@@ -18,6 +18,7 @@ TABLES = {
     "per_gene_metrics": ("per_gene_metrics.tsv", "per_gene_metrics.parquet"),
     "per_gene_gain": ("per_gene_gain.tsv", "per_gene_gain.parquet"),
     "comparisons": ("comparisons.tsv",),
+    "contact_coexpression": ("contact_coexpression.tsv",),
     "gene_features": ("gene_features.tsv",),
     "graph_edges": ("graph_edges.tsv", "graph_edges.parquet", "edges.tsv"),
     "genes": ("genes.tsv",),

@@ -1,7 +1,8 @@
 """Forecast runs: dataset -> gene graph -> every model x seed under a protocol -> run folder.
 
 Writes (docs/run_folder.md): ``config.yaml``, ``versions.json``, ``metrics.json``,
-``predictions.tsv``, ``per_gene_metrics.tsv``, ``run.log`` and ``COMPLETE`` (last).
+``predictions.tsv``, ``per_gene_metrics.tsv``, ``comparisons.tsv``,
+``contact_coexpression.tsv``, ``run.log`` and ``COMPLETE`` (last).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import torch
 
 from hicexpr.config import ForecastConfig
 from hicexpr.evaluate.compare import compare_to_baselines
-from hicexpr.evaluate.protocols import PROTOCOLS
+from hicexpr.evaluate.protocols import PROTOCOLS, make_splits
 from hicexpr.evaluate.runner import ForecastResult, evaluate_forecasters
 from hicexpr.evaluate.scaling import check_scaling
 from hicexpr.forecast.registry import MODELS
+from hicexpr.graph.diagnostics import contact_coexpression
 from hicexpr.lib.cache import Cache
 from hicexpr.lib.errors import InputError, closest
 from hicexpr.lib.runs import RunFolder
@@ -216,6 +218,7 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
              "scaling": scaling}
     write_result(run, result, dataset, static, time.perf_counter() - start, extra)
     write_comparisons(run, result, config.models, config.n_boot)
+    write_contact_coexpression(run, dataset, static, config, cache)
     write_report_inputs(run, dataset, static)
     if config.report:
         from hicexpr.report import write_report
@@ -243,6 +246,34 @@ def write_comparisons(run: RunFolder, result: ForecastResult, models: list[str],
     for row in table[table.baseline != "persistence"].itertuples():
         log.info("%s vs %s, h = %d: skill %+.3f [%+.3f, %+.3f] (%s)", row.model, row.baseline,
                  row.horizon, row.delta_skill, row.ci_low, row.ci_high, row.verdict)
+
+
+def write_contact_coexpression(run: RunFolder, dataset: Any, graph: Any,
+                               config: ForecastConfig, cache: Cache) -> None:
+    """``contact_coexpression.tsv``: does each contact measure (and the graph) join genes that
+    change together? Co-expression from the first split's training times only."""
+    if dataset.pairs is None or not len(dataset.pairs):
+        return
+    split = make_splits(dataset.expression.n_obs, config.protocol, config.input_length,
+                        config.test_fraction, config.val_fraction, config.n_folds)[0]
+    try:
+        table = cache.get_or_compute(
+            "contact_coexpression",
+            {"genes": list(dataset.genes), "pairs": dataset.pairs, "fit": split.train_times,
+             "edges": graph.edge_index.numpy(), "n_perm": config.n_perm},
+            lambda: contact_coexpression(dataset.values(), dataset.genes, dataset.pairs,
+                                         split.train_times, graph=graph, n_perm=config.n_perm))
+    except InputError as exc:  # e.g. too few training times for 3 changes
+        log.warning("contact vs co-expression not computed: %s", exc)
+        return
+    table["fit_times"] = len(split.train_times)
+    if split.leaky:
+        table["leaky"] = True
+    run.write_table("contact_coexpression.tsv", table)
+    for row in table.dropna(subset=["spearman_same_distance"]).itertuples():
+        log.info("contacts vs co-expression (training times): %s rho %+.3f at equal distance "
+                 "(p = %.2f); mean r %.3f top vs %.3f rest", row.measure,
+                 row.spearman_same_distance, row.p_value, row.coexpr_high, row.coexpr_low)
 
 
 def list_baselines(models: list[str]) -> list[str]:
