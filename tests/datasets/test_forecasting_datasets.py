@@ -152,13 +152,10 @@ def test_variance_selection_reads_only_the_first_half() -> None:
     assert np.array_equal(select_genes(later, 2, "variance")[0], idx)
 
 
-def test_bad_gene_selection_and_scaling_are_input_errors(tmp_path: Path) -> None:
+def test_bad_gene_selection_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="gene_selection: expected spread or variance"):
         build_forecast_dataset(tmp_path / "e.tsv", tmp_path / "m.cool", tmp_path / "g.bed",
                                gene_selection="top")
-    with pytest.raises(InputError, match="scaling: expected one of standard, scale, none"):
-        build_forecast_dataset(tmp_path / "e.tsv", tmp_path / "m.cool", tmp_path / "g.bed",
-                               scaling="minmax")
 
 
 @pytest.mark.slow

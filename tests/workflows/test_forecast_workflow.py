@@ -96,6 +96,23 @@ def test_bad_configs_are_input_errors(tmp_path) -> None:
         load_config(ForecastConfig, None, {"modles": ["gru"]})
 
 
+def test_a_dataset_with_an_unknown_scaling_is_refused(simulated, tmp_path, monkeypatch) -> None:
+    """Loaders only record a dataset's scaling; the run checks it before evaluating."""
+    import hicexpr.workflows.forecast as workflow
+
+    real = workflow.load_dataset
+
+    def minmax(config):
+        dataset = real(config)
+        dataset.scaling = "minmax"
+        return dataset
+
+    monkeypatch.setattr(workflow, "load_dataset", minmax)
+    cfg = _config(simulated, tmp_path / "s").model_copy(update={"models": ["persistence"]})
+    with pytest.raises(InputError, match="scaling: expected one of standard, scale, none"):
+        run_forecast(cfg)
+
+
 def _toy_dataset(n_genes: int = 16, n_times: int = 24, seed: int = 0) -> SimpleNamespace:
     rng = np.random.default_rng(seed)
     genes = pd.Index([f"g{i}" for i in range(n_genes)])

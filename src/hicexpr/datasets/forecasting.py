@@ -287,12 +287,12 @@ def build_forecast_dataset(
     time points (``variance``; see :func:`select_genes`). Pairs are all cis pairs (within
     ``max_distance`` bp when given) with their balanced contact between the genes' TSS bins.
     ``scaling``: the per-gene scaling forecasts use (``standard``; ``none`` for log ratios
-    against a reference).
+    against a reference); checked where forecasts are evaluated
+    (:func:`hicexpr.evaluate.scaling.check_scaling`), not here, so data loading never depends
+    on the evaluation layer.
     """
-    from hicexpr.evaluate.scaling import check_scaling
     from hicexpr.io.genes import read_genes
 
-    check_scaling(scaling)
     if gene_selection not in GENE_SELECTIONS:
         raise InputError("gene_selection", "", " or ".join(GENE_SELECTIONS), gene_selection)
     genes = read_genes(genes_path)

@@ -193,7 +193,7 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
         lambda: gene_graph(dataset, config.top_k, config.node2vec_dim,
                            node2vec=config.node2vec))
     static = getattr(graph, "base", graph)
-    scaling = config.scaling or getattr(dataset, "scaling", "standard")
+    scaling = check_scaling(config.scaling or getattr(dataset, "scaling", "standard"))
     log.info("%s: %d time points x %d genes, %d graph edges", dataset.name,
              dataset.expression.n_obs, dataset.expression.n_vars, static.edge_index.shape[1])
     result = evaluate_forecasters(
