@@ -215,3 +215,28 @@ def test_contact_coexpression_uses_training_times_and_the_run_graph(simulated, t
     assert {"contact", "same_tad", "proximity", "in_graph"} <= set(table.measure)
     p = table.p_value.dropna()
     assert len(p) and ((p * 20).round(9) % 1 == 0).all() and (p > 0).all()  # k / (1 + 19)
+
+
+def test_cli_graph_writes_edges_embedding_and_contact_coexpression(simulated, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from hicexpr.cli import app
+    from hicexpr.workflows.forecast import load_dataset
+
+    out = tmp_path / "graph"
+    result = CliRunner().invoke(app, [
+        "graph", "--expression", str(simulated.expression), "--contacts", str(simulated.cool),
+        "--genes", str(simulated.genes), "--top-k", "3", "--node2vec-dim", "4", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert is_complete(out)
+    edges = pd.read_csv(out / "edges.tsv", sep="\t")
+    info = json.loads((out / "graph.json").read_text())
+    assert info["n_edges"] == len(edges) and info["n_genes"] == 40
+    dataset = load_dataset(_config(simulated, tmp_path / "unused"))
+    graph = gene_graph(dataset, 3)
+    ei = graph.edge_index.numpy()
+    assert len(edges) == int((ei[0] < ei[1]).sum())  # the same top-3 graph
+    emb = pd.read_csv(out / "node2vec.tsv", sep="\t")
+    assert list(emb.columns) == ["gene", "dim0", "dim1", "dim2", "dim3"] and len(emb) == 40
+    table = pd.read_csv(out / "contact_coexpression.tsv", sep="\t")
+    assert "in_graph" in set(table.measure) and (table.n_pairs > 0).all()

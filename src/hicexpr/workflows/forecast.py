@@ -249,20 +249,23 @@ def write_comparisons(run: RunFolder, result: ForecastResult, models: list[str],
 
 
 def write_contact_coexpression(run: RunFolder, dataset: Any, graph: Any,
-                               config: ForecastConfig, cache: Cache) -> None:
+                               config: ForecastConfig, cache: Cache | None = None) -> None:
     """``contact_coexpression.tsv``: does each contact measure (and the graph) join genes that
     change together? Co-expression from the first split's training times only."""
     if dataset.pairs is None or not len(dataset.pairs):
         return
     split = make_splits(dataset.expression.n_obs, config.protocol, config.input_length,
                         config.test_fraction, config.val_fraction, config.n_folds)[0]
+
+    def compute() -> pd.DataFrame:
+        return contact_coexpression(dataset.values(), dataset.genes, dataset.pairs,
+                                    split.train_times, graph=graph, n_perm=config.n_perm)
+
+    key = {"genes": list(dataset.genes), "pairs": dataset.pairs, "fit": split.train_times,
+           "edges": graph.edge_index.numpy(), "n_perm": config.n_perm}
     try:
-        table = cache.get_or_compute(
-            "contact_coexpression",
-            {"genes": list(dataset.genes), "pairs": dataset.pairs, "fit": split.train_times,
-             "edges": graph.edge_index.numpy(), "n_perm": config.n_perm},
-            lambda: contact_coexpression(dataset.values(), dataset.genes, dataset.pairs,
-                                         split.train_times, graph=graph, n_perm=config.n_perm))
+        table = cache.get_or_compute("contact_coexpression", key, compute) if cache \
+            else compute()
     except InputError as exc:  # e.g. too few training times for 3 changes
         log.warning("contact vs co-expression not computed: %s", exc)
         return
@@ -359,8 +362,9 @@ def _best_model(summary: pd.DataFrame) -> str:
 
 
 def run_graph(config: ForecastConfig, out: str | os.PathLike[str]) -> Path:
-    """Write the gene graph of a dataset as ``edges.tsv`` (gene1, gene2, weight) and, with
-    ``node2vec_dim > 0``, ``node2vec.tsv`` into run folder ``out``."""
+    """Write the gene graph of a dataset as ``edges.tsv`` (gene1, gene2, weight), with
+    ``node2vec_dim > 0`` ``node2vec.tsv``, and ``contact_coexpression.tsv`` (do the edges join
+    genes that change together on the protocol's training times?) into run folder ``out``."""
     run = RunFolder(out)
     run.write_config(config)
     run.write_versions()
@@ -379,5 +383,6 @@ def run_graph(config: ForecastConfig, out: str | os.PathLike[str]) -> Path:
         run.write_table("node2vec.tsv", emb.rename_axis("gene").reset_index())
     run.write_json("graph.json", {"n_genes": len(genes), "n_edges": int(keep.sum()),
                                   "dataset": dataset.name})
+    write_contact_coexpression(run, dataset, getattr(graph, "base", graph), config)
     run.complete()
     return run.path
