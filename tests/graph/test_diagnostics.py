@@ -117,3 +117,24 @@ def test_bad_input_is_named() -> None:
         contact_coexpression(values[:, :10], genes, pairs, np.arange(30))
     with pytest.raises(InputError, match="gene2"):
         contact_coexpression(values, genes, pairs.drop(columns="gene2"), np.arange(30))
+
+
+def test_signed_coexpression_tells_opposition_from_agreement() -> None:
+    """Genes in contact move in opposition: |r| rises with contact, r falls."""
+    rng = np.random.default_rng(3)
+    genes, position, _ = _genome(3)
+    pairs, i, j = _all_pairs(genes, position)
+    partner = rng.permutation(N_GENES).reshape(-1, 2)  # 40 mirrored pairs
+    steps = rng.normal(size=(N_TIMES, N_GENES))
+    steps[:, partner[:, 1]] = -steps[:, partner[:, 0]] + 0.5 * rng.normal(size=(N_TIMES, 40))
+    values = np.cumsum(steps, axis=0)
+    mirrored = {frozenset(p) for p in partner.tolist()}
+    flag = np.array([frozenset((a, b)) in mirrored for a, b in zip(i, j, strict=True)])
+    pairs["same_tad"] = flag
+    fit = np.arange(N_TIMES)
+    absolute = _row(contact_coexpression(values, genes, pairs, fit, n_perm=19), "same_tad")
+    signed = _row(contact_coexpression(values, genes, pairs, fit, n_perm=19, signed=True),
+                  "same_tad")
+    assert absolute.spearman_same_distance > 0 and absolute.p_value == pytest.approx(0.05)
+    assert signed.spearman_same_distance < 0 and signed.p_value > 0.5
+    assert signed.coexpr_high < -0.8 and absolute.coexpr_high > 0.8  # the 40 mirrored pairs

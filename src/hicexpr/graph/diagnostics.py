@@ -1,11 +1,12 @@
 """Do a map's contacts carry co-expression? A check of the gene graph on training times only.
 
-A graph model can only gain from Hi-C edges if genes in contact change together more than
-other genes do. For every gene pair of a pair table this module computes the pair's
-co-expression (Pearson correlation of the two genes' changes ``x[t+1] - x[t]`` over the fit
-times) and relates it to each contact measure:
+A graph model can only gain from Hi-C edges if genes in contact change together (or in
+opposition) more than other genes do. For every gene pair of a pair table this module computes
+the pair's co-expression (|Pearson r| of the two genes' changes ``x[t+1] - x[t]`` over the fit
+times; r itself with ``signed=True``) and relates it to each contact measure:
 
-- ``spearman``: rank correlation of the measure with co-expression over all pairs;
+- ``spearman``: rank correlation of the measure with co-expression (co-expression ranked over
+  all pairs, the measure over the pairs where it is defined);
 - ``spearman_same_distance``: the same after removing the genomic-distance effect (ranks
   centred within distance deciles; trans pairs form one more stratum), so a contact measure
   that only restates linear proximity scores about 0;
