@@ -1,7 +1,8 @@
 """Gene-graph benchmark: do the Hi-C contacts join genes that change together?
 
 For each forecasting dataset (the ``forecast`` suite's genes and graph: each gene's 10
-strongest contact edges) and for all complete yeast genes,
+strongest contact edges), for all complete yeast genes, and with a second yeast map (W303 G1,
+2 kb; genes on its 12 chromosomes whose sizes match the SGD annotation),
 :func:`hicexpr.graph.contact_coexpression` relates every contact measure to the pairs'
 co-expression (|Pearson r| of the two genes' changes) over the chronological split's
 training time points only: rank correlation over all pairs and within genomic-distance
@@ -29,11 +30,17 @@ from hicexpr.graph import contact_coexpression  # noqa: E402
 from hicexpr.lib.progress import set_quiet  # noqa: E402
 from hicexpr.workflows.forecast import gene_graph  # noqa: E402
 
-#: (record name, dataset, all complete genes instead of the forecast suite's yeast panel)
-DATASETS: tuple[tuple[str, str, bool], ...] = (
-    ("step_mrna", "step_mrna", False), ("step_mirna", "step_mirna", False),
-    ("yeast_alpha", "yeast_alpha", False), ("yeast_cdc15", "yeast_cdc15", False),
-    ("yeast_alpha_all_genes", "yeast_alpha", True), ("yeast_cdc15_all_genes", "yeast_cdc15", True),
+W303 = "scer_w303_g1_2kb_SRR8769554.cool"  # a second yeast map (2 kb; 12 chromosomes match)
+#: (record name, dataset, loader options); yeast without ``max_genes``: the forecast panel
+DATASETS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("step_mrna", "step_mrna", {}), ("step_mirna", "step_mirna", {}),
+    ("yeast_alpha", "yeast_alpha", {}), ("yeast_cdc15", "yeast_cdc15", {}),
+    ("yeast_alpha_all_genes", "yeast_alpha", {"max_genes": None}),
+    ("yeast_cdc15_all_genes", "yeast_cdc15", {"max_genes": None}),
+    ("yeast_alpha_w303_2kb", "yeast_alpha", {"cool": W303}),
+    ("yeast_cdc15_w303_2kb", "yeast_cdc15", {"cool": W303}),
+    ("yeast_alpha_w303_2kb_all_genes", "yeast_alpha", {"cool": W303, "max_genes": None}),
+    ("yeast_cdc15_w303_2kb_all_genes", "yeast_cdc15", {"cool": W303, "max_genes": None}),
 )
 METRICS = ("n_pairs", "spearman", "spearman_same_distance", "p_value", "coexpr_high",
            "coexpr_low")
@@ -44,11 +51,11 @@ def run(out_records: list) -> None:
     set_quiet(True)
     defaults = ForecastConfig()
     wanted = os.environ.get("HICEXPR_BENCH_DATASETS")
-    for name, dataset_name, all_genes in DATASETS:
+    for name, dataset_name, options in DATASETS:
         if wanted and name not in wanted.split(","):
             continue
-        options = ({"max_genes": None if all_genes else defaults.max_genes}
-                   if dataset_name.startswith("yeast") else {})
+        if dataset_name.startswith("yeast"):
+            options = {"max_genes": defaults.max_genes} | options
         dataset = load_forecast_dataset(dataset_name, **options)
         graph = gene_graph(dataset, defaults.top_k)
         values = dataset.values()
