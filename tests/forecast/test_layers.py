@@ -62,3 +62,20 @@ def test_temporal_attention_reads_every_time_step() -> None:
     x2[:, 0] += 3.0  # change the first (oldest) step only
     out2, _ = att(x2)
     assert not torch.allclose(out, out2)
+
+
+def test_st_block_sparse_and_pyg_convolutions_are_the_same_layer() -> None:
+    """Same parameters for a seed (so saved models load either way) and the same output."""
+    torch.manual_seed(0)
+    pyg = STBlock(3, 8, 8, K=3, sparse=False)
+    torch.manual_seed(0)
+    sparse = STBlock(3, 8, 8, K=3, sparse=True)
+    assert type(pyg.graph_conv).__name__ == "ChebGraphConv"
+    assert type(sparse.graph_conv).__name__ == "SparseChebGraphConv"
+    a, b = pyg.state_dict(), sparse.state_dict()
+    assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
+    pyg.eval(), sparse.eval()
+    x = torch.randn(2, 4, 6, 3)
+    edge_index = torch.tensor([[0, 1, 1, 2, 3, 4], [1, 0, 2, 1, 4, 3]])
+    weight = torch.rand(6)
+    assert torch.allclose(pyg(x, edge_index, weight), sparse(x, edge_index, weight), atol=1e-6)

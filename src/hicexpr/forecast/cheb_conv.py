@@ -137,3 +137,13 @@ class SparseChebGraphConv(nn.Module):
             out = out + lin(tx2)
             tx0, tx1 = tx1, tx2
         return out + bias
+
+
+def cheb_graph_conv(in_channels: int, out_channels: int, K: int = 2,
+                    sparse: bool = True) -> nn.Module:
+    """A Chebyshev graph convolution: :class:`SparseChebGraphConv` (sparse x dense products)
+    or :class:`ChebGraphConv` (PyG's gather / scatter); same parameters, same initialisation
+    for a seed, same output."""
+    if sparse:
+        return SparseChebGraphConv(ChebConv(in_channels, out_channels, K=K, normalization="sym"))
+    return ChebGraphConv(in_channels, out_channels, K)

@@ -63,11 +63,11 @@ class STEPmrNet(nn.Module):
 
     def __init__(self, in_channels: int, hidden: int, input_length: int, horizon: int,
                  K: int = 2, dropout: float = 0.1, n_stats: int = 3,
-                 n_nodes: int | None = None) -> None:
+                 n_nodes: int | None = None, sparse: bool = True) -> None:
         super().__init__()
         self.blocks = nn.ModuleList(
-            [STBlock(in_channels, hidden, hidden, K, dropout=dropout),
-             STBlock(hidden, hidden, hidden, K, dropout=dropout)]
+            [STBlock(in_channels, hidden, hidden, K, dropout=dropout, sparse=sparse),
+             STBlock(hidden, hidden, hidden, K, dropout=dropout, sparse=sparse)]
         )
         self.attention = ConnectivityAttention(hidden, n_stats)
         self.head = ResidualHead(hidden, input_length, horizon, n_nodes)
@@ -86,10 +86,11 @@ class STEPmiNet(nn.Module):
 
     def __init__(self, in_channels: int, hidden: int, input_length: int, horizon: int,
                  K: int = 2, dropout: float = 0.1, heads: int = 2,
-                 n_nodes: int | None = None) -> None:
+                 n_nodes: int | None = None, sparse: bool = True) -> None:
         super().__init__()
         self.blocks = nn.ModuleList(
-            [STBlock(in_channels if i == 0 else hidden, hidden, hidden, K, dropout=dropout)
+            [STBlock(in_channels if i == 0 else hidden, hidden, hidden, K, dropout=dropout,
+                     sparse=sparse)
              for i in range(3)]
         )
         self.lstm = nn.LSTM(hidden, hidden // 2, batch_first=True, bidirectional=True)

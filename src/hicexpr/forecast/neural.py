@@ -10,7 +10,6 @@ from torch import Tensor, nn
 
 from hicexpr.forecast.base import ArrayPair, Forecaster
 from hicexpr.forecast.baselines import PooledRidgeAR
-from hicexpr.forecast.cheb_conv import SparseChebGraphConv
 from hicexpr.forecast.connectivity_attention import connectivity_stats
 from hicexpr.forecast.graph_ar import GraphAR
 from hicexpr.forecast.losses import TemporalLoss, mse
@@ -115,14 +114,6 @@ class NeuralForecaster(Forecaster):
         return self.net_class(in_channels, self.hidden, self.input_length_, self.horizon_,
                               dropout=self.dropout, n_nodes=self._n_nodes())
 
-    def _sparse_convs(self, net: nn.Module) -> nn.Module:
-        """``net`` with its ST blocks' graph convolutions as sparse x dense products (same
-        parameters) when ``sparse_matmul``; nets without ST blocks are unchanged."""
-        if self.sparse_matmul:
-            for block in getattr(net, "blocks", []):
-                block.graph_conv = SparseChebGraphConv(block.graph_conv.conv)
-        return net
-
     def _n_nodes(self) -> int | None:
         return self.n_genes_ if self.per_gene_ar else None
 
@@ -146,7 +137,7 @@ class NeuralForecaster(Forecaster):
         try:
             for member in range(self.n_ensemble):
                 seed_everything(self.seed + member, self.n_threads)
-                net = self._sparse_convs(self._build(2 + n_feat))
+                net = self._build(2 + n_feat)
                 if self.skip_ == "window_mean":
                     with torch.no_grad():
                         net.head.ar.weight.fill_(1.0 / self.input_length_)
@@ -267,7 +258,7 @@ class STEPmr(NeuralForecaster):
     def _build(self, in_channels: int) -> nn.Module:
         return STEPmrNet(in_channels, self.hidden, self.input_length_, self.horizon_, K=self.K,
                          dropout=self.dropout, n_stats=self.stats_.shape[1],
-                         n_nodes=self._n_nodes())
+                         n_nodes=self._n_nodes(), sparse=self.sparse_matmul)
 
 
 class STEPmi(NeuralForecaster):
@@ -278,7 +269,8 @@ class STEPmi(NeuralForecaster):
 
     def _build(self, in_channels: int) -> nn.Module:
         return STEPmiNet(in_channels, self.hidden, self.input_length_, self.horizon_, K=self.K,
-                         dropout=self.dropout, n_nodes=self._n_nodes())
+                         dropout=self.dropout, n_nodes=self._n_nodes(),
+                         sparse=self.sparse_matmul)
 
 
 class GRUForecaster(NeuralForecaster):

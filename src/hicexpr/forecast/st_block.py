@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from hicexpr.forecast.cheb_conv import ChebGraphConv
+from hicexpr.forecast.cheb_conv import cheb_graph_conv
 
 
 class TemporalConv(nn.Module):
@@ -32,6 +32,7 @@ class TemporalConv(nn.Module):
 class STBlock(nn.Module):
     """ST-GCN "sandwich" (Yu et al. 2018): gated temporal conv, Chebyshev graph conv + ReLU,
     temporal conv, layer norm over channels, dropout; a linear residual keeps the input path.
+    ``sparse``: the graph conv as sparse x dense products (False: PyG's gather / scatter).
 
     Shapes: x ``[B, T, N, C_in]`` -> ``[B, T, N, C_out]``.
     """
@@ -44,10 +45,11 @@ class STBlock(nn.Module):
         K: int = 2,
         kernel: int = 2,
         dropout: float = 0.1,
+        sparse: bool = True,
     ) -> None:
         super().__init__()
         self.temporal_in = TemporalConv(in_channels, hidden, kernel, gated=True)
-        self.graph_conv = ChebGraphConv(hidden, hidden, K)
+        self.graph_conv = cheb_graph_conv(hidden, hidden, K, sparse)
         self.temporal_out = TemporalConv(hidden, out_channels, kernel, gated=False)
         self.residual = nn.Linear(in_channels, out_channels)
         self.norm = nn.LayerNorm(out_channels)
