@@ -19,6 +19,7 @@ from hicexpr.lib.errors import HicexprError
 from hicexpr.lib.progress import set_quiet
 
 app = typer.Typer(
+    rich_markup_mode="markdown",  # "rich" would eat "[default: 5]" as a style tag
     name="hicexpr",
     help="Predict gene expression from 3D genome organisation (Hi-C, Micro-C, ChIA-PET).",
     no_args_is_help=True,
@@ -62,7 +63,7 @@ def _console_logging(level: int) -> None:
 # contacts: hicexpr contacts convert | balance | features | pairs (hicexpr.io.contacts,
 # hicexpr.workflows.contacts)
 contacts_app = typer.Typer(help="Contact maps: convert, balance, 3D features, gene pairs.",
-                           no_args_is_help=True)
+                           no_args_is_help=True, rich_markup_mode="markdown")
 app.add_typer(contacts_app, name="contacts")
 
 
@@ -187,7 +188,7 @@ def simulate_cmd(
 
 
 datasets_app = typer.Typer(help="Public data sets: list them, fetch them (sha256-checked).",
-                           no_args_is_help=True)
+                           no_args_is_help=True, rich_markup_mode="markdown")
 app.add_typer(datasets_app, name="datasets")
 
 
@@ -329,11 +330,15 @@ def forecast_cmd(
     contacts: str | None = typer.Option(None, "--contacts", help="Contact map."),
     genes: str | None = typer.Option(None, "--genes", help="Gene table."),
     sample_times: str | None = typer.Option(None, "--sample-times", help="Sample -> time TSV."),
-    models: list[str] | None = typer.Option(None, "--models", help="Model (repeatable)."),
+    models: list[str] | None = typer.Option(None, "--models", help="Models, comma-separated "
+                                            "or repeated [default: every model]."),
     protocol: str | None = typer.Option(None, "--protocol", help="chronological | "
                                         "rolling-origin | step-random (leaky)."),
     seeds: int | None = typer.Option(None, "--seeds", help="Number of seeds [default: 5]."),
     horizon: int | None = typer.Option(None, "--horizon", help="Horizons 1..H [default: 1]."),
+    input_length: int | None = typer.Option(None, "--input-length", min=1, help="Input time "
+                                            "points per window [default: 3]; ridge baselines "
+                                            "keep their own lags (model_params, 3)."),
     node2vec: str | None = typer.Option(None, "--node2vec", help="none | static | temporal "
                                         "Node2vec node features (default none)."),
     report: bool | None = typer.Option(None, "--report/--no-report", help="Write report.html."),
@@ -350,8 +355,8 @@ def forecast_cmd(
         dataset=dataset, expression=expression, contacts=contacts, genes=genes,
         sample_times=sample_times, protocol=protocol, seeds=seeds,
         models=[m for item in models or [] for m in item.split(",") if m],
-        horizon=horizon, out=str(out), node2vec=node2vec, report=report, scaling=scaling,
-        max_genes=max_genes)
+        horizon=horizon, input_length=input_length, out=str(out), node2vec=node2vec,
+        report=report, scaling=scaling, max_genes=max_genes)
     cfg = load_config(ForecastConfig, config, overrides)
     from hicexpr.workflows.forecast import run_forecast
 

@@ -240,3 +240,23 @@ def test_cli_graph_writes_edges_embedding_and_contact_coexpression(simulated, tm
     assert list(emb.columns) == ["gene", "dim0", "dim1", "dim2", "dim3"] and len(emb) == 40
     table = pd.read_csv(out / "contact_coexpression.tsv", sep="\t")
     assert "in_graph" in set(table.measure) and (table.n_pairs > 0).all()
+
+
+def test_cli_input_length_and_help_defaults(simulated, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from hicexpr.cli import app
+
+    out = tmp_path / "l4"
+    result = CliRunner().invoke(app, [
+        "forecast", "--expression", str(simulated.expression), "--contacts", str(simulated.cool),
+        "--genes", str(simulated.genes), "--models", "persistence,window_mean", "--seeds", "1",
+        "--no-report", "--input-length", "4", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert yaml.safe_load((out / "config.yaml").read_text())["input_length"] == 4
+    preds = pd.read_csv(out / "predictions.tsv", sep="\t")
+    # 30 time points: with L = 4 the 6 test targets are preceded by 4 inputs each
+    assert preds[preds.model == "window_mean"].time.nunique() == 6
+    usage = CliRunner().invoke(app, ["forecast", "--help"]).output
+    usage = " ".join(usage.replace("│", " ").split())  # undo the help panel's wrapping
+    assert "[default: 5]" in usage and "[default: 3]" in usage  # not eaten as markup
