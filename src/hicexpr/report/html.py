@@ -224,8 +224,8 @@ def contact_coexpression_table(run: RunData) -> pd.DataFrame:
         return pd.DataFrame()
     out = table[cols].copy()
     for col in cols[2:]:
-        out[col] = [f"{v:+.3f}" if np.isfinite(v) else "" for v in out[col].astype(float)]
-    out["p_value"] = out["p_value"].str.lstrip("+")
+        fmt = "{:+.3f}" if col.startswith("spearman") else "{:.3f}"
+        out[col] = [fmt.format(v) if np.isfinite(v) else "" for v in out[col].astype(float)]
     return out
 
 
