@@ -264,8 +264,8 @@ def write_contact_coexpression(run: RunFolder, dataset: Any, graph: Any,
     key = {"genes": list(dataset.genes), "pairs": dataset.pairs, "fit": split.train_times,
            "edges": graph.edge_index.numpy(), "n_perm": config.n_perm}
     try:
-        table = cache.get_or_compute("contact_coexpression", key, compute) if cache \
-            else compute()
+        table = (compute() if cache is None
+                 else cache.get_or_compute("contact_coexpression", key, compute))
     except InputError as exc:  # e.g. too few training times for 3 changes
         log.warning("contact vs co-expression not computed: %s", exc)
         return
@@ -275,7 +275,7 @@ def write_contact_coexpression(run: RunFolder, dataset: Any, graph: Any,
     run.write_table("contact_coexpression.tsv", table)
     for row in table.dropna(subset=["spearman_same_distance"]).itertuples():
         log.info("contacts vs co-expression (training times): %s rho %+.3f at equal distance "
-                 "(p = %.2f); mean r %.3f top vs %.3f rest", row.measure,
+                 "(p = %.2f); mean |r| %.3f top vs %.3f rest", row.measure,
                  row.spearman_same_distance, row.p_value, row.coexpr_high, row.coexpr_low)
 
 
