@@ -138,3 +138,13 @@ def test_signed_coexpression_tells_opposition_from_agreement() -> None:
     assert absolute.spearman_same_distance > 0 and absolute.p_value == pytest.approx(0.05)
     assert signed.spearman_same_distance < 0 and signed.p_value > 0.5
     assert signed.coexpr_high < -0.8 and absolute.coexpr_high > 0.8  # the 40 mirrored pairs
+
+
+def test_blocks_of_pairs_give_the_same_table(monkeypatch) -> None:
+    import hicexpr.graph.diagnostics as diagnostics
+
+    values, genes, pairs = _planted()
+    whole = contact_coexpression(values, genes, pairs, np.arange(30), n_perm=9)
+    monkeypatch.setattr(diagnostics, "PAIR_BLOCK", 7)
+    pd.testing.assert_frame_equal(whole, contact_coexpression(values, genes, pairs,
+                                                              np.arange(30), n_perm=9))

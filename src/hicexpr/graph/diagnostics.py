@@ -125,9 +125,16 @@ def _pair_index(genes: Sequence[str] | pd.Index, pairs: pd.DataFrame, valid: np.
     return np.where(usable, i, -1), np.where(usable, j, -1)
 
 
+#: pairs per block of :func:`_pair_correlation` (bounds the temporary [T, block] arrays)
+PAIR_BLOCK = 100_000
+
+
 def _pair_correlation(z: np.ndarray, i: np.ndarray, j: np.ndarray, signed: bool) -> np.ndarray:
-    """Pearson r (``signed``) or |r| of each pair's standardised changes."""
-    r = (z[:, i] * z[:, j]).mean(axis=0)
+    """Pearson r (``signed``) or |r| of each pair's standardised changes, in blocks of pairs."""
+    r = np.empty(len(i))
+    for start in range(0, len(i), PAIR_BLOCK):
+        block = slice(start, start + PAIR_BLOCK)
+        r[block] = np.einsum("tp,tp->p", z[:, i[block]], z[:, j[block]]) / z.shape[0]
     return r if signed else np.abs(r)
 
 
