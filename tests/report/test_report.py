@@ -318,3 +318,36 @@ def test_forecast_baselines_default_to_the_registry(tmp_path: Path) -> None:
     (run / "metrics.json").write_text(json.dumps({"task": "forecast", "summary": summary}))
     roles = metrics_table(load_run(run)).set_index("model")["role"].to_dict()
     assert roles == {"persistence": "baseline", "stepmr": "model"}
+
+
+def test_forecast_summary_names_best_model_baselines_and_graph_verdict(tmp_path: Path) -> None:
+    from hicexpr.report.html import summary_lines
+
+    run = tmp_path / "s"
+    run.mkdir()
+    summary = [{"model": m, "metric": "skill", "mean": v, "sd": 0.0, "n": 2}
+               for m, v in (("persistence", 0.0), ("pooled_ridge_ar", 0.4), ("graph_ar", 0.45),
+                            ("stepmr", 0.3))]
+    (run / "metrics.json").write_text(json.dumps({
+        "task": "forecast", "summary": summary,
+        "extra": {"baselines": ["persistence", "pooled_ridge_ar"]}}))
+    pd.DataFrame({"model": ["graph_ar", "graph_ar", "stepmr"],
+                  "baseline": ["persistence", "pooled_ridge_ar", "pooled_ridge_ar"],
+                  "horizon": 1, "delta_skill": [0.45, 0.05, -0.1], "ci_low": [0.4, 0.01, -0.2],
+                  "ci_high": [0.5, 0.09, 0.0], "verdict": ["ahead", "ahead", "behind"]},
+                 ).to_csv(run / "comparisons.tsv", sep="\t", index=False)
+    coexpr = pd.DataFrame({"measure": ["contact", "in_graph"], "n_pairs": [10, 10],
+                           "spearman": [0.1, 0.2], "spearman_same_distance": [0.1, 0.2],
+                           "p_value": [0.5, 0.01], "coexpr_high": [0.3, 0.4],
+                           "coexpr_low": [0.2, 0.2]})
+    coexpr.to_csv(run / "contact_coexpression.tsv", sep="\t", index=False)
+    lines = summary_lines(load_run(run))
+    assert lines[0] == "Best model by skill vs persistence (mean over seeds): graph_ar (0.450)."
+    assert lines[1] == "graph_ar vs pooled_ridge_ar: +0.050 [+0.010, +0.090] (ahead)."
+    assert "rho +0.200 (p = 0.01): the edges join genes that change together" in lines[2]
+    coexpr.loc[1, "p_value"] = 0.3
+    coexpr.to_csv(run / "contact_coexpression.tsv", sep="\t", index=False)
+    assert "do not join genes" in summary_lines(load_run(run))[2]
+    text = write_report(run).read_text(encoding="utf-8")
+    parse_strict(text)
+    assert "<li>graph_ar vs pooled_ridge_ar: +0.050 [+0.010, +0.090] (ahead).</li>" in text

@@ -175,6 +175,10 @@ def _metrics_section(run: RunData) -> str:
                  f"<b>{esc(m.get('leaky', 'unknown'))}</b>; genes: {esc(m.get('n_genes', ''))}; "
                  f"seeds: {esc(', '.join(map(str, m.get('seeds', []))))}. Cells are mean ± sd "
                  "over seeds (n = seeds).</p>")
+    lines = summary_lines(run)
+    if lines:
+        parts.append("<ul class=\"summary\">" + "".join(f"<li>{esc(t)}</li>" for t in lines)
+                     + "</ul>")
     table = metrics_table(run)
     if table.empty:
         parts.append('<p class="note">metrics.json has no summary rows.</p>')
@@ -213,6 +217,51 @@ def _comparisons_html(run: RunData) -> list[str]:
             "<p>Skill of the model minus the baseline's on the same test windows (vs "
             "persistence, mean over seeds); 95% bootstrap CI over genes.</p>",
             table_html(table)]
+
+
+def summary_lines(run: RunData) -> list[str]:
+    """Plain-language findings of a forecast run: the best model by skill, how it compares
+    with each baseline (paired CIs), and whether the graph's edges carry co-expression."""
+    summary = pd.DataFrame(run.metrics.get("summary", []))
+    if summary.empty or "metric" not in summary.columns:
+        return []
+    skill = summary[(summary.metric == "skill") & ~summary.model.isin(run.baselines)]
+    if skill.empty:
+        return []
+    best = skill.loc[skill["mean"].astype(float).idxmax()]
+    lines = [f"Best model by skill vs persistence (mean over seeds): {best.model} "
+             f"({float(best['mean']):.3f})."]
+    lines += _baseline_lines(run, str(best.model))
+    edges = _graph_edge_line(run)
+    return lines + ([edges] if edges else [])
+
+
+def _baseline_lines(run: RunData, model: str) -> list[str]:
+    table = run.table("comparisons")
+    if table is None or table.empty or "verdict" not in table.columns:
+        return []
+    rows = table[(table.model == model) & (table.baseline != "persistence")]
+    if "horizon" in rows.columns:
+        rows = rows[rows.horizon == rows.horizon.min()]
+    return [f"{model} vs {r.baseline}: {r.delta_skill:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}] "
+            f"({r.verdict})." for r in rows.itertuples()]
+
+
+def _graph_edge_line(run: RunData) -> str:
+    table = run.table("contact_coexpression")
+    if table is None or "measure" not in table.columns:
+        return ""
+    rows = table[table.measure == "in_graph"]
+    if rows.empty or not np.isfinite(float(rows.iloc[0].spearman_same_distance)):
+        return ""
+    row = rows.iloc[0]
+    rho, p = float(row.spearman_same_distance), float(row.p_value)
+    carried = np.isfinite(p) and p < 0.05 and rho > 0
+    return (f"Graph edges vs co-expression on the training times, at equal genomic distance: "
+            f"rho {rho:+.3f} (p = {p:.2f}): the edges "
+            + ("join genes that change together more than other pairs do." if carried else
+               "do not join genes that change together beyond chance, so the graph cannot "
+               "help much here."))
 
 
 def contact_coexpression_table(run: RunData) -> pd.DataFrame:
