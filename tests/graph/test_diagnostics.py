@@ -148,3 +148,24 @@ def test_blocks_of_pairs_give_the_same_table(monkeypatch) -> None:
     monkeypatch.setattr(diagnostics, "PAIR_BLOCK", 7)
     pd.testing.assert_frame_equal(whole, contact_coexpression(values, genes, pairs,
                                                               np.arange(30), n_perm=9))
+
+
+def test_lagged_coexpression_finds_coupled_dynamics_that_simultaneous_changes_miss() -> None:
+    """Each follower's change repeats its leader's previous change: the partner's change
+    announces the gene's next one, while simultaneous changes are uncorrelated."""
+    rng = np.random.default_rng(4)
+    genes, position, _ = _genome(4)
+    pairs, i, j = _all_pairs(genes, position)
+    leader, follower = rng.permutation(N_GENES).reshape(2, -1)
+    steps = rng.normal(size=(200, N_GENES))
+    steps[1:, follower] += 0.9 * steps[:-1, leader]
+    x = np.cumsum(steps, axis=0)
+    coupled = {frozenset(p) for p in zip(leader.tolist(), follower.tolist(), strict=True)}
+    pairs["same_tad"] = [frozenset((a, b)) in coupled for a, b in zip(i, j, strict=True)]
+    fit = np.arange(len(x))
+    now = _row(contact_coexpression(x, genes, pairs, fit, n_perm=19), "same_tad")
+    lagged = _row(contact_coexpression(x, genes, pairs, fit, n_perm=19, lag=1), "same_tad")
+    assert lagged.p_value == pytest.approx(0.05) and lagged.coexpr_high > 0.25
+    assert now.p_value > 0.05 and now.coexpr_high < 0.1
+    with pytest.raises(InputError, match="lag"):
+        contact_coexpression(x, genes, pairs, fit, lag=-1)

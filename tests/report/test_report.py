@@ -344,9 +344,16 @@ def test_forecast_summary_names_best_model_baselines_and_graph_verdict(tmp_path:
     lines = summary_lines(load_run(run))
     assert lines[0] == "Best model by skill vs persistence (mean over seeds): graph_ar (0.450)."
     assert lines[1] == "graph_ar vs pooled_ridge_ar: +0.050 [+0.010, +0.090] (ahead)."
-    assert "rho +0.200 (p = 0.01): the edges join genes that change together" in lines[2]
+    assert "simultaneous changes rho +0.200 (p = 0.01): the edges join genes" in lines[2]
     coexpr.loc[1, "p_value"] = 0.3
-    coexpr.to_csv(run / "contact_coexpression.tsv", sep="\t", index=False)
+    lagged = coexpr.assign(lag=1, p_value=[0.5, 0.04])
+    pd.concat([coexpr.assign(lag=0), lagged]).to_csv(run / "contact_coexpression.tsv",
+                                                     sep="\t", index=False)
+    line = summary_lines(load_run(run))[2]
+    assert "(p = 0.30); changes 1 step(s) apart rho +0.200 (p = 0.04): the edges join" in line
+    lagged.loc[1, "p_value"] = 0.2
+    pd.concat([coexpr.assign(lag=0), lagged]).to_csv(run / "contact_coexpression.tsv",
+                                                     sep="\t", index=False)
     assert "do not join genes" in summary_lines(load_run(run))[2]
     text = write_report(run).read_text(encoding="utf-8")
     parse_strict(text)

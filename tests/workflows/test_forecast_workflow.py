@@ -207,10 +207,13 @@ def test_contact_coexpression_uses_training_times_and_the_run_graph(simulated, t
     table = pd.read_csv(run / "contact_coexpression.tsv", sep="\t")
     dataset = load_dataset(cfg)
     split = make_splits(dataset.expression.n_obs)[0]
-    direct = contact_coexpression(dataset.values(), dataset.genes, dataset.pairs,
-                                  split.train_times, graph=gene_graph(dataset, cfg.top_k),
-                                  n_perm=19)
-    pd.testing.assert_frame_equal(table.drop(columns="fit_times"), direct, check_dtype=False)
+    graph = gene_graph(dataset, cfg.top_k)
+    assert list(table.columns[:2]) == ["lag", "measure"] and set(table.lag) == {0, 1}
+    for lag in (0, 1):
+        direct = contact_coexpression(dataset.values(), dataset.genes, dataset.pairs,
+                                      split.train_times, graph=graph, n_perm=19, lag=lag)
+        mine = table[table.lag == lag].drop(columns=["lag", "fit_times"])
+        pd.testing.assert_frame_equal(mine.reset_index(drop=True), direct, check_dtype=False)
     assert (table.fit_times == len(split.train_times)).all()
     assert {"contact", "same_tad", "proximity", "in_graph"} <= set(table.measure)
     p = table.p_value.dropna()

@@ -3,7 +3,10 @@
 A graph model can only gain from Hi-C edges if genes in contact change together (or in
 opposition) more than other genes do. For every gene pair of a pair table this module computes
 the pair's co-expression (|Pearson r| of the two genes' changes ``x[t+1] - x[t]`` over the fit
-times; r itself with ``signed=True``) and relates it to each contact measure:
+times; r itself with ``signed=True``) and relates it to each contact measure. With ``lag=1``
+co-expression is what a one-step forecaster can use: |r| of one gene's next change with the
+other's current change, averaged over both directions (coupled dynamics ``x[t+1] = A x[t]``
+show here even when simultaneous changes are uncorrelated).
 
 - ``spearman``: rank correlation of the measure with co-expression (co-expression ranked over
   all pairs, the measure over the pairs where it is defined);
@@ -47,6 +50,7 @@ def contact_coexpression(
     n_perm: int = 99,
     seed: int = 0,
     signed: bool = False,
+    lag: int = 0,
 ) -> pd.DataFrame:
     """How much each contact measure tells about the co-expression of a gene pair.
 
@@ -62,16 +66,18 @@ def contact_coexpression(
         seed: permutation seed.
         signed: co-expression is r (genes that rise and fall together); default |r|
             (together or in opposition: either helps a forecaster).
+        lag: 0 = simultaneous changes; k > 0 = a gene's change k steps after its partner's
+            (both directions averaged).
 
     Returns:
         One row per measure with :data:`COLUMNS` (see the module docstring).
     """
-    z = _standardised_changes(values, fit_times, len(genes))
-    valid = np.flatnonzero(np.isfinite(z).all(axis=0))  # not constant, no missing value
-    i, j = _pair_index(genes, pairs, valid)
+    later, earlier = _standardised_changes(values, fit_times, len(genes), lag)
+    valid = np.flatnonzero((np.isfinite(later) & np.isfinite(earlier)).all(axis=0))
+    i, j = _pair_index(genes, pairs, valid)  # valid: not constant, no missing value
     table = pairs.iloc[np.flatnonzero(i >= 0)].reset_index(drop=True)
     i, j = i[i >= 0], j[i >= 0]
-    coexpr = _pair_correlation(z, i, j, signed)
+    coexpr = _pair_correlation(later, earlier, i, j, signed)
     strata = _distance_strata(table, n_distance_bins)
     measures = [_Measure.of(name, m, strata)
                 for name, m in _measures(table, graph, i, j).items()]
@@ -79,8 +85,8 @@ def contact_coexpression(
     rng = np.random.default_rng(seed)
     null = np.full((n_perm, len(measures)), np.nan)
     for k in track(range(n_perm), "contact vs co-expression: gene permutations"):
-        shuffled = z[:, _shuffle(z.shape[1], valid, rng)]
-        ranks = rankdata(_pair_correlation(shuffled, i, j, signed))
+        order = _shuffle(later.shape[1], valid, rng)
+        ranks = rankdata(_pair_correlation(later[:, order], earlier[:, order], i, j, signed))
         null[k] = [m.statistic(ranks) for m in measures]
     for row, column in zip(rows, null.T, strict=True):
         row["p_value"] = _permutation_p(row["spearman_same_distance"], column)
@@ -94,18 +100,34 @@ def _shuffle(n: int, valid: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return order
 
 
-def _standardised_changes(values: np.ndarray, fit_times: np.ndarray, n_genes: int) -> np.ndarray:
+def _standardised_changes(values: np.ndarray, fit_times: np.ndarray, n_genes: int, lag: int
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """Changes ``lag`` steps apart, ``[K, N]`` each, standardised per gene (NaN: constant).
+
+    Only changes between consecutive fit times count, and both changes of a sample must be
+    among them; with ``lag = 0`` the two arrays are the same.
+    """
     X = np.asarray(values, dtype=float)
     if X.ndim != 2 or X.shape[1] != n_genes:
         raise InputError("values", "shape", f"[time points, {n_genes} genes]", X.shape)
+    if lag < 0:
+        raise InputError("contact_coexpression", "lag", "0 or a positive number of steps", lag)
     t = np.unique(np.asarray(fit_times, dtype=int))
     if t.size and (t[0] < 0 or t[-1] >= X.shape[0]):
         raise InputError("fit_times", "index", f"time indices in [0, {X.shape[0]})", t[-1])
-    start = t[:-1][np.diff(t) == 1]
+    fit = np.zeros(X.shape[0] + lag + 1, dtype=bool)
+    fit[t] = True
+    start = np.flatnonzero(fit[: X.shape[0]] & fit[1 : X.shape[0] + 1]
+                           & fit[lag : X.shape[0] + lag] & fit[lag + 1 : X.shape[0] + lag + 1])
     if start.size < 3:
         raise InputError("fit_times", "consecutive time points",
-                         "at least 3 changes between consecutive fit times", start.size)
-    d = X[start + 1] - X[start]
+                         f"at least 3 changes between consecutive fit times ({lag} apart)",
+                         start.size)
+    earlier = _z(X[start + 1] - X[start])
+    return (_z(X[start + lag + 1] - X[start + lag]) if lag else earlier), earlier
+
+
+def _z(d: np.ndarray) -> np.ndarray:
     sd = d.std(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(sd > 0, (d - d.mean(axis=0)) / sd, np.nan)
@@ -129,13 +151,19 @@ def _pair_index(genes: Sequence[str] | pd.Index, pairs: pd.DataFrame, valid: np.
 PAIR_BLOCK = 100_000
 
 
-def _pair_correlation(z: np.ndarray, i: np.ndarray, j: np.ndarray, signed: bool) -> np.ndarray:
-    """Pearson r (``signed``) or |r| of each pair's standardised changes, in blocks of pairs."""
+def _pair_correlation(later: np.ndarray, earlier: np.ndarray, i: np.ndarray, j: np.ndarray,
+                      signed: bool) -> np.ndarray:
+    """Pearson r (``signed``) or |r| of each pair's standardised changes, in blocks of pairs;
+    lagged (``later`` is not ``earlier``): the mean over both directions."""
+    lagged = later is not earlier
     r = np.empty(len(i))
     for start in range(0, len(i), PAIR_BLOCK):
-        block = slice(start, start + PAIR_BLOCK)
-        r[block] = np.einsum("tp,tp->p", z[:, i[block]], z[:, j[block]]) / z.shape[0]
-    return r if signed else np.abs(r)
+        b = slice(start, start + PAIR_BLOCK)
+        one = np.einsum("tp,tp->p", later[:, i[b]], earlier[:, j[b]]) / later.shape[0]
+        two = (np.einsum("tp,tp->p", later[:, j[b]], earlier[:, i[b]]) / later.shape[0]
+               if lagged else one)
+        r[b] = (one + two) / 2 if signed else (np.abs(one) + np.abs(two)) / 2
+    return r
 
 
 def _measures(table: pd.DataFrame, graph: Data | None, i: np.ndarray, j: np.ndarray

@@ -252,16 +252,22 @@ def _graph_edge_line(run: RunData) -> str:
     if table is None or "measure" not in table.columns:
         return ""
     rows = table[table.measure == "in_graph"]
-    if rows.empty or not np.isfinite(float(rows.iloc[0].spearman_same_distance)):
+    parts, carried = [], False
+    for row in rows.itertuples():
+        rho, p = float(row.spearman_same_distance), float(row.p_value)
+        if not np.isfinite(rho):
+            continue
+        lag = int(getattr(row, "lag", 0))
+        what = "simultaneous changes" if lag == 0 else f"changes {lag} step(s) apart"
+        parts.append(f"{what} rho {rho:+.3f} (p = {p:.2f})")
+        carried = carried or bool(np.isfinite(p) and p < 0.05 and rho > 0)
+    if not parts:
         return ""
-    row = rows.iloc[0]
-    rho, p = float(row.spearman_same_distance), float(row.p_value)
-    carried = np.isfinite(p) and p < 0.05 and rho > 0
-    return (f"Graph edges vs co-expression on the training times, at equal genomic distance: "
-            f"rho {rho:+.3f} (p = {p:.2f}): the edges "
-            + ("join genes that change together more than other pairs do." if carried else
-               "do not join genes that change together beyond chance, so the graph cannot "
-               "help much here."))
+    verdict = ("the edges join genes whose changes go together more than other pairs' do."
+               if carried else "the edges do not join genes whose changes go together beyond "
+               "chance, so the graph cannot help much here.")
+    return ("Graph edges vs co-expression on the training times, at equal genomic distance: "
+            + "; ".join(parts) + ": " + verdict)
 
 
 def contact_coexpression_table(run: RunData) -> pd.DataFrame:
@@ -271,7 +277,7 @@ def contact_coexpression_table(run: RunData) -> pd.DataFrame:
             "coexpr_high", "coexpr_low"]
     if table is None or table.empty or not set(cols) <= set(table.columns):
         return pd.DataFrame()
-    out = table[cols].copy()
+    out = table[(["lag"] if "lag" in table.columns else []) + cols].copy()
     for col in cols[2:]:
         fmt = "{:+.3f}" if col.startswith("spearman") else "{:.3f}"
         out[col] = [fmt.format(v) if np.isfinite(v) else "" for v in out[col].astype(float)]
@@ -287,7 +293,9 @@ def _contact_coexpression_html(run: RunData) -> list[str]:
     return ["<h3>Do the contacts join genes that change together?</h3>",
             "<p>Co-expression of a gene pair = |Pearson r| of the two genes' changes over the "
             "training time points" + (" (<b>leaky protocol: every time point</b>)" if leaky
-                                      else "") + ". Rank correlation with each contact "
+                                      else "") + "; lag 1: of one gene's change with the "
+            "other's previous change (both directions averaged), what a one-step forecaster "
+            "can use. Rank correlation with each contact "
             "measure over all pairs, and within genomic-distance deciles (a measure that only "
             "restates distance scores about 0 there); p: one-sided, gene permutations. "
             "High / low: mean co-expression of the pairs in the measure's top decile (or "

@@ -248,6 +248,10 @@ def write_comparisons(run: RunFolder, result: ForecastResult, models: list[str],
                  row.horizon, row.delta_skill, row.ci_low, row.ci_high, row.verdict)
 
 
+#: co-expression of simultaneous changes (0) and of a change with the partner's previous one (1)
+COEXPRESSION_LAGS = (0, 1)
+
+
 def write_contact_coexpression(run: RunFolder, dataset: Any, graph: Any,
                                config: ForecastConfig, cache: Cache | None = None) -> None:
     """``contact_coexpression.tsv``: does each contact measure (and the graph) join genes that
@@ -258,11 +262,18 @@ def write_contact_coexpression(run: RunFolder, dataset: Any, graph: Any,
                         config.test_fraction, config.val_fraction, config.n_folds)[0]
 
     def compute() -> pd.DataFrame:
-        return contact_coexpression(dataset.values(), dataset.genes, dataset.pairs,
-                                    split.train_times, graph=graph, n_perm=config.n_perm)
+        tables = []
+        for lag in COEXPRESSION_LAGS:
+            table = contact_coexpression(dataset.values(), dataset.genes, dataset.pairs,
+                                         split.train_times, graph=graph, n_perm=config.n_perm,
+                                         lag=lag)
+            table.insert(0, "lag", lag)
+            tables.append(table)
+        return pd.concat(tables, ignore_index=True)
 
     key = {"genes": list(dataset.genes), "pairs": dataset.pairs, "fit": split.train_times,
-           "edges": graph.edge_index.numpy(), "n_perm": config.n_perm}
+           "edges": graph.edge_index.numpy(), "n_perm": config.n_perm,
+           "lags": COEXPRESSION_LAGS}
     try:
         table = (compute() if cache is None
                  else cache.get_or_compute("contact_coexpression", key, compute))
@@ -274,8 +285,8 @@ def write_contact_coexpression(run: RunFolder, dataset: Any, graph: Any,
         table["leaky"] = True
     run.write_table("contact_coexpression.tsv", table)
     for row in table.dropna(subset=["spearman_same_distance"]).itertuples():
-        log.info("contacts vs co-expression (training times): %s rho %+.3f at equal distance "
-                 "(p = %.2f); mean |r| %.3f top vs %.3f rest", row.measure,
+        log.info("contacts vs co-expression (training times, lag %d): %s rho %+.3f at equal "
+                 "distance (p = %.2f); mean |r| %.3f top vs %.3f rest", row.lag, row.measure,
                  row.spearman_same_distance, row.p_value, row.coexpr_high, row.coexpr_low)
 
 
