@@ -48,7 +48,7 @@ METRICS = ("n_pairs", "spearman", "spearman_same_distance", "p_value", "coexpr_h
 
 
 def run(out_records: list) -> None:
-    """One record per dataset x contact measure."""
+    """One record per dataset x lag x contact measure."""
     set_quiet(True)
     defaults = ForecastConfig()
     wanted = os.environ.get("HICEXPR_BENCH_DATASETS")
