@@ -258,8 +258,15 @@ def test_cli_input_length_and_help_defaults(simulated, tmp_path) -> None:
     assert result.exit_code == 0, result.output
     assert yaml.safe_load((out / "config.yaml").read_text())["input_length"] == 4
     preds = pd.read_csv(out / "predictions.tsv", sep="\t")
-    # 30 time points: with L = 4 the 6 test targets are preceded by 4 inputs each
-    assert preds[preds.model == "window_mean"].time.nunique() == 6
+    from hicexpr.workflows.forecast import load_dataset
+
+    dataset = load_dataset(_config(simulated, tmp_path / "unused"))
+    values, times = dataset.values(), dataset.expression.obs["time"].to_numpy(dtype=float)
+    first = preds.time.min()  # the window mean of the first test target: its 4 inputs
+    k = int(np.flatnonzero(times == first)[0])
+    mean4 = pd.Series(values[k - 4:k].mean(axis=0), index=dataset.genes)
+    got = preds[(preds.model == "window_mean") & (preds.time == first)].set_index("gene")
+    assert np.allclose(got.predicted, mean4.reindex(got.index), atol=1e-6)
     usage = CliRunner().invoke(app, ["forecast", "--help"]).output
     usage = " ".join(usage.replace("│", " ").split())  # undo the help panel's wrapping
     assert "[default: 5]" in usage and "[default: 3]" in usage  # not eaten as markup
