@@ -81,7 +81,8 @@ def contact_coexpression(
     strata = _distance_strata(table, n_distance_bins)
     measures = [_Measure.of(name, m, strata)
                 for name, m in _measures(table, graph, i, j).items()]
-    rows = [m.describe(coexpr, rankdata(coexpr)) for m in measures]
+    coexpr_rank = rankdata(coexpr)
+    rows = [m.describe(coexpr, coexpr_rank) for m in measures]
     rng = np.random.default_rng(seed)
     null = np.full((n_perm, len(measures)), np.nan)
     for k in track(range(n_perm), "contact vs co-expression: gene permutations"):

@@ -262,9 +262,9 @@ def write_contact_coexpression(run: RunFolder, dataset: Any, graph: Any,
                         config.test_fraction, config.val_fraction, config.n_folds)[0]
 
     def compute() -> pd.DataFrame:
-        tables = []
+        values, tables = dataset.values(), []
         for lag in COEXPRESSION_LAGS:
-            table = contact_coexpression(dataset.values(), dataset.genes, dataset.pairs,
+            table = contact_coexpression(values, dataset.genes, dataset.pairs,
                                          split.train_times, graph=graph, n_perm=config.n_perm,
                                          lag=lag)
             table.insert(0, "lag", lag)
