@@ -44,12 +44,28 @@ def test_connectivity_attention_weights_depend_on_degree_and_modulate_features()
     assert stats[4, 0] < stats[1, 0]  # the isolated node has the lowest degree
     h = torch.ones(2, 5, 4)
     out, w = att(h, stats)
-    assert torch.isclose(w.mean(), torch.tensor(1.0))
-    assert w.std() > 1e-3  # not uniform: degree matters
-    assert torch.allclose(out, h * w[None, :, None])
+    assert w.shape == (2, 5)
+    assert torch.allclose(w.mean(dim=1), torch.ones(2))
+    assert w[0].std() > 1e-3  # not uniform: degree matters
+    assert torch.allclose(out, h * w[..., None])
     other = connectivity_stats(torch.tensor([[0, 4], [4, 0]]), torch.ones(2), 5)
     _, w2 = att(h, other)
     assert not torch.allclose(w, w2)
+
+
+def test_connectivity_attention_weighs_each_window_from_its_own_features() -> None:
+    """A window's output must not depend on the other windows of the batch (later test
+    windows would otherwise leak into earlier forecasts)."""
+    att = ConnectivityAttention(channels=4, n_stats=3)
+    stats = connectivity_stats(PATH, torch.ones(6), 5)
+    h = torch.randn(3, 5, 4)
+    out, w = att(h, stats)
+    alone, w_alone = att(h[:1], stats)
+    assert torch.allclose(out[:1], alone) and torch.allclose(w[:1], w_alone)
+    h2 = h.clone()
+    h2[1:] += 10.0  # other windows change
+    assert torch.allclose(att(h2, stats)[0][0], out[0])
+    assert not torch.allclose(att(h2, stats)[1][1], w[1])  # its own features do matter
 
 
 def test_temporal_attention_reads_every_time_step() -> None:

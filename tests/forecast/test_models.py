@@ -39,6 +39,18 @@ def test_contract_shapes_and_save_load_round_trip(name, swap, tmp_path) -> None:
         fresh.predict(test.X)
 
 
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_each_window_is_forecast_on_its_own(name, swap) -> None:
+    """A forecast depends on its own window only, never on the other windows predicted with
+    it (a batch of test windows holds later time points)."""
+    values, graph = swap
+    (split,) = make_splits(len(values), "chronological", input_length=3)
+    model, test, _ = fit_on_split(name, _params(name), values, split, 3, 1, 0, graph)
+    together = model.predict(test.X)
+    alone = np.concatenate([model.predict(test.X[i : i + 1]) for i in range(len(test))])
+    np.testing.assert_allclose(together, alone, rtol=0, atol=1e-5)
+
+
 def test_unknown_model_and_parameter_are_input_errors() -> None:
     with pytest.raises(InputError, match="stepmr"):
         make_model("stepmrr")

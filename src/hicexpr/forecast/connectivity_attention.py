@@ -10,15 +10,16 @@ class ConnectivityAttention(nn.Module):
     r"""Re-weight node features by attention scores computed from node connectivity.
 
     .. math::
-        s_i = w_2^\top \tanh(W_1 [c_i \,\|\, \bar h_i]),\quad
-        a_i = N \cdot \mathrm{softmax}_i(s),\quad h'_i = a_i h_i
+        s_{bi} = w_2^\top \tanh(W_1 [c_i \,\|\, h_{bi}]),\quad
+        a_{bi} = N \cdot \mathrm{softmax}_i(s_{b\cdot}),\quad h'_{bi} = a_{bi} h_{bi}
 
     where :math:`c_i` are connectivity statistics of gene *i* (log weighted degree, log number
-    of neighbours, mean contact strength) and :math:`\bar h_i` its features averaged over the
-    batch. Weights average 1 over nodes, so the layer starts near identity and learns to amplify
-    well-connected (or isolated) genes.
+    of neighbours, mean contact strength) and :math:`h_{bi}` its features in window *b*. Each
+    window is weighted from its own features only, so a forecast never depends on the other
+    windows of a batch (e.g. later test windows). Weights average 1 over nodes, so the layer
+    starts near identity and learns to amplify well-connected (or isolated) genes.
 
-    Shapes: h ``[B, N, C]``, stats ``[N, S]`` -> (``[B, N, C]``, weights ``[N]``).
+    Shapes: h ``[B, N, C]``, stats ``[N, S]`` -> (``[B, N, C]``, weights ``[B, N]``).
     """
 
     def __init__(self, channels: int, n_stats: int = 3, hidden: int = 8) -> None:
@@ -27,10 +28,10 @@ class ConnectivityAttention(nn.Module):
         self.score = nn.Linear(hidden, 1)
 
     def forward(self, h: Tensor, stats: Tensor) -> tuple[Tensor, Tensor]:
-        summary = h.mean(dim=0)
-        s = self.score(torch.tanh(self.proj(torch.cat([stats, summary], dim=-1)))).squeeze(-1)
-        weights = torch.softmax(s, dim=0) * h.shape[-2]
-        return h * weights[None, :, None], weights
+        per_window = stats[None].expand(h.shape[0], -1, -1)
+        s = self.score(torch.tanh(self.proj(torch.cat([per_window, h], dim=-1)))).squeeze(-1)
+        weights = torch.softmax(s, dim=-1) * h.shape[-2]
+        return h * weights[..., None], weights
 
 
 def connectivity_stats(edge_index: Tensor, edge_weight: Tensor | None, n_nodes: int) -> Tensor:
