@@ -124,7 +124,7 @@ def _real_runs(out_records: list) -> None:
     import json
     import tempfile
 
-    from hicexpr.datasets.paths import shared_data_dir
+    from hicexpr.lib.paths import shared_data_dir
     from hicexpr.workflows.contacts import run_contact_features
 
     data = shared_data_dir(required=False)

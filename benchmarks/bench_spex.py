@@ -32,9 +32,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _measure import measure  # noqa: E402
-from hicexpr.datasets.paths import shared_data_dir  # noqa: E402
 from hicexpr.io.contacts import open_contacts  # noqa: E402
 from hicexpr.io.links import read_bengi, read_loops  # noqa: E402
+from hicexpr.lib.paths import shared_data_dir  # noqa: E402
 from hicexpr.spex import data, experiment, heads, partners, profiles, spatial  # noqa: E402
 from hicexpr.spex import evaluate as ev  # noqa: E402
 

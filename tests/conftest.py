@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hicexpr.datasets.paths import shared_data_dir
+from hicexpr.lib.paths import shared_data_dir
 
 
 @pytest.fixture(scope="session")

@@ -198,8 +198,8 @@ def _genes_off_map(tmp: Path) -> object:
 
 
 def _hic_resolution(tmp: Path) -> object:
-    from hicexpr.datasets.paths import shared_data_dir
     from hicexpr.io.contacts import open_contacts
+    from hicexpr.lib.paths import shared_data_dir
 
     data = shared_data_dir(required=False)
     if data is None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from hicexpr.analysis.enrichment import read_gmt, read_go_slim
-from hicexpr.datasets.paths import shared_data_dir
+from hicexpr.lib.paths import shared_data_dir
 
 YEAST_ORF = re.compile(r"^Y[A-P][LR]\d{3}[WC](-[A-Z])?$")
 ORGANISM_WORDS = {

@@ -21,9 +21,9 @@ from scipy.stats import spearmanr
 
 from hicexpr.contacts.features import compartments, gene_features, insulation
 from hicexpr.contacts.mapping import gene_bins
-from hicexpr.datasets.paths import shared_data_dir
 from hicexpr.io.contacts import open_contacts
 from hicexpr.lib.errors import InputError
+from hicexpr.lib.paths import shared_data_dir
 
 log = logging.getLogger(__name__)
 

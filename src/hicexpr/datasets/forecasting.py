@@ -23,10 +23,10 @@ import cooler
 import numpy as np
 import pandas as pd
 
-from hicexpr.datasets.paths import shared_data_dir
 from hicexpr.io.expression import read_expression
 from hicexpr.io.step import read_step_mrna_raw, read_step_pairs
 from hicexpr.lib.errors import InputError, closest
+from hicexpr.lib.paths import shared_data_dir
 
 log = logging.getLogger(__name__)
 

@@ -154,7 +154,7 @@ def check_genes(dataset: Any, source: str | None = None) -> None:
 
 def dataset_key(config: ForecastConfig) -> dict[str, Any]:
     """What the dataset of a run depends on: input files (path, size, mtime) and options."""
-    from hicexpr.datasets.paths import shared_data_dir
+    from hicexpr.lib.paths import shared_data_dir
 
     def file(value: str | None) -> Any:
         if value is None:
@@ -302,7 +302,7 @@ def contacts_path(config: ForecastConfig) -> str | None:
     if config.contacts:
         return str(config.contacts)
     if config.dataset and config.dataset.startswith("yeast"):
-        from hicexpr.datasets.paths import shared_data_dir
+        from hicexpr.lib.paths import shared_data_dir
 
         path = shared_data_dir() / "yeast" / "hic" / "yeast.10kb.cool"
         return str(path) if path.exists() else None
