@@ -45,6 +45,17 @@ def load_config(
         raise _as_input_error(exc, model, source) from None
 
 
+def check_at_least(config: BaseModel, bounds: dict[str, float]) -> None:
+    """Raise :class:`InputError` naming the first field below its lower bound (None passes;
+    for a list field, every element is checked)."""
+    for name, low in bounds.items():
+        value = getattr(config, name)
+        for item in value if isinstance(value, list) else [value]:
+            if item is not None and item < low:
+                kind = "an integer" if isinstance(low, int) else "a number"
+                raise InputError("config", name, f"{kind} >= {low}", item)
+
+
 def _read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
     file = Path(path)
     try:

@@ -101,6 +101,11 @@ def test_cli_spex_no_report_and_config_errors(files, tmp_path):
     with pytest.raises(InputError, match="not both"):
         run_spex(files["genes"], files["expression"], tmp_path / "y", tracks=[files["peaks"]],
                  config=SpexConfig(samples=["S1"], beluga_weights="w.pth", fasta="g.fa"))
+    for field, bad in (("step", 0), ("n_boot", -1), ("rates", [0.1, -0.2]), ("width", 0)):
+        cfg = SpexConfig(samples=["S1"]).model_copy(update={field: bad})
+        with pytest.raises(InputError, match=rf"config: {field}: expected .* >= .*, got"):
+            run_spex(files["genes"], files["expression"], tmp_path / field, config=cfg)
+        assert not (tmp_path / field).exists()  # refused before any work
 
 
 def test_cli_spex_with_beluga_random_weights(files, tmp_path):
@@ -136,3 +141,28 @@ def test_cli_spex_with_beluga_random_weights(files, tmp_path):
     assert {"local", "loops:sides", "loops:sides:random"} <= set(scores.index)
     assert np.isfinite(scores.loc["local", "rmse"])
     assert len(list((tmp_path / "cache").glob("beluga_*_chr*.npz"))) == 4  # one per chromosome
+
+
+def test_test_chromosome_expression_never_reaches_its_predictions(files, tmp_path):
+    """Scramble the expression of the held-out chromosome's genes: every prediction for them
+    (each setting, model and control) stays the same; only ``observed`` changes."""
+    genes = pd.read_csv(files["genes"], sep="\t", header=None)
+    on_test = set(genes.loc[genes[0] == "chrA", 6].str.split(".").str[0])
+    expr = pd.read_csv(files["expression"], sep="\t")
+    held_out = expr["gene_id"].isin(on_test).to_numpy()
+    expr.loc[held_out, "S1"] = np.random.default_rng(0).permutation(
+        expr.loc[held_out, "S1"].to_numpy()) * 7.0
+    scrambled = tmp_path / "scrambled.tsv"
+    expr.to_csv(scrambled, sep="\t", index=False)
+    cfg = SpexConfig(samples=["S1"], heads=["ridge", "gblinear"], test_chroms=["chrA"],
+                     val_chroms=["chrB"], n_boot=0, report=False)
+    kw = {"tracks": [files["peaks"], files["noise"]], "loops": [f"loops={files['loops']}"],
+          "config": cfg}
+    a = pd.read_csv(run_spex(files["genes"], files["expression"], tmp_path / "a", **kw)
+                    / "predictions.tsv", sep="\t")
+    b = pd.read_csv(run_spex(files["genes"], scrambled, tmp_path / "b", **kw)
+                    / "predictions.tsv", sep="\t")
+    assert held_out.sum() > 20 and len(a) == len(b) and a["setting"].nunique() >= 3
+    # gblinear's parallel coordinate descent in float32 differs run to run by ~1e-6
+    np.testing.assert_allclose(b["predicted"], a["predicted"], rtol=0, atol=1e-5)
+    assert not np.allclose(b["observed"], a["observed"])

@@ -77,8 +77,12 @@ def scores(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
 
 def bootstrap_delta(y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, n_boot: int = 1000,
                     seed: int = 0, level: float = 0.95) -> dict[str, float]:
-    """Spearman(b) - Spearman(a) on the same genes, with a paired bootstrap CI over genes."""
+    """Spearman(b) - Spearman(a) on the same genes, with a paired bootstrap CI over genes
+    (NaN bounds when ``n_boot`` is 0)."""
     y, a, b = (np.asarray(v, float) for v in (y, pred_a, pred_b))
+    point = scores(y, b)["spearman"] - scores(y, a)["spearman"]
+    if n_boot < 1:
+        return {"delta": float(point), "ci_low": float("nan"), "ci_high": float("nan")}
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, y.size, size=(n_boot, y.size))
     ry = stats.rankdata(y[idx], axis=1)
@@ -86,7 +90,6 @@ def bootstrap_delta(y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, n_boo
     rb = stats.rankdata(b[idx], axis=1)
     delta = _rowcorr(ry, rb) - _rowcorr(ry, ra)
     lo, hi = np.nanquantile(delta, [(1 - level) / 2, 1 - (1 - level) / 2])
-    point = scores(y, b)["spearman"] - scores(y, a)["spearman"]
     return {"delta": float(point), "ci_low": float(lo), "ci_high": float(hi)}
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from hicexpr.config import ForecastConfig
+from hicexpr.config import ForecastConfig, check_at_least
 from hicexpr.evaluate.compare import compare_to_baselines
 from hicexpr.evaluate.protocols import PROTOCOLS, make_splits
 from hicexpr.evaluate.runner import ForecastResult, evaluate_forecasters
@@ -134,10 +134,7 @@ _AT_LEAST = {"seeds": 1, "input_length": 1, "horizon": 1, "n_folds": 1, "node2ve
 
 def check_ranges(config: ForecastConfig) -> None:
     """Raise :class:`InputError` for out-of-range hyper-parameters (before any work)."""
-    for name, low in _AT_LEAST.items():
-        value = getattr(config, name)
-        if value is not None and value < low:
-            raise InputError("config", name, f"an integer >= {low}", value)
+    check_at_least(config, _AT_LEAST)
     for name in ("test_fraction", "val_fraction"):
         value = getattr(config, name)
         if not 0 < value < 1:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hicexpr.config import SpexConfig
+from hicexpr.config import SpexConfig, check_at_least
 from hicexpr.io.links import read_bengi, read_loops
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.runs import RunFolder
@@ -89,6 +89,12 @@ def _splits(genes: pd.DataFrame, cfg: SpexConfig) -> list[np.ndarray]:
     return [ev.chromosome_split(genes["chrom"], cfg.test_chroms, cfg.val_chroms)]
 
 
+#: Lower bounds of the numeric options (``rates``: every element).
+SPEX_AT_LEAST = {"min_count": 0.0, "min_oe": 0.0, "min_distance": 0, "loop_slop": 0,
+                 "folds": 0, "half_width": 1, "step": 1, "width": 1, "rates": 0.0,
+                 "n_boot": 0, "n_jobs": 1, "batch_size": 1}
+
+
 def run_spex(
     genes: PathLike,
     expression: PathLike,
@@ -115,6 +121,7 @@ def run_spex(
             ``report.html`` (:func:`hicexpr.report.write_report`) before ``COMPLETE``.
     """
     cfg = config or SpexConfig()
+    check_at_least(cfg, SPEX_AT_LEAST)
     run = RunFolder(out)
     run.write_config({**cfg.model_dump(mode="json"), "genes": str(genes),
                       "expression": str(expression), "tracks": [str(t) for t in tracks],
