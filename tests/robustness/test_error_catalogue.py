@@ -610,6 +610,13 @@ CASES: dict[str, Case] = {
         lambda tmp: ["forecast", "--out", "run", "--dataset", "step_mrna", "--scaling", "zscore"],
         cli=True,
     ),
+    "cli-spex-out-of-range": Case(
+        "negative number of folds (checked before any file is read)",
+        "hicexpr spex",
+        lambda tmp: ["spex", "--genes", "genes.bed", "--expression", "rpkm.tsv", "--out", "run",
+                     "--folds", "-1"],
+        cli=True,
+    ),
 }
 
 

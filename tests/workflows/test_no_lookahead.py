@@ -1,10 +1,10 @@
 """No model looks ahead: the whole `hicexpr forecast` pipeline, perturbed after a cut.
 
-Every value from a split's first test target on is replaced by noise. Whatever is fitted
+Every value after a split's first test origin is replaced by noise. Whatever is fitted
 (scalers, gene graph, temporal Node2vec, co-expression terms, noise / recency weights, early
-stopping, refits) may only see earlier times, so each model's forecast of that first target
-must not move. A later target is an input's future only for part of the pipeline, and its
-forecasts must move (the perturbation is real).
+stopping, refits) may only see earlier times, so no forecast made from that origin (any
+horizon) may move. Forecasts from later origins read noisy inputs and must move (the
+perturbation is real).
 """
 
 from __future__ import annotations
@@ -41,32 +41,35 @@ def _perturbed_copy(expression, cut: int, out):
     return out
 
 
-def _predictions(paths, expression, out, protocol: str) -> pd.DataFrame:
+def _predictions(paths, expression, out, protocol: str, horizon: int) -> pd.DataFrame:
     config = ForecastConfig(
         expression=str(expression), contacts=str(paths.cool), genes=str(paths.genes),
         out=str(out), models=list(MODELS), model_params=PARAMS, protocol=protocol, seeds=1,
-        node2vec="temporal", node2vec_dim=8, n_boot=0, n_perm=0, report=False)
+        horizon=horizon, node2vec="temporal", node2vec_dim=8, n_boot=0, n_perm=0,
+        report=False)
     run = run_forecast(config)
     preds = pd.read_csv(run / "predictions.tsv", sep="\t")
-    return preds.sort_values(["model", "time", "gene"]).reset_index(drop=True)
+    preds["origin"] = preds["time"] - preds["horizon"]  # time index = time here
+    return preds.sort_values(["model", "horizon", "time", "gene"]).reset_index(drop=True)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("protocol", ["chronological", "rolling-origin"])
-def test_forecast_of_the_first_test_target_ignores_everything_after_it(
-        simulated, tmp_path, protocol) -> None:
+@pytest.mark.parametrize(("protocol", "horizon"), [("chronological", 1), ("rolling-origin", 2)])
+def test_forecasts_from_the_first_test_origin_ignore_everything_after_it(
+        simulated, tmp_path, protocol, horizon) -> None:
     first_split = make_splits(N_TIMES, protocol, input_length=3)[0]
-    cut = int(first_split.test.min()) + 1  # first test target (time index = time here)
-    clean = _predictions(simulated, simulated.expression, tmp_path / "clean", protocol)
-    noisy_tsv = _perturbed_copy(simulated.expression, cut, tmp_path / "noisy.tsv")
-    noisy = _predictions(simulated, noisy_tsv, tmp_path / "noisy", protocol)
+    origin = int(first_split.test.min())  # inputs end here; its targets start at origin + 1
+    clean = _predictions(simulated, simulated.expression, tmp_path / "clean", protocol,
+                         horizon)
+    noisy_tsv = _perturbed_copy(simulated.expression, origin + 1, tmp_path / "noisy.tsv")
+    noisy = _predictions(simulated, noisy_tsv, tmp_path / "noisy", protocol, horizon)
     assert set(clean["model"]) == set(MODELS)
-    at_cut = clean["time"] == cut
-    assert at_cut.sum() == len(MODELS) * 40
+    first = clean["origin"] == origin
+    assert first.sum() == len(MODELS) * 40 * horizon  # every horizon of the first window
     for model in MODELS:
-        rows = at_cut & (clean["model"] == model)
+        rows = first & (clean["model"] == model)
         np.testing.assert_allclose(noisy.loc[rows, "predicted"], clean.loc[rows, "predicted"],
                                    rtol=0, atol=1e-9, err_msg=model)
-    later = clean["time"] > cut
+    later = clean["origin"] > origin
     moved = (noisy.loc[later, "predicted"] - clean.loc[later, "predicted"]).abs()
     assert (moved.groupby(clean.loc[later, "model"]).max() > 1.0).all()
