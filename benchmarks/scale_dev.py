@@ -51,9 +51,8 @@ def main() -> None:
     graph.x = node2vec_embedding(graph, dim=16, walk_length=20, walks_per_node=5, window=5,
                                  epochs=2, backend="gensim", seed=0)
     _, _, train, val, _ = forecast_windows(expr.to_numpy(dtype=float).T)
-    for name, model in (("persistence", Persistence()), *BASELINES.items()):
-        fitted = model.fit(train, validation=val) if name == "persistence" else model().fit(
-            train, validation=val)
+    for name, kind in {"persistence": Persistence, **BASELINES}.items():
+        fitted = kind().fit(train, validation=val)
         mse = float(np.nanmean((fitted.predict(val.X) - val.y) ** 2))
         print(f"{name}: validation MSE {mse:.4f}")
     print("| chunk (windows) | best validation MSE | best epoch / epochs | fit s |")
