@@ -51,3 +51,13 @@ def test_bad_protocol_and_too_short_series_raise_input_error() -> None:
         make_splits(40, "random")
     with pytest.raises(InputError, match="time points"):
         make_splits(6, "chronological", input_length=3)
+
+
+def test_a_horizon_beyond_the_test_block_is_refused_before_any_fit() -> None:
+    from hicexpr.evaluate.runner import evaluate_forecasters
+
+    values = np.random.default_rng(0).normal(size=(20, 3))  # test origins 15..18
+    with pytest.raises(InputError, match=r"horizon: expected at most 4 .*, got 5"):
+        evaluate_forecasters(values, ["persistence"], horizon=5, seeds=[0])
+    result = evaluate_forecasters(values, ["persistence"], horizon=4, seeds=[0])
+    assert "skill_h4" in set(result.summary.metric)

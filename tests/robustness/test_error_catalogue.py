@@ -261,6 +261,13 @@ def _times_not_increasing(tmp: Path) -> object:
     )
 
 
+def _horizon_too_long(tmp: Path) -> object:
+    from hicexpr.evaluate.runner import evaluate_forecasters
+
+    values = np.arange(60.0).reshape(20, 3)
+    return evaluate_forecasters(values, ["persistence"], seeds=[0], horizon=5)
+
+
 def _forecast(tmp: Path, **overrides: object) -> object:
     from hicexpr.config import ForecastConfig, load_config
     from hicexpr.workflows.forecast import run_forecast
@@ -549,6 +556,11 @@ CASES: dict[str, Case] = {
     ),
     "times-not-increasing": Case(
         "non-monotonic time points", "evaluate_forecasters", _times_not_increasing
+    ),
+    "horizon-beyond-test-block": Case(
+        "horizon longer than the time points after the first test origin",
+        "evaluate_forecasters",
+        _horizon_too_long,
     ),
     "forecast-too-few-genes": Case(
         "one usable gene (the gene graph needs 2)", "run_forecast", _one_gene_forecast

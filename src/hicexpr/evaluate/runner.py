@@ -155,6 +155,15 @@ def check_times(times: np.ndarray, n_times: int) -> None:
                          f"{times[i]:g} after {times[i - 1]:g}" if i else f"{times[0]:g}")
 
 
+def check_horizon(horizon: int, splits: Sequence[Split], n_times: int) -> None:
+    """Raise :class:`InputError` unless every horizon 1..``horizon`` has an observed target
+    after the earliest test origin."""
+    room = n_times - 1 - min(int(s.test.min()) for s in splits)
+    if horizon > room:
+        raise InputError("horizon", "", f"at most {room} (the time points after the first "
+                         "test origin)", horizon)
+
+
 def evaluate_forecasters(
     expression: np.ndarray,
     models: dict[str, dict[str, Any]] | Sequence[str],
@@ -205,6 +214,7 @@ def evaluate_forecasters(
         if seed not in folds_by_seed:
             splits = make_splits(n_times, protocol, input_length, test_fraction, val_fraction,
                                  n_folds, seed)
+            check_horizon(horizon, splits, n_times)
             folds_by_seed[seed] = [(_prepare(values, s, scaling), _graph_for(graph, s))
                                    for s in splits]
         obs_parts, pred_parts, last_parts, mean_parts, origin_parts = [], [], [], [], []
