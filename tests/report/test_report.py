@@ -222,6 +222,11 @@ def test_minimal_run_folder_and_bad_metrics(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match=r"metrics.json: line 2: expected valid JSON"):
         write_report(run)
+    empty = tmp_path / "not_a_run"
+    empty.mkdir()
+    with pytest.raises(InputError, match="no config.yaml, metrics.json or result table"):
+        write_report(empty)
+    assert not (empty / "report.html").exists()
 
 
 def test_metrics_table_pivot(tmp_path: Path) -> None:

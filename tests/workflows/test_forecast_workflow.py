@@ -243,6 +243,11 @@ def test_cli_graph_writes_edges_embedding_and_contact_coexpression(simulated, tm
     assert list(emb.columns) == ["gene", "dim0", "dim1", "dim2", "dim3"] and len(emb) == 40
     table = pd.read_csv(out / "contact_coexpression.tsv", sep="\t")
     assert "in_graph" in set(table.measure) and (table.n_pairs > 0).all()
+    bad = CliRunner().invoke(app, [
+        "graph", "--expression", str(simulated.expression), "--contacts", str(simulated.cool),
+        "--genes", str(simulated.genes), "--top-k", "0", "--out", str(tmp_path / "bad")])
+    assert isinstance(bad.exception, InputError) and "top_k" in str(bad.exception)
+    assert not (tmp_path / "bad").exists()  # refused before the run folder is made
 
 
 def test_cli_input_length_and_help_defaults(simulated, tmp_path) -> None:

@@ -81,7 +81,8 @@ def load_run(run_dir: str | os.PathLike[str]) -> RunData:
     """Read config, versions, metrics and every known table present in ``run_dir``.
 
     Raises:
-        InputError: missing folder, or a file that exists but cannot be parsed.
+        InputError: missing folder, a folder with no run file in it, or a file that exists but
+            cannot be parsed.
     """
     path = Path(run_dir)
     if not path.is_dir():
@@ -107,6 +108,9 @@ def load_run(run_dir: str | os.PathLike[str]) -> RunData:
         if file is not None:
             run.tables[name] = read_table(file)
             run.files[name] = file
+    if not (run.config or run.metrics or run.tables):
+        raise InputError(path, "", "a run folder (written by hicexpr forecast/spex/demo)",
+                         "no config.yaml, metrics.json or result table in it")
     if "genes" not in run.tables:
         _genes_from_reference(run)
     return run

@@ -373,6 +373,7 @@ def run_graph(config: ForecastConfig, out: str | os.PathLike[str]) -> Path:
     """Write the gene graph of a dataset as ``edges.tsv`` (gene1, gene2, weight), with
     ``node2vec_dim > 0`` ``node2vec.tsv``, and ``contact_coexpression.tsv`` (do the edges join
     genes that change together on the protocol's training times?) into run folder ``out``."""
+    check_ranges(config)
     run = RunFolder(out)
     run.write_config(config)
     run.write_versions()
