@@ -34,6 +34,8 @@ def test_contacts_features_workers_equal_serial(tmp_path) -> None:
     np.testing.assert_allclose(feats["E1"], ref["E1"], rtol=0, atol=1e-12)
     assert feats["in_coverage"].sum() > 80 and feats["is_boundary"].any()
     assert (tmp_path / "dask" / "COMPLETE").exists()
+    zero = runner.invoke(app, [*base, "--out", str(tmp_path / "zero"), "--workers", "0"])
+    assert "--workers" in str(zero.exception) and not (tmp_path / "zero").exists()
 
 
 def test_simulate_large_cli(tmp_path) -> None:

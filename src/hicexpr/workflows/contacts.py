@@ -24,7 +24,7 @@ from hicexpr.contacts.tracks import write_bed, write_bedgraph, write_bedpe
 from hicexpr.io.contacts import balanced_copy, open_contacts, require_balanced
 from hicexpr.io.genes import read_genes
 from hicexpr.lib.errors import InputError
-from hicexpr.lib.parallel import is_serial
+from hicexpr.lib.parallel import check_engine, is_serial
 from hicexpr.lib.runs import RunFolder
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ def run_contact_features(
     ``COMPLETE``. Returns the folder path.
     """
     config = {k: (str(v) if isinstance(v, Path) else v) for k, v in locals().items()}
+    check_engine(workers, scheduler)
     clr0 = open_contacts(hic, resolution, assembly=assembly)  # inputs checked before any output
     table = read_genes(genes, genes_format)
     run = RunFolder(out)
