@@ -77,6 +77,9 @@ def test_gene_table_join(tmp_path: Path) -> None:
         ("gene\t0\t1\nA\t1\tx\n", "line 2, column 3", "a number"),
         ("gene\t0\t1\nA\t1\t2\nA\t3\t4\n", "line 3", "unique gene ids"),
         ("gene\t0\twt\nA\t1\t2\n", "line 1, column 3", "a sample time such as"),
+        # samples x genes: the times are in the first column, the genes in the header
+        ("time\tYAL001C\tYAL002W\n0\t1\t2\n7\t3\t4\n", "line 1, column 2",
+         "genes as rows and samples as columns (the first column holds sample times"),
     ],
 )
 def test_bad_input_names_file_and_place(

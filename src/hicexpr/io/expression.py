@@ -62,7 +62,14 @@ def read_expression(
         frame, labels, where = _read_h5ad(file)
     else:
         frame, labels, where = _read_table(file), None, "header"
-    times, unit = _sample_times(file, list(frame.columns), sample_times, labels, where)
+    try:
+        times, unit = _sample_times(file, list(frame.columns), sample_times, labels, where)
+    except InputError as exc:
+        if where == "header" and sample_times is None and _labels_are_times(frame.index):
+            raise InputError(file, exc.where, "genes as rows and samples as columns (the first "
+                             "column holds sample times: transpose the table)",
+                             exc.got) from None
+        raise
     extra = {"time_unit": unit} if unit else None
     adata = expression_anndata(frame, times, source=str(file), provenance=extra)
     if genes is not None:
@@ -234,6 +241,15 @@ def _read_h5ad(file: Path) -> tuple[pd.DataFrame, list[str] | None, str]:
     if unit is not None:  # plain numbers in a column named after its unit
         labels = [f"{v}{unit}" if _is_number(v) else v for v in labels]
     return frame, labels, f'obs["{column}"]'
+
+
+def _labels_are_times(labels: pd.Index) -> bool:
+    """Every label names a time (a samples x genes table has its times in the first column)."""
+    try:
+        label_times([str(v) for v in labels])
+    except TimeLabelError:
+        return False
+    return True
 
 
 def _is_number(text: str) -> bool:
