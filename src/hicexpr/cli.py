@@ -127,7 +127,7 @@ def _contacts_features(
 def _contacts_pairs(
     hic: str = typer.Option(..., "--hic", help="Contact map (any supported format)."),
     genes: Path = typer.Option(..., "--genes", help="Genes: BED/GTF/GFF3/SGD/STEP CSV."),
-    out: Path = typer.Option(..., "--out", help="Output .tsv/.parquet/.bedpe."),
+    out: Path = typer.Option(..., "--out", help="Output .tsv/.tsv.gz/.parquet/.bedpe."),
     resolution: int | None = typer.Option(None, help="Bin size (bp)."),
     max_distance: int | None = typer.Option(None, help="Max TSS distance (bp)."),
     balance: str = typer.Option("auto", help="auto | weights | raw."),
@@ -136,8 +136,10 @@ def _contacts_pairs(
     top_k: int | None = typer.Option(None, help="Keep each gene's k strongest partners."),
 ) -> None:
     """Gene-pair contacts (raw, balanced, observed/expected) as a table or BEDPE."""
+    from hicexpr.contacts.pairs import check_pair_options
     from hicexpr.workflows.contacts import run_gene_pairs
 
+    check_pair_options(out, max_distance=max_distance, top_k=top_k, resolution=resolution)
     typer.echo(str(run_gene_pairs(hic, genes, out, resolution=resolution,
                                   max_distance=max_distance, balance=balance,
                                   min_count=min_count, trans=trans, top_k=top_k)))

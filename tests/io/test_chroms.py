@@ -28,3 +28,10 @@ def test_roman_chromosome_too_long_for_its_arabic_twin_is_reported(caplog) -> No
 def test_size_mismatches_lists_only_name_matches() -> None:
     assert size_mismatches(["chrIV", "scaffold_9"], SIZES,
                            {"chrIV": 1_530_000, "scaffold_9": 10}) == {"chrIV": "chr4"}
+
+
+def test_human_chrx_is_not_renamed_to_chr10_when_the_map_lacks_it() -> None:
+    genes = pd.DataFrame({"gene_id": ["a", "b"], "chrom": ["chr1", "chrX"],
+                          "start": [1_000, 5_000], "end": [2_000, 6_000]})
+    autosomes = pd.Series({"chr1": 249_000_000, "chr10": 135_000_000})
+    assert harmonise_chroms(genes, autosomes)["chrom"].tolist() == ["chr1", "chrX"]

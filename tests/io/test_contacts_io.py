@@ -11,6 +11,7 @@ from hicexpr.io.chroms import chrom_mapping, harmonise_chroms
 from hicexpr.io.contacts import (
     balance_contacts,
     convert_contacts,
+    multiplicative_weights,
     open_contacts,
     require_balanced,
 )
@@ -161,7 +162,8 @@ def test_require_balanced_names_the_fix(data_dir):
     hic = open_contacts(data_dir / "formats/hg19_2.5Mb_test.hic")
     with pytest.raises(InputError, match="pass --weight NAME"):
         require_balanced(hic)
-    require_balanced(hic, weight="KR")
+    kr, column = multiplicative_weights(hic, "KR")  # Juicer's KR, made multiplicative
+    require_balanced(kr, weight=column)
 
 
 def test_balance_copy_leaves_original(tmp_path):

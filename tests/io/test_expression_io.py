@@ -116,3 +116,16 @@ def test_gene_join_ignores_accession_versions(tmp_path: Path) -> None:
     adata = read_expression(f, genes=genes)
     assert adata.var["start"].tolist()[:5] == [100, 200, 200, 200, 300]
     assert adata.var["placed"].tolist() == [True] * 5 + [False]
+
+
+def test_header_one_cell_short_is_read_as_r_writes_it(tmp_path: Path) -> None:
+    # R's write.table(row.names = TRUE): quoted header without a cell for the gene ids
+    f = _write(tmp_path / "r.tsv", '"0"\t"7"\n"A"\t1\t2\n"B"\t3\t4\n')
+    adata = read_expression(f)
+    assert adata.var_names.tolist() == ["A", "B"]
+    np.testing.assert_allclose(adata[:, "B"].X.ravel(), [3.0, 4.0])
+    # a tab at the end of every gene row (Roadmap's RPKM tables) is not that layout
+    g = _write(tmp_path / "t.tsv", "gene\t0\t7\nA\t1\t2\t\nB\t3\t4\t\n")
+    np.testing.assert_allclose(read_expression(g)[:, "B"].X.ravel(), [3.0, 4.0])
+    with pytest.raises(InputError, match="line 1: expected one sample name per value column"):
+        read_expression(_write(tmp_path / "e.tsv", "\ng0\t0.0\n"))

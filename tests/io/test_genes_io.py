@@ -84,3 +84,12 @@ def test_bad_bed_lines_name_the_line(tmp_path):
         read_genes(tmp_path / "missing.bed")
     with pytest.raises(InputError, match="one of"):
         read_genes(bad, fmt="xlsx")
+
+
+def test_bed12_names_are_the_ids_not_thickstart():
+    text = ("chr1\t1000\t5000\tENSG01\t0\t+\t1200\t4800\t0\t2\t100,200,\t0,3800,\n"
+            "chr1\t9000\t12000\tENSG02\t0\t-\t9000\t12000\t0\t1\t3000,\t0,\n")
+    genes = genes_from_text(text, "bed")
+    assert genes["gene_id"].tolist() == ["ENSG01", "ENSG02"]
+    assert genes["tss"].tolist() == [1000, 11999]
+    assert "gene_type" not in genes

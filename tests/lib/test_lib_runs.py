@@ -72,3 +72,18 @@ def test_output_path_that_is_a_file(tmp_path: Path) -> None:
 def test_package_versions_lists_tracked_packages() -> None:
     versions = package_versions()
     assert versions["numpy"] and versions["cooler"] and versions["python"].count(".") == 2
+
+
+def test_a_new_run_removes_the_earlier_runs_outputs_only(tmp_path: Path) -> None:
+    run = RunFolder(tmp_path)
+    run.write_config({"seed": 1})
+    for name in ("report.html", "scores.tsv", "notes.txt"):
+        (tmp_path / name).write_text("earlier")
+    (run.plots_dir / "old.png").write_bytes(b"png")
+    run.complete()
+    run.close()
+    again = RunFolder(tmp_path)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["notes.txt", "plots", "run.log"]  # the user's file stays
+    assert not any(again.plots_dir.iterdir())
+    again.close()

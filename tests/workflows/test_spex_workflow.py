@@ -166,3 +166,52 @@ def test_test_chromosome_expression_never_reaches_its_predictions(files, tmp_pat
     # gblinear's parallel coordinate descent in float32 differs run to run by ~1e-6
     np.testing.assert_allclose(b["predicted"], a["predicted"], rtol=0, atol=1e-5)
     assert not np.allclose(b["observed"], a["observed"])
+
+
+def _strip_chr(src: Path, dst: Path) -> Path:
+    dst.write_text("".join(line.removeprefix("chr") for line in src.open()))
+    return dst
+
+
+def test_chromosome_names_without_chr_match_tracks_loops_and_config(files, tmp_path):
+    cfg = SpexConfig(samples=["S1"], heads=["ridge"], test_chroms=["chrA"], val_chroms=["chrB"],
+                     n_boot=0, controls=False, report=False)
+    args = {"tracks": [files["peaks"]], "loops": [f"loops={files['loops']}"]}
+    ref = run_spex(files["genes"], files["expression"], tmp_path / "ref", config=cfg, **args)
+    genes = _strip_chr(files["genes"], tmp_path / "genes_nochr.bed")  # A, B, ... not chrA
+    bare = cfg.model_copy(update={"test_chroms": ["A"], "val_chroms": ["B"]})
+    out = run_spex(genes, files["expression"], tmp_path / "bare", config=bare, **args)
+    want = pd.read_csv(ref / "scores.tsv", sep="\t").drop(columns="fit_s")
+    got = pd.read_csv(out / "scores.tsv", sep="\t").drop(columns="fit_s")
+    pd.testing.assert_frame_equal(got, want)
+    assert (got["setting"] == "loops:sides").any()
+
+
+def test_sources_that_match_no_gene_are_refused(files, tmp_path):
+    cfg = SpexConfig(samples=["S1"], heads=["ridge"], test_chroms=["chrA"], val_chroms=["chrB"],
+                     n_boot=0, controls=False, report=False)
+    elsewhere = tmp_path / "other.narrowPeak"
+    elsewhere.write_text("chrZ9\t100\t200\t.\t0\t.\t5\t-1\t-1\t-1\n")
+    with pytest.raises(InputError, match="intervals on the genes' chromosomes .*chrZ9"):
+        run_spex(files["genes"], files["expression"], tmp_path / "t", tracks=[elsewhere],
+                 config=cfg)
+    far = tmp_path / "far_loops.txt"
+    pd.read_csv(files["loops"], sep="\t").assign(chr1="chrZ9", chr2="chrZ9").to_csv(
+        far, sep="\t", index=False)
+    with pytest.raises(InputError, match="no partner for any gene"):
+        run_spex(files["genes"], files["expression"], tmp_path / "l", tracks=[files["peaks"]],
+                 loops=[f"loops={far}"], config=cfg)
+
+
+@pytest.mark.parametrize(("update", "message"), [
+    ({"heads": []}, "config: heads: expected at least one entry"),
+    ({"rates": []}, "config: rates: expected at least one entry"),
+    ({"samples": []}, "config: samples: expected at least one entry"),
+    ({"control_heads": ["gbtree"]}, r"config: control_heads: expected heads among heads \(ridge"),
+])
+def test_empty_lists_and_unfitted_control_heads_are_refused(files, tmp_path, update, message):
+    cfg = SpexConfig(samples=["S1"], heads=["ridge"]).model_copy(update=update)
+    with pytest.raises(InputError, match=message):
+        run_spex(files["genes"], files["expression"], tmp_path / "x", tracks=[files["peaks"]],
+                 config=cfg)
+    assert not (tmp_path / "x").exists()

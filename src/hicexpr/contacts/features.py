@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from hicexpr.contacts.mapping import bin_coverage, gene_bins
-from hicexpr.io.contacts import require_balanced
+from hicexpr.io.contacts import multiplicative_weights, require_balanced
 from hicexpr.lib.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,8 @@ def insulation(clr: cooler.Cooler, window_bp: int | None = None, weight: str | N
     """
     from cooltools import insulation as ct_insulation
 
-    if weight is not None:
+    if weight is not None:  # divisive (Juicer KR/VC) weights: a multiplicative copy
+        clr, weight = multiplicative_weights(clr, weight)
         require_balanced(clr, weight=weight)
     window = int(window_bp or default_window(clr))
     if window < clr.binsize or window % clr.binsize:
@@ -159,7 +160,8 @@ def compartments(clr: cooler.Cooler, genes: pd.DataFrame | None = None,
     A chromosome's covered stretch of up to ``max_bins`` bins is one dense matrix (8,000 bins
     = 512 MB per copy); a longer one is never densified: see :func:`chromosome_e1`.
     """
-    if weight is not None:
+    if weight is not None:  # divisive (Juicer KR/VC) weights: a multiplicative copy
+        clr, weight = multiplicative_weights(clr, weight)
         require_balanced(clr, weight=weight)
     track = phasing_track
     if track is None and genes is not None:

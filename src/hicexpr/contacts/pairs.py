@@ -7,13 +7,15 @@ offsets from the cooler index), so no dense matrix is ever built.
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
 import cooler
 import numpy as np
 import pandas as pd
 
 from hicexpr.contacts.mapping import gene_bins
-from hicexpr.io.contacts import require_balanced
+from hicexpr.io.contacts import multiplicative_weights, require_balanced
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.progress import track
 
@@ -46,7 +48,8 @@ def gene_pair_contacts(
         genes: gene table, or the output of :func:`gene_bins` (``bin_id``, ``in_coverage``).
         max_distance: only cis pairs with TSS distance <= this (bp).
     """
-    if balance:
+    if balance:  # divisive (Juicer KR/VC) weights: a multiplicative copy
+        clr, weight = multiplicative_weights(clr, weight)
         require_balanced(clr, weight=weight)
     if "bin_id" not in genes or "in_coverage" not in genes:
         genes = gene_bins(clr, genes)
@@ -201,6 +204,23 @@ def _trans_expected(clr, w, valid, px, chrom_of, chunk_bins) -> np.ndarray:
 def _expand_trans(px: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
     pairs = _expand(px, used)
     return pairs.drop(columns=["tss1", "tss2"])
+
+
+#: Output files of ``hicexpr contacts pairs`` (tables, or BEDPE).
+PAIR_OUTPUTS = (".tsv", ".tsv.gz", ".parquet", ".bedpe")
+
+
+def check_pair_options(out: str | os.PathLike[str], max_distance: int | None = None,
+                       top_k: int | None = None, resolution: int | None = None) -> None:
+    """Refuse an unsupported output name or out-of-range options before any work."""
+    name = Path(out).name.lower()
+    if not name.endswith(PAIR_OUTPUTS):
+        raise InputError(out, "--out", f"a file ending in {', '.join(PAIR_OUTPUTS)}",
+                         Path(out).name)
+    for option, value in (("--max-distance", max_distance), ("--top-k", top_k),
+                          ("--resolution", resolution)):
+        if value is not None and value < 1:
+            raise InputError("contacts pairs", option, "a positive value", value)
 
 
 def top_partners(pairs: pd.DataFrame, k: int, max_distance: int | None = None,

@@ -49,15 +49,29 @@ def _chromsizes(clr_or_sizes: cooler.Cooler | pd.Series | dict) -> tuple[pd.Seri
     return pd.Series(clr_or_sizes, dtype="int64"), True, "chromsizes"
 
 
+def _numbering(names: list[str]) -> str:
+    """``roman`` (chrI..chrXVI), ``arabic`` (chr1..) or ``mixed`` (e.g. chr1..chr22 + chrX);
+    names that are neither (scaffolds, chrY, mito) do not count, nor does a lone chrX."""
+    keys = {chrom_key(n) for n in names}
+    numbered = {k for k in keys if k in _ROMAN or k.isdigit()}
+    if numbered and numbered != {"x"} and all(k in _ROMAN for k in numbered):
+        return "roman"
+    if numbered and all(k.isdigit() for k in numbered):
+        return "arabic"
+    return "mixed"
+
+
 def chrom_mapping(names: list[str], targets: list[str], max_end: dict[str, int] | None = None,
                   sizes: pd.Series | None = None) -> dict[str, str]:
     """Map each of ``names`` onto one of ``targets`` (exact, then key, then roman/arabic).
 
-    Roman <-> arabic renaming (``chrI`` <-> ``chr1``) is used only where the other side has no
-    direct match and, when ``max_end``/``sizes`` are given, the genes fit in the target.
+    Roman <-> arabic renaming (``chrI`` <-> ``chr1``) is used only between a roman-numbered
+    and an arabic-numbered set (never for a human ``chrX`` next to ``chr1``), where the other
+    side has no direct match and, when ``max_end``/``sizes`` are given, the genes fit.
     """
     by_key = {chrom_key(t): t for t in targets}
     target_set = set(targets)
+    roman = {_numbering(names), _numbering(targets)} == {"roman", "arabic"}
     out: dict[str, str] = {}
     for name in names:
         if name in target_set:
@@ -66,6 +80,8 @@ def chrom_mapping(names: list[str], targets: list[str], max_end: dict[str, int] 
         key = chrom_key(name)
         if key in by_key:
             out[name] = by_key[key]
+            continue
+        if not roman:
             continue
         alt = _roman_key(key)
         if alt is None:  # arabic name -> maybe a roman target

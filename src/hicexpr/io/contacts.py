@@ -21,6 +21,7 @@ import math
 import os
 import re
 import shutil
+import tempfile
 import warnings
 import zlib
 from collections.abc import Iterator
@@ -37,9 +38,11 @@ from hicexpr.lib.errors import InputError
 log = logging.getLogger(__name__)
 
 CACHE_ENV = "HICEXPR_CACHE"
-_CACHE_VERSION = "1"
+_CACHE_VERSION = "2"  # 2: .hic weights marked multiplicative (divisive_weights = False)
 _DENSE_SUFFIXES = (".tsv", ".tsv.gz", ".matrix", ".matrix.gz", ".mat")
 _LABEL = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d+)-(?P<end>\d+)$")
+#: Weight columns cooler reads as divisive by name (4DN / hic2cool); cooltools refuses them.
+DIVISIVE_WEIGHT_NAMES = ("KR", "VC", "VC_SQRT")
 
 
 def cache_dir() -> Path:
@@ -104,22 +107,42 @@ def _open_cooler(file: Path, fmt: str, group: str | None, resolution: int | None
     except OSError as exc:
         raise InputError(file, "", "a readable cooler (HDF5) file", str(exc)[:60]) from None
     if group is None:
-        res = {int(g.rsplit("/", 1)[-1]): g for g in groups if g.startswith("/resolutions/")}
-        if not res:
-            raise InputError(file, "", "a cooler file (.cool or .mcool)", "no cooler inside")
-        if resolution is None:
-            raise InputError(file, "resolution", "--resolution N or file.mcool::resolutions/N "
-                             f"(available: {', '.join(map(str, sorted(res)))})")
-        if resolution not in res:
-            raise InputError(file, "resolution", f"one of {', '.join(map(str, sorted(res)))}",
-                             resolution)
-        group = res[resolution]
+        group = _resolution_group(file, groups, resolution)
     try:
         clr = cooler.Cooler(f"{file}::{group}")
     except (KeyError, ValueError, OSError) as exc:
         raise InputError(file, group, f"a cooler group (one of {', '.join(groups)})",
                          str(exc)[:60]) from None
     return _check_resolution(clr, file, resolution)
+
+
+def _resolution_group(file: Path, groups: list[str], resolution: int | None) -> str:
+    """The group of ``resolution`` in a multi-resolution file (a root cooler: ``/``)."""
+    res = {int(g.rsplit("/", 1)[-1]): g for g in groups if g.startswith("/resolutions/")}
+    if not res and "/" in groups:  # a single cooler at the root of an .mcool
+        return "/"
+    if not res:
+        raise InputError(file, "", "a cooler file (.cool or .mcool)", "no cooler inside")
+    if resolution is None:
+        raise InputError(file, "resolution", "--resolution N or file.mcool::resolutions/N "
+                         f"(available: {', '.join(map(str, sorted(res)))})")
+    if resolution in res:
+        return res[resolution]
+    unlisted = _unlisted_resolution(file, resolution)
+    if unlisted is None:
+        raise InputError(file, "resolution", f"one of {', '.join(map(str, sorted(res)))}",
+                         resolution)
+    return unlisted
+
+
+def _unlisted_resolution(file: Path, resolution: int) -> str | None:
+    """``/resolutions/N`` when it exists although cooler does not list it (e.g. a group
+    copied from an old format-version-2 cooler by ``cooler zoomify``), else None."""
+    import h5py
+
+    group = f"/resolutions/{resolution}"
+    with h5py.File(file, "r") as h5:
+        return group if isinstance(h5.get(group), h5py.Group) else None
 
 
 def _check_resolution(clr: cooler.Cooler, file: Path, resolution: int | None) -> cooler.Cooler:
@@ -138,6 +161,58 @@ def require_balanced(clr: cooler.Cooler, path: str | os.PathLike[str] | None = N
         raise InputError(path or clr.filename, f"weight column '{weight}'",
                          "a balanced map: run `hicexpr contacts balance MAP` or ask for raw "
                          f"counts{hint}", "no such column")
+    if needs_multiplicative_copy(clr, weight):  # callers convert with multiplicative_weights
+        raise InputError(path or clr.filename, f"weight column '{weight}'",
+                         "multiplicative weights (cooltools refuses divisive or KR/VC/VC_SQRT "
+                         "columns; convert with hicexpr.io.contacts.multiplicative_weights)",
+                         "divisive weights")
+
+
+def is_divisive(clr: cooler.Cooler, weight: str) -> bool:
+    """Whether ``bins/<weight>`` divides counts: its ``divisive_weights`` attribute, else
+    cooler's convention (``KR``, ``VC``, ``VC_SQRT`` are divisive)."""
+    attrs = clr._load_attrs(f"bins/{weight}")
+    if "divisive_weights" in attrs:
+        return bool(attrs["divisive_weights"])
+    return weight in DIVISIVE_WEIGHT_NAMES
+
+
+def needs_multiplicative_copy(clr: cooler.Cooler, weight: str) -> bool:
+    """Whether cooltools would refuse ``weight`` (a divisive column or a reserved name)."""
+    return weight in DIVISIVE_WEIGHT_NAMES or is_divisive(clr, weight)
+
+
+def multiplicative_weights(clr: cooler.Cooler, weight: str) -> tuple[cooler.Cooler, str]:
+    """``(clr, weight)``, or for divisive / reserved-name weights (e.g. Juicer ``KR``) a cached
+    copy of the map with a multiplicative column ``weight_<name>`` (1 / divisive weight)."""
+    if weight not in clr.bins().columns or not needs_multiplicative_copy(clr, weight):
+        return clr, weight
+    name = f"weight_{weight}"
+    src = Path(clr.filename)
+    key = hashlib.sha1(f"{clr.uri}|{weight}|{src.stat().st_mtime_ns}|{_CACHE_VERSION}".encode())
+    target = cache_dir() / f"{src.stem}.{key.hexdigest()[:16]}.{name}.cool"
+    if not target.is_file():
+        log.info("%s: divisive weights '%s' stored as multiplicative '%s' in a cached copy %s",
+                 clr.uri, weight, name, target)
+        values = clr.bins()[weight][:].to_numpy(np.float64)
+        if is_divisive(clr, weight):
+            with np.errstate(divide="ignore"):
+                values = 1.0 / values
+        values[~np.isfinite(values)] = np.nan
+        with atomic_path(target) as tmp:
+            cooler.fileops.cp(clr.uri, str(tmp))
+            cooler.create.append(str(tmp), "bins", {name: values})
+            _mark_multiplicative(tmp, [name])
+    return cooler.Cooler(str(target)), name
+
+
+def _mark_multiplicative(path: Path, columns: list[str]) -> None:
+    """Set ``divisive_weights = False`` on the given bin columns (cooler's attribute)."""
+    import h5py
+
+    with h5py.File(path, "r+") as h5:
+        for col in columns:
+            h5["bins"][col].attrs["divisive_weights"] = False
 
 
 def _source_key(file: Path, resolution: int | None, assembly: str | None) -> str:
@@ -158,13 +233,16 @@ def _cached_cool(file: Path, fmt: str, resolution: int | None, assembly: str | N
 
 def convert_contacts(src: str | os.PathLike[str], out: str | os.PathLike[str],
                      resolution: int | None = None, assembly: str | None = None) -> Path:
-    """Write any supported map as a ``.cool`` (``cooler.create_cooler``) with assembly metadata."""
+    """Write any supported map as a ``.cool`` (``cooler.create_cooler``) with assembly metadata,
+    or, when ``out`` ends in ``.mcool``, as a multi-resolution file (:func:`_write_mcool`)."""
     text = str(src)
     file = Path(text.split("::", 1)[0])
     if not file.exists():
         raise InputError(file, "", "an existing contact map", "no such file or folder")
     fmt = contact_format(file)
     target = Path(out)
+    if target.name.lower().endswith(".mcool"):
+        return _write_mcool(text, target, resolution, assembly)
     if fmt in ("cool", "mcool"):
         clr = open_contacts(text, resolution)
         with atomic_path(target) as tmp:
@@ -182,6 +260,39 @@ def convert_contacts(src: str | os.PathLike[str], out: str | os.PathLike[str],
     with atomic_path(target) as tmp:
         cooler.create_cooler(str(tmp), bins, pixels, assembly=asm, metadata=meta,
                              dtypes={"count": pixels_dtype(fmt)}, ordered=True)
+        if fmt == "hic":  # hictkpy gave multiplicative weights under names like KR, VC
+            _mark_multiplicative(tmp, [c for c in bins.columns
+                                       if c not in ("chrom", "start", "end")])
+    return target
+
+
+#: Bins per side of a tile: zoom levels stop once the genome fits in one (as `cooler zoomify`).
+_TILE_BINS = 256
+
+
+def zoom_resolutions(clr: cooler.Cooler) -> list[int]:
+    """The map's bin size and coarser "nice" multiples (x2, x5, x10, ...) down to a genome of
+    about 256 bins (``cooler zoomify``'s default stopping point), and at least up to x10."""
+    base = int(clr.binsize)
+    top = max(10 * base, math.ceil(int(clr.chromsizes.sum()) / _TILE_BINS))
+    from cooler._reduce import preferred_sequence  # what `cooler zoomify -r N` uses
+
+    return preferred_sequence(base, top, "nice")
+
+
+def _write_mcool(src: str, target: Path, resolution: int | None, assembly: str | None) -> Path:
+    """A real ``.mcool``: the map at its own bin size (``resolutions/<binsize>``, weights kept)
+    plus coarser levels summed by ``cooler.zoomify_cooler`` (balance those with ``hicexpr
+    contacts balance file.mcool::resolutions/N``)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".mcool-", dir=target.parent) as tmpdir:
+        base = convert_contacts(src, Path(tmpdir) / "base.cool", resolution, assembly)
+        clr = cooler.Cooler(str(base))
+        if clr.binsize is None:
+            raise InputError(src, "bins", "fixed-size bins (for an .mcool)", "variable bins")
+        with atomic_path(target) as tmp:
+            cooler.zoomify_cooler(str(base), str(tmp), zoom_resolutions(clr),
+                                  chunksize=10_000_000)
     return target
 
 
@@ -534,17 +645,50 @@ def balance_contacts(path: str | os.PathLike[str], out: str | os.PathLike[str] |
     balance their cached ``.cool`` (or ``out``). Returns the balanced ``.cool`` path.
     """
     clr = open_contacts(path, resolution)
-    target = Path(out) if out is not None else Path(clr.filename)
-    if out is not None:
-        with atomic_path(target) as tmp:
-            cooler.fileops.cp(clr.uri, str(tmp))
-        clr = cooler.Cooler(str(target))
-    _, stats = cooler.balance_cooler(clr, cis_only=cis_only, ignore_diags=ignore_diags,
-                                     min_nnz=min_nnz, mad_max=mad_max, store=True,
-                                     store_name=weight_name)
+    _check_has_contacts(clr, path)
+    options = {"cis_only": cis_only, "ignore_diags": ignore_diags, "min_nnz": min_nnz,
+               "mad_max": mad_max}
+    if out is None:
+        _balance_checked(clr, path, weight_name, options)
+        return Path(clr.filename)
+    target = Path(out)
+    with atomic_path(target) as tmp:  # nothing is left at ``out`` when balancing fails
+        cooler.fileops.cp(clr.uri, str(tmp))
+        _balance_checked(cooler.Cooler(str(tmp)), path, weight_name, options)
+    return target
+
+
+def _check_has_contacts(clr: cooler.Cooler, path: str | os.PathLike[str]) -> None:
+    """Refuse a map without any non-zero pixel (nothing to balance)."""
+    pixels = clr.pixels()
+    if int(clr.info.get("nnz", 0)) == 0 or not any(
+            (chunk["count"] != 0).any() for chunk in _chunks(pixels, int(clr.info["nnz"]))):
+        raise InputError(path, "pixels", "a map with contacts to balance",
+                         "no non-zero contact (an all-zero map)")
+
+
+def _chunks(selector, n: int, size: int = STEP_MERGE_ROWS) -> Iterator[pd.DataFrame]:
+    for lo in range(0, n, size):
+        yield selector[lo:lo + size]
+
+
+def _balance_checked(clr: cooler.Cooler, path: str | os.PathLike[str], weight_name: str,
+                     options: dict) -> None:
+    """``cooler.balance_cooler`` storing ``weight_name``; refuses a result with every bin
+    masked (all weights NaN)."""
+    bias, stats = cooler.balance_cooler(clr, store=False, **options)
+    if not np.isfinite(bias).any():
+        raise InputError(path, f"weight column '{weight_name}'", "at least one bin kept by "
+                         "balancing", f"every bin masked (min_nnz {options['min_nnz']}, "
+                         f"mad_max {options['mad_max']})")
     if not stats.get("converged", True):
-        log.warning("%s: balancing did not converge (var %.3g)", target, stats.get("var", 0.0))
-    return target if out is not None else Path(clr.filename)
+        log.warning("%s: balancing did not converge (var %.3g)", path, stats.get("var", 0.0))
+    with clr.open("r+") as grp:  # as balance_cooler(store=True) stores it
+        if weight_name in grp["bins"]:
+            del grp["bins"][weight_name]
+        grp["bins"].create_dataset(weight_name, data=bias, compression="gzip",
+                                   compression_opts=6)
+        grp["bins"][weight_name].attrs.update(stats)
 
 
 def balanced_copy(clr: cooler.Cooler, weight_name: str = "weight") -> cooler.Cooler:

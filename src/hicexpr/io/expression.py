@@ -8,6 +8,9 @@ points are sorted.
 
 from __future__ import annotations
 
+import csv
+import gzip
+import itertools
 import logging
 import os
 import zlib
@@ -18,7 +21,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from hicexpr.io.timelabels import TimeLabelError, label_times
+from hicexpr.io.timelabels import TimeLabelError, label_times, parse_time_label
 from hicexpr.lib.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -56,16 +59,14 @@ def read_expression(
         InputError: unreadable file, non-numeric value, duplicate gene, sample without a time.
     """
     file = Path(path)
-    if not file.is_file():
-        raise InputError(file, "", "an existing expression file", "no such file")
-    if file.name.endswith(".h5ad"):
+    if file.name.endswith(".h5ad") and file.is_file():
         frame, labels, where = _read_h5ad(file)
     else:
-        frame, labels, where = _read_table(file), None, "header"
+        frame, labels, where = read_gene_matrix(file), None, "header"
     try:
         times, unit = _sample_times(file, list(frame.columns), sample_times, labels, where)
     except InputError as exc:
-        if where == "header" and sample_times is None and _labels_are_times(frame.index):
+        if where == "header" and sample_times is None and _looks_transposed(frame):
             raise InputError(file, exc.where, "genes as rows and samples as columns (the first "
                              "column holds sample times: transpose the table)",
                              exc.got) from None
@@ -165,24 +166,63 @@ def _unversioned(ids: pd.Index) -> pd.Index:
     return ids.str.replace(_VERSIONED, r"\1", regex=True)
 
 
+def read_gene_matrix(path: PathLike) -> pd.DataFrame:
+    """A genes x samples table as floats (NaN = missing): TSV, CSV (by extension; ``.gz`` ok,
+    a header one cell short as R's ``write.table`` writes it is fine) or ``.h5ad``
+    (obs = samples). Gene ids must be unique.
+
+    Raises:
+        InputError: unreadable file, duplicate gene id, non-numeric or infinite value.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(file, "", "an existing expression file", "no such file")
+    if file.name.endswith(".h5ad"):
+        return _read_h5ad(file)[0]
+    return _read_table(file)
+
+
+def _first_lines(file: Path, n: int) -> list[str]:
+    with open(file, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gz else open
+    with opener(file, "rt", encoding="utf-8", newline="") as fh:  # type: ignore[operator]
+        return [line.rstrip("\r\n") for line in itertools.islice(fh, n)]
+
+
 def _read_table(file: Path) -> pd.DataFrame:
     name = file.name.lower().removesuffix(".gz")
     sep = "," if name.endswith(".csv") else "\t"
     try:
-        raw = pd.read_csv(file, sep=sep, header=None, dtype=str, keep_default_na=False)
+        head = [next(csv.reader([line], delimiter=sep)) for line in _first_lines(file, 2)]
+        if len(head) < 2:
+            raise InputError(file, "", "a header and at least one gene row",
+                             "an empty file" if not head else "a header only")
+        n_data = len(head[1])
+        body = pd.read_csv(file, sep=sep, header=None, dtype=str, keep_default_na=False,
+                           skiprows=1, names=range(max(n_data, len(head[0]))))
     except (OSError, EOFError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError,
-            UnicodeDecodeError) as exc:
+            UnicodeDecodeError, csv.Error) as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise InputError(file, "", "a genes x samples table", first) from None
-    if raw.shape[0] < 2 or raw.shape[1] < 2:
-        raise InputError(file, "", "a header and at least one gene row with >= 1 sample", raw.shape)
-    header = [h.strip() for h in raw.iloc[0, 1:].tolist()]
-    body = raw.iloc[1:]
-    genes = body.iloc[:, 0].str.strip()
+    if n_data == len(head[0]) + 1 and body[n_data - 1].fillna("").str.strip().eq("").all():
+        body = body.drop(columns=n_data - 1)  # a delimiter at the end of every gene row
+        n_data -= 1
+    header = [h.strip() for h in (head[0] if n_data == len(head[0]) + 1 else head[0][1:])]
+    if len(header) == len(head[0]):
+        log.info("%s: the header has no cell for the gene ids (as R writes it): the first "
+                 "column is read as gene ids", file.name)
+    if body.shape[1] < 2:
+        kind = "comma" if sep == "," else "tab"
+        raise InputError(file, "line 2", f"{kind}-separated cells: a gene id, then one value "
+                         "per sample", "one cell")
+    if len(header) != body.shape[1] - 1:
+        raise InputError(file, "line 1", "one sample name per value column "
+                         f"({body.shape[1] - 1} on line 2)", f"{len(header)} names")
+    genes = body.iloc[:, 0].fillna("").str.strip()
     dup = genes[genes.duplicated()]
     if len(dup):
-        line = int(dup.index[0]) + 1
-        raise InputError(file, f"line {line}", "unique gene ids", dup.iloc[0])
+        raise InputError(file, f"line {int(dup.index[0]) + 2}", "unique gene ids", dup.iloc[0])
     if "" in header:
         col = header.index("") + 2
         raise InputError(file, f"line 1, column {col}", "a sample name", "an empty header")
@@ -243,13 +283,14 @@ def _read_h5ad(file: Path) -> tuple[pd.DataFrame, list[str] | None, str]:
     return frame, labels, f'obs["{column}"]'
 
 
-def _labels_are_times(labels: pd.Index) -> bool:
-    """Every label names a time (a samples x genes table has its times in the first column)."""
+def _looks_transposed(frame: pd.DataFrame) -> bool:
+    """Samples x genes: every row label names a time, most column labels do not."""
     try:
-        label_times([str(v) for v in labels])
+        label_times([str(v) for v in frame.index])
     except TimeLabelError:
         return False
-    return True
+    timed = sum(parse_time_label(str(c)) is not None for c in frame.columns)
+    return timed < frame.shape[1] / 2
 
 
 def _is_number(text: str) -> bool:

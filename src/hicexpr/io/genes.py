@@ -136,12 +136,20 @@ def _read_bed(file: Path) -> pd.DataFrame:
     ncol = df.shape[1] - 1
     name = df[3] if ncol > 3 else pd.Series([f"gene{i}" for i in range(len(df))])
     strand = df[5] if ncol > 5 else pd.Series(["."] * len(df))
-    gene_id = df[6].where(df[6] != "", name) if ncol > 6 else name
+    extra_id = ncol > 6 and not _is_bed12(df)  # ABC's column 7 = id; BED12's = thickStart
+    gene_id = df[6].where(df[6] != "", name) if extra_id else name
     out = pd.DataFrame({"chrom": df[0], "start": start, "end": end, "gene_id": gene_id,
                         "symbol": name, "strand": strand, "lineno": df["lineno"]})
-    if ncol > 7:
+    if extra_id and ncol > 7:
         out["gene_type"] = df[7]
     return out
+
+
+def _is_bed12(df: pd.DataFrame) -> bool:
+    """Columns 7-8 (thickStart, thickEnd) and 10 (blockCount) are integers."""
+    if df.shape[1] - 1 < 12:
+        return False
+    return all(df[c].str.fullmatch(r"\d+").all() for c in (6, 7, 9))
 
 
 def _attr(attrs: pd.Series, key: str, gff: bool = False) -> pd.Series:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hicexpr.io.chroms import chrom_mapping
 from hicexpr.lib.errors import InputError
 
 PathLike = str | os.PathLike[str]
@@ -38,10 +39,19 @@ def _open_text(path: Path):
     return open(path, encoding="utf-8", errors="replace")
 
 
+_BINARY_TRACKS = {b"\x26\xfc\x8f\x88": "a bigWig (pass it as a bigWig track)",
+                  b"\xeb\xf2\x89\x87": "a bigBed (convert it with bigBedToBed)"}
+
+
 def _read_columns(path: Path, min_cols: int) -> pd.DataFrame:
     """Read a headerless, tab-separated interval file (track/browser/# lines skipped)."""
     if not path.is_file():
         raise InputError(path, "", "an existing file", "not found")
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic in _BINARY_TRACKS:
+        raise InputError(path, "", "a text interval file (BED, narrowPeak)",
+                         _BINARY_TRACKS[magic])
     try:
         skip = _header_lines(path)
         df = pd.read_csv(path, sep="\t", header=None, skiprows=skip, dtype=str,
@@ -52,6 +62,9 @@ def _read_columns(path: Path, min_cols: int) -> pd.DataFrame:
         raise InputError(path, "", "at least one interval", "an empty file") from None
     except pd.errors.ParserError as exc:
         raise InputError(path, "", "tab-separated columns", str(exc).splitlines()[0]) from None
+    except UnicodeDecodeError:
+        raise InputError(path, "", "a text interval file (BED, narrowPeak)", "binary data") \
+            from None
     if df.shape[1] < min_cols:
         raise InputError(path, f"line {skip + 1}", f"at least {min_cols} columns",
                          f"{df.shape[1]}")
@@ -127,7 +140,8 @@ def read_segmentation(path: PathLike) -> pd.DataFrame:
 
 
 def read_bigwig(path: PathLike, chroms: list[str] | None = None) -> pd.DataFrame:
-    """Read a bigWig's intervals as ``chrom, start, end, value`` (optionally some chromosomes)."""
+    """Read a bigWig's intervals as ``chrom, start, end, value``; with ``chroms``, only those
+    chromosomes, named as there (``1``, ``chrI`` in the file match ``chr1`` in ``chroms``)."""
     import pyBigWig
 
     file = Path(path)
@@ -139,11 +153,12 @@ def read_bigwig(path: PathLike, chroms: list[str] | None = None) -> pd.DataFrame
         raise InputError(file, "", "a readable bigWig file", "unreadable") from None
     frames = []
     try:
-        available = bw.chroms()
-        names = {str(harmonise_chrom(pd.Series([c]))[0]): c for c in available}
+        available = [str(c) for c in bw.chroms()]
+        if chroms is None:
+            names = {str(harmonise_chrom(pd.Series([c]))[0]): c for c in available}
+        else:
+            names = {target: c for c, target in chrom_mapping(available, list(chroms)).items()}
         for chrom, raw in names.items():
-            if chroms is not None and chrom not in chroms:
-                continue
             iv = bw.intervals(raw) or []
             if not iv:
                 continue

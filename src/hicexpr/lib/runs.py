@@ -53,11 +53,27 @@ def package_versions() -> dict[str, Any]:
     return versions
 
 
+#: Files a run (and ``hicexpr report``) may write at the top of its folder; a new run in the
+#: folder of an earlier one removes them (and ``plots/``'s images) so none is left stale.
+RUN_OUTPUTS = (
+    "config.yaml", "versions.json", "metrics.json", "run.log", "report.html", "graph.json",
+    "predictions.tsv", "predictions.parquet", "predictions.tsv.gz", "per_gene_metrics.tsv",
+    "per_gene_metrics.parquet", "per_gene_gain.tsv", "per_gene_gain.parquet", "scores.tsv",
+    "comparisons.tsv", "genes.tsv", "gene_features.tsv", "graph_edges.tsv",
+    "graph_edges.parquet", "edges.tsv", "node2vec.tsv", "contact_coexpression.tsv",
+    "insulation.tsv", "boundaries.tsv", "compartments.tsv", "tads.bed", "boundaries.bed",
+    "pairs.bedpe",
+)
+_PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
 class RunFolder:
     """An output folder for one run; :meth:`complete` marks it finished.
 
     Opening a folder removes a stale ``COMPLETE`` marker, so a re-run that dies half-way can
-    never be mistaken for the earlier finished run.
+    never be mistaken for the earlier finished run; when the folder holds an earlier run
+    (``config.yaml``), that run's outputs (:data:`RUN_OUTPUTS`, plots) are removed too, so
+    none of them sits next to the new results. Other files are left alone.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -65,12 +81,22 @@ class RunFolder:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             (self.path / COMPLETE).unlink(missing_ok=True)
+            if (self.path / "config.yaml").is_file():
+                self._remove_earlier_outputs()
             self.plots_dir.mkdir(exist_ok=True)
         except OSError as exc:
             raise InputError(self.path, "", "a writable output folder", exc.strerror) from None
         if not os.access(self.path, os.W_OK):
             raise InputError(self.path, "", "a writable output folder", "permission denied")
         self._handler = self._attach_log()
+
+    def _remove_earlier_outputs(self) -> None:
+        for name in RUN_OUTPUTS:
+            (self.path / name).unlink(missing_ok=True)
+        if self.plots_dir.is_dir():
+            for image in self.plots_dir.iterdir():
+                if image.suffix in _PLOT_SUFFIXES and image.is_file():
+                    image.unlink()
 
     @property
     def plots_dir(self) -> Path:

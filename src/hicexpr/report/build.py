@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import cooler
 
 from hicexpr.lib.atomic import write_text
+from hicexpr.lib.errors import InputError
 from hicexpr.report.html import render
-from hicexpr.report.load import load_run
-from hicexpr.report.sections import ReportOptions, analyse
+from hicexpr.report.load import RunData, load_run
+from hicexpr.report.region import check_region, region_on_map
+from hicexpr.report.sections import ReportOptions, analyse, open_report_contacts
 
 log = logging.getLogger(__name__)
 
@@ -31,27 +34,58 @@ def write_report(
 
     Args:
         run_dir: run folder (docs/run_folder.md; optional extra files in docs/report.md).
-        out: HTML path (default ``run_dir/report.html``).
+        out: HTML path (default ``run_dir/report.html``); an existing folder gets
+            ``report.html`` inside it.
         gene_sets: GMT path, SGD ``go_slim_mapping.tab`` or dict of sets (default: the shared
             collection for the run's organism: yeast GO-slim, human GO BP, mouse Reactome).
         id_mapping: data gene id -> gene-set id (default: the gene table's ``symbol`` column,
             ``entrez`` for Entrez-keyed sets).
         contacts: cooler (or its URI) for the contact-map figure (default: a ``.cool`` path found
             in config.yaml).
-        region: contact-map region (default: around the top-scoring gene).
+        region: contact-map region (default: around the top-scoring gene); its chromosome
+            is matched to the map's names (``chr8`` <-> ``8``).
         permutation_num: prerank permutations.
         seed: prerank seed.
 
     Returns:
         Path of the written report.
     """
+    check_region(region)  # bad options and outputs fail before any work
+    target = report_target(run_dir, out)
     run = load_run(run_dir)
     options = ReportOptions(gene_sets=gene_sets, id_mapping=id_mapping,
                             contacts=os.fspath(contacts) if isinstance(contacts, os.PathLike)
                             else contacts, region=region, permutation_num=permutation_num,
                             seed=seed)
+    options.region = _region_for_map(run, options)
     content = analyse(run, options)
-    target = Path(out) if out is not None else run.path / "report.html"
-    write_text(target, render(run, content))
+    try:
+        write_text(target, render(run, content))
+    except OSError as exc:
+        raise InputError(out or target, "", "a writable report path", exc.strerror) from None
     log.info("report written to %s (%d figures)", target, len(content.figures))
     return target
+
+
+def report_target(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None) -> Path:
+    """Where the report goes (``out``; inside it when a folder), checked to be writable."""
+    if out is None:
+        return Path(run_dir) / "report.html"
+    target = Path(out) / "report.html" if Path(out).is_dir() else Path(out)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=target.parent):
+            pass
+    except OSError as exc:
+        raise InputError(out, "", "a writable report path", exc.strerror) from None
+    return target
+
+
+def _region_for_map(run: RunData, options: ReportOptions) -> str | None:
+    """The ``--region`` named as in the report's contact map (unchanged without a map)."""
+    if options.region is None:
+        return None
+    clr = open_report_contacts(run, options)
+    if clr is None:
+        return options.region
+    return region_on_map(options.region, clr, clr.filename)

@@ -299,7 +299,7 @@ def _graph_figure(run: RunData, content: ReportContent) -> None:
 
 
 def _contact_figure(run: RunData, options: ReportOptions, content: ReportContent) -> None:
-    clr = _open_contacts(run, options)
+    clr = open_report_contacts(run, options)
     if clr is None:
         return
     try:
@@ -336,7 +336,8 @@ def _insulation_for_report(clr: cooler.Cooler) -> pd.DataFrame | None:
         return None
 
 
-def _open_contacts(run: RunData, options: ReportOptions) -> cooler.Cooler | None:
+def open_report_contacts(run: RunData, options: ReportOptions) -> cooler.Cooler | None:
+    """The report's contact map: ``options.contacts`` or a cooler named in the run."""
     if isinstance(options.contacts, cooler.Cooler):
         return options.contacts
     candidates = ([str(options.contacts)] if options.contacts else

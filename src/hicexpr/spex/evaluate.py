@@ -11,6 +11,7 @@ from joblib import Parallel, delayed
 from scipy import stats
 from sklearn.base import BaseEstimator, clone
 
+from hicexpr.io.chroms import chrom_key
 from hicexpr.lib.errors import InputError
 
 PSEUDOCOUNT = 1e-4
@@ -23,8 +24,10 @@ def log_expression(values: np.ndarray, pseudocount: float = PSEUDOCOUNT) -> np.n
 
 def chromosome_split(chroms: pd.Series | np.ndarray, test: Sequence[str] = ("chr8",),
                      val: Sequence[str] = ("chr9",)) -> np.ndarray:
-    """``train`` / ``val`` / ``test`` label per gene from its chromosome."""
+    """``train`` / ``val`` / ``test`` label per gene from its chromosome (``8`` and ``chr8``
+    name the same chromosome)."""
     chroms = np.asarray(chroms).astype(str)
+    test, val = _named_as(test, chroms), _named_as(val, chroms)
     overlap = set(test) & set(val)
     if overlap:
         raise InputError("split", "test/val chromosomes", "disjoint sets", sorted(overlap))
@@ -33,8 +36,9 @@ def chromosome_split(chroms: pd.Series | np.ndarray, test: Sequence[str] = ("chr
     split[np.isin(chroms, list(test))] = "test"
     for name, wanted in (("test", test), ("val", val)):
         if wanted and not (split == name).any():
-            raise InputError("split", f"{name} chromosomes", "chromosomes present in the genes",
-                             list(wanted))
+            present = ", ".join(list(dict.fromkeys(chroms))[:6])
+            raise InputError("split", f"{name} chromosomes",
+                             f"chromosomes present in the genes ({present}, ...)", list(wanted))
     return split
 
 
@@ -46,6 +50,7 @@ def chromosome_folds(chroms: pd.Series | np.ndarray, k: int = 5,
     chromosome of another fold.
     """
     chroms = np.asarray(chroms).astype(str)
+    val = _named_as(val, chroms)
     names, counts = np.unique(chroms, return_counts=True)
     if k < 2 or k > names.size:
         raise InputError("folds", "", f"2 to {names.size} folds (one per chromosome at most)", k)
@@ -63,6 +68,12 @@ def chromosome_folds(chroms: pd.Series | np.ndarray, k: int = 5,
         v = v or [next(c for c in by_size if fold_of[c] != f)]
         out.append(chromosome_split(chroms, test, v))
     return out
+
+
+def _named_as(wanted: Sequence[str], chroms: np.ndarray) -> list[str]:
+    """``wanted`` chromosome names spelt as in ``chroms`` (``8`` -> ``chr8``), where they match."""
+    by_key = {chrom_key(c): c for c in np.unique(chroms)}
+    return [by_key.get(chrom_key(w), w) for w in wanted]
 
 
 def scores(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:

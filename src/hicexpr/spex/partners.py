@@ -46,6 +46,17 @@ def _finish(df: pd.DataFrame, genes: pd.DataFrame, min_distance: int) -> pd.Data
     return df[PARTNER_COLUMNS].reset_index(drop=True)
 
 
+def on_gene_chroms(table: pd.DataFrame, columns: list[str], genes: pd.DataFrame
+                   ) -> pd.DataFrame:
+    """``table`` with its chromosome ``columns`` named as the genes' (``chr1`` -> ``chrI``)."""
+    targets = [str(c) for c in genes["chrom"].unique()]
+    out = table.copy()
+    for col in columns:
+        names = [str(c) for c in out[col].unique()]
+        out[col] = out[col].astype(str).map(chrom_mapping(names, targets)).fillna(out[col])
+    return out
+
+
 def empty_partners() -> pd.DataFrame:
     return pd.DataFrame({"gene_id": pd.Series(dtype=str), "chrom": pd.Series(dtype=str),
                          "pos": pd.Series(dtype=np.int64), "weight": pd.Series(dtype=float)})
@@ -57,6 +68,7 @@ def partners_from_links(genes: pd.DataFrame, links: pd.DataFrame,
     for col in ("chrom", "start", "end", "gene_id"):
         if col not in links.columns:
             raise InputError("links", f"column '{col}'", "chrom, start, end, gene_id", None)
+    links = on_gene_chroms(links, ["chrom"], genes)
     df = pd.DataFrame({
         "gene_id": links["gene_id"].astype(str), "chrom": links["chrom"].astype(str),
         "pos": ((links["start"] + links["end"]) // 2).astype(np.int64),
@@ -69,6 +81,7 @@ def partners_from_loops(genes: pd.DataFrame, loops: pd.DataFrame, slop: int = 0,
                         min_distance: int = 20_000) -> pd.DataFrame:
     """Partners from loops: a TSS inside one anchor (+- ``slop``) gets the other anchor's centre,
     weighted by the loop's ``count``."""
+    loops = on_gene_chroms(loops, ["chrom1", "chrom2"], genes)
     tss = pd.DataFrame({"chrom": genes["chrom"], "start": genes["tss"],
                         "end": genes["tss"] + 1, "gene_id": genes["gene_id"]})
     frames = []

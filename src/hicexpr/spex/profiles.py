@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from hicexpr.io import tracks
+from hicexpr.io.chroms import chrom_mapping
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.progress import track
 
@@ -124,19 +125,19 @@ def from_tracks(
         chroms: keep only these chromosomes (saves memory).
     """
     profiles = IntervalProfiles()
-    keep = set(chroms) if chroms is not None else None
-
-    def _filter(df: pd.DataFrame) -> pd.DataFrame:
-        return df if keep is None else df[df["chrom"].isin(keep)]
-
+    keep = sorted(set(chroms)) if chroms is not None else None
     for path in track(list(peaks), "reading peak tracks"):
-        profiles.add(tracks.track_name(path), _filter(tracks.read_peaks(path, peak_value)))
+        profiles.add(tracks.track_name(path),
+                     _on_chroms(tracks.read_peaks(path, peak_value), keep, path))
     for path in segmentations:
-        seg = _filter(tracks.read_segmentation(path))
+        seg = _on_chroms(tracks.read_segmentation(path), keep, path)
         for state, df in seg.groupby("name", sort=True):
             profiles.add(f"{Path(path).name.split('_')[0]}:{state}", df)
     for path in bigwigs:
-        signal = tracks.read_bigwig(path, list(keep) if keep else None)
+        signal = tracks.read_bigwig(path, keep)
+        if keep is not None and signal.empty:
+            raise InputError(path, "chromosome names", f"signal on the genes' chromosomes "
+                             f"({', '.join(keep[:4])}, ...)", "none")
         profiles.add(tracks.track_name(path), signal)
     if not profiles.names:
         raise InputError("tracks", "", "at least one peak, segmentation or bigWig file", "none")
@@ -144,6 +145,21 @@ def from_tracks(
     log.info("profiles: %d from %d peak, %d segmentation, %d bigWig files", len(profiles.names),
              len(peaks), len(segmentations), len(bigwigs))
     return profiles
+
+
+def _on_chroms(intervals: pd.DataFrame, chroms: list[str] | None,
+               path: PathLike) -> pd.DataFrame:
+    """Intervals on ``chroms`` (the genes' chromosomes), renamed as there (``1`` / ``chrI`` ->
+    ``chr1``); a track with none there is refused (it would be a profile of zeros)."""
+    if chroms is None:
+        return intervals
+    mapping = chrom_mapping(sorted(intervals["chrom"].unique()), chroms)
+    out = intervals.assign(chrom=intervals["chrom"].map(mapping)).dropna(subset=["chrom"])
+    if out.empty:
+        names = ", ".join(sorted(intervals["chrom"].unique())[:4])
+        raise InputError(path, "chromosome names", f"intervals on the genes' chromosomes "
+                         f"({', '.join(chroms[:4])}, ...)", f"none (the file has {names})")
+    return out
 
 
 def _check_unique(names: list[str]) -> None:

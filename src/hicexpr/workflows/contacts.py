@@ -21,7 +21,12 @@ from hicexpr.contacts import (
     tad_domains,
 )
 from hicexpr.contacts.tracks import write_bed, write_bedgraph, write_bedpe
-from hicexpr.io.contacts import balanced_copy, open_contacts, require_balanced
+from hicexpr.io.contacts import (
+    balanced_copy,
+    multiplicative_weights,
+    open_contacts,
+    require_balanced,
+)
 from hicexpr.io.genes import read_genes
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.parallel import check_engine, is_serial
@@ -43,8 +48,9 @@ def resolve_weights(clr: cooler.Cooler, balance: str, weight: str,
         raise InputError("balance", "", f"one of {', '.join(BALANCE_MODES)}", balance)
     if balance == "raw":
         return clr, None, "raw counts"
-    if weight in clr.bins().columns:
-        return clr, weight, f"map weights '{weight}'"
+    if weight in clr.bins().columns:  # Juicer's divisive KR/VC: a multiplicative copy
+        used, column = multiplicative_weights(clr, weight)
+        return used, column, f"map weights '{weight}'"
     if balance == "weights":
         require_balanced(clr, source, weight)
     return balanced_copy(clr, weight), weight, "ICE (cooler.balance_cooler) on a cached copy"

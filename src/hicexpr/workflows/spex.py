@@ -59,12 +59,24 @@ def read_partner_sources(genes: pd.DataFrame, contacts: Sequence[str], loops: Se
         label, path = source_label(spec)
         out[label] = partners.partners_from_loops(genes, read_loops(path), cfg.loop_slop,
                                                   cfg.min_distance)
+        _require_partners(out[label], path, "loops with an anchor on a gene's TSS (the genes' "
+                          "chromosomes and assembly)")
     for spec in links:
         label, path = source_label(spec)
-        out[label] = partners.partners_from_links(genes, read_bengi(path), cfg.min_distance)
+        table = read_bengi(path)
+        out[label] = partners.partners_from_links(genes, table, cfg.min_distance)
+        _require_partners(out[label], path, f"links naming the gene table's ids (e.g. "
+                          f"{genes['gene_id'].iloc[0]}; the file has e.g. "
+                          f"{table['gene_id'].iloc[0] if len(table) else 'none'})")
     for label, p in out.items():
         log.info("3D source %s: %d partners of %d genes", label, len(p), p["gene_id"].nunique())
     return out
+
+
+def _require_partners(table: pd.DataFrame, path: str, expected: str) -> None:
+    """A loop or link file that gives no gene a partner is a naming mismatch, not a result."""
+    if table.empty:
+        raise InputError(path, "", expected, "no partner for any gene")
 
 
 def partner_blocks(genes: pd.DataFrame, sources: dict[str, pd.DataFrame],
@@ -95,6 +107,17 @@ SPEX_AT_LEAST = {"min_count": 0.0, "min_oe": 0.0, "min_distance": 0, "loop_slop"
                  "n_boot": 0, "n_jobs": 1, "batch_size": 1}
 
 
+def check_lists(cfg: SpexConfig) -> None:
+    """Refuse empty list options and control heads that are not fitted (``heads``)."""
+    for name in ("samples", "heads", "rates", "aggregations"):
+        if not getattr(cfg, name):
+            raise InputError("config", name, "at least one entry", "an empty list")
+    unfitted = sorted(set(cfg.control_heads or []) - set(cfg.heads))
+    if unfitted:
+        raise InputError("config", "control_heads", f"heads among heads ({', '.join(cfg.heads)})",
+                         unfitted)
+
+
 def run_spex(
     genes: PathLike,
     expression: PathLike,
@@ -122,6 +145,7 @@ def run_spex(
     """
     cfg = config or SpexConfig()
     check_at_least(cfg, SPEX_AT_LEAST)
+    check_lists(cfg)
     run = RunFolder(out)
     run.write_config({**cfg.model_dump(mode="json"), "genes": str(genes),
                       "expression": str(expression), "tracks": [str(t) for t in tracks],

@@ -1,0 +1,63 @@
+"""`hicexpr report` options checked before any work: --region and --out (audit fixes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_report import make_cooler, make_forecast_run
+
+from hicexpr.lib.errors import InputError
+from hicexpr.report import write_report
+from hicexpr.report.build import report_target
+from hicexpr.report.region import check_region, region_on_map
+
+
+@pytest.mark.parametrize("region", ["chr8:60000000-1000", "chr8:5000-5000", "chr8:x-1000"])
+def test_bad_region_is_refused_before_the_run_is_read(region: str, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="^--region: expected a region chrom:start-end"):
+        write_report(tmp_path / "no_such_run", region=region)
+
+
+def test_region_chromosome_follows_the_map_names(tmp_path: Path) -> None:
+    import cooler
+
+    clr = cooler.Cooler(make_cooler(tmp_path / "m.cool", chrom="8"))
+    assert region_on_map("chr8:10000-200000", clr, "m.cool") == "8:10000-200000"
+    assert region_on_map("8", clr, "m.cool") == "8:0-500000"
+    with pytest.raises(InputError, match="--region: chromosome: expected a chromosome of the map"):
+        region_on_map("chr9:0-1000", clr, "m.cool")
+    assert check_region(None) is None
+
+
+def test_report_draws_a_chr_region_on_a_map_without_chr(tmp_path: Path) -> None:
+    run = make_forecast_run(tmp_path)
+    uri = make_cooler(tmp_path / "nochr.cool", chrom="1")
+    out = write_report(run, out=tmp_path / "r.html", contacts=uri, region="chr1:0-300000",
+                       permutation_num=10)
+    text = out.read_text(encoding="utf-8")
+    assert "Contact map 1:0-300000" in text and "figure skipped" not in text
+
+
+def test_out_folder_gets_report_html_and_unwritable_out_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "existing"
+    folder.mkdir()
+    assert report_target(tmp_path, folder) == folder / "report.html"
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    with pytest.raises(InputError, match="a_file/r.html: expected a writable report path"):
+        report_target(tmp_path, blocker / "r.html")
+
+
+def test_cli_report_out_is_an_existing_folder(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hicexpr.cli import app
+
+    run = make_forecast_run(tmp_path)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = CliRunner().invoke(app, ["--quiet", "report", str(run), "--out", str(folder),
+                                      "--permutations", "10"])
+    assert result.exit_code == 0, result.output
+    assert (folder / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
