@@ -58,6 +58,25 @@ def test_unknown_model_and_parameter_are_input_errors() -> None:
         make_model("stepmr", hiden=3)
 
 
+@pytest.mark.parametrize(("name", "params", "message"), [
+    ("pooled_ridge_ar", {"alpha": "abc"}, "models.pooled_ridge_ar.alpha: expected a number"),
+    ("graph_ar", {"gene_alpha": [1, 2]}, "models.graph_ar.gene_alpha: expected a number"),
+    ("pooled_ridge_ar", {"lags": 0}, "models.pooled_ridge_ar.lags: expected an integer >= 1"),
+    ("gru", {"hidden": 2.5}, "models.gru.hidden: expected an integer"),
+])
+def test_parameter_values_of_the_wrong_kind_are_input_errors(name, params, message) -> None:
+    with pytest.raises(InputError, match=message):
+        make_model(name, **params)
+    assert make_model("pooled_ridge_ar", lags=5.0, alpha=None).lags == 5  # YAML's 5.0 is 5
+
+
+def test_graph_ar_forecasts_from_one_input_time_point() -> None:
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 1, 30)), rng.normal(size=(20, 1, 30))
+    model = make_model("graph_ar").fit(X, y, validation=(X[:5], y[:5]))
+    assert np.isfinite(model.predict(X)).all()
+
+
 @pytest.mark.slow
 def test_planted_graph_system_graph_models_beat_persistence_and_own_history(swap) -> None:
     values, graph = swap

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 import pandas as pd
+import pytest
 
 from hicexpr.io.chroms import harmonise_chroms, size_mismatches
+from hicexpr.lib.errors import InputError
 
 SIZES = pd.Series({"chr1": 230_000, "chr4": 1_500_000})
 
@@ -35,3 +37,11 @@ def test_human_chrx_is_not_renamed_to_chr10_when_the_map_lacks_it() -> None:
                           "start": [1_000, 5_000], "end": [2_000, 6_000]})
     autosomes = pd.Series({"chr1": 249_000_000, "chr10": 135_000_000})
     assert harmonise_chroms(genes, autosomes)["chrom"].tolist() == ["chr1", "chrX"]
+
+
+def test_yeast_genes_are_refused_on_a_human_map() -> None:
+    yeast = pd.DataFrame({"gene_id": ["a", "b", "c"], "chrom": ["chrI", "chrX", "chrM"],
+                          "start": [1_000, 5_000, 100], "end": [2_000, 6_000, 900]})
+    human = pd.Series({"1": 249_250_621, "X": 155_270_560, "MT": 16_571})
+    with pytest.raises(InputError, match="chromosome names: expected names matching the map"):
+        harmonise_chroms(yeast, human)

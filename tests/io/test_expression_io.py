@@ -114,8 +114,22 @@ def test_gene_join_ignores_accession_versions(tmp_path: Path) -> None:
     f = _write(tmp_path / "e.tsv", "gene\t0\t1\nENSG01.16\t1\t2\nENSG02\t1\t2\nENSG02.9\t1\t2\n"
                "myc\t1\t2\nYAL001C\t1\t2\nENSG03.1\t1\t2\n")
     adata = read_expression(f, genes=genes)
-    assert adata.var["start"].tolist()[:5] == [100, 200, 200, 200, 300]
-    assert adata.var["placed"].tolist() == [True] * 5 + [False]
+    # ENSG02.9 and myc name the gene ENSG02 already has: one gene is one node, not three
+    assert adata.var["placed"].tolist() == [True, True, False, False, True, False]
+    assert adata.var["start"].tolist()[:2] + adata.var["start"].tolist()[4:5] == [100, 200, 300]
+
+
+def test_gene_ids_match_case_insensitively_and_shared_symbols_are_reported(
+    tmp_path: Path, caplog
+) -> None:
+    genes = pd.DataFrame({"gene_id": ["YAL002W", "G1", "G2"], "chrom": ["chr1"] * 3,
+                          "start": [100, 200, 300], "end": [150, 250, 350],
+                          "strand": ["+"] * 3, "symbol": ["VPS8", "ABC1", "ABC1"]})
+    f = _write(tmp_path / "e.tsv", "gene\t0\t1\nyal002w\t1\t2\nABC1\t1\t2\n")
+    with caplog.at_level("WARNING", logger="hicexpr.io.expression"):
+        adata = read_expression(f, genes=genes)
+    assert adata.var["start"].tolist() == [100, 200]
+    assert "1 genes matched by a symbol that several genes of the table share" in caplog.text
 
 
 def test_header_one_cell_short_is_read_as_r_writes_it(tmp_path: Path) -> None:
@@ -129,3 +143,14 @@ def test_header_one_cell_short_is_read_as_r_writes_it(tmp_path: Path) -> None:
     np.testing.assert_allclose(read_expression(g)[:, "B"].X.ravel(), [3.0, 4.0])
     with pytest.raises(InputError, match="line 1: expected one sample name per value column"):
         read_expression(_write(tmp_path / "e.tsv", "\ng0\t0.0\n"))
+
+
+def test_spreadsheet_missing_tokens_and_infinite_h5ad_values(tmp_path: Path) -> None:
+    f = _write(tmp_path / "e.tsv", "gene\t0\t1\t2\nA\t#N/A\t2\tN/A\n")
+    assert np.isnan(read_expression(f).X[[0, 2], 0]).all()
+    X = np.array([[1.0, np.inf], [2.0, 3.0]])
+    src = ad.AnnData(X=X, obs=pd.DataFrame({"time": [0.0, 1.0]}, index=["s1", "s2"]),
+                     var=pd.DataFrame(index=["g1", "g2"]))
+    src.write_h5ad(tmp_path / "inf.h5ad")
+    with pytest.raises(InputError, match=r"X\[s1, g2\]: expected a finite number"):
+        read_expression(tmp_path / "inf.h5ad")

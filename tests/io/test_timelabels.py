@@ -119,3 +119,9 @@ def test_h5ad_without_times_names_the_obs_name(tmp_path: Path) -> None:
     path = _h5ad(tmp_path / "x.h5ad", {"batch": ["x", "y"]}, ["AAAC", "day1"])
     with pytest.raises(InputError, match=r"x.h5ad: obs_names\[0\]: expected a sample time.*AAAC"):
         read_expression(path)
+
+
+def test_accessions_are_not_times() -> None:
+    for label in ("GSM1500014", "SRR8769554", "ENSG00000141510", "ENCFF001TDO"):
+        assert parse_time_label(label) is None, label
+    assert parse_time_label("elu0") == parse_time_label("alpha_0")  # Spellman's names still are

@@ -66,13 +66,14 @@ def change_features(X: np.ndarray, adjacency: sp.csr_matrix | None, lags: int,
     """``[W, N, P]`` features, own changes first: ``own`` ``x_{t-l} - x_t`` (l = 1..lags-1);
     ``neighbours`` ``m_{t-l} - m_t`` (l = 1..lags-1, m = contact-weighted neighbour mean);
     ``gap`` ``m_t - x_t``; ``coexpr`` / ``coexpr_gap`` the same with the co-expression
-    neighbour mean ``s`` (``coexpression`` row-normalised); ``level`` ``x_t``."""
+    neighbour mean ``s`` (``coexpression`` row-normalised); ``level`` ``x_t`` (also when
+    nothing else is left: one input time point)."""
     own = X[:, -lags:, :]
     last = own[:, -1:, :]
     parts = [own[:, :-1, :] - last]
     parts += _neighbour_parts(own, adjacency, "neighbours" in terms, "gap" in terms)
     parts += _neighbour_parts(own, coexpression, "coexpr" in terms, "coexpr_gap" in terms)
-    if "level" in terms:
+    if "level" in terms or not sum(p.shape[1] for p in parts):  # one lag: no changes, AR(1)
         parts.append(last)
     return np.concatenate(parts, axis=1).transpose(0, 2, 1)
 

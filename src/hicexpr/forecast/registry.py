@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 from hicexpr.forecast.base import Forecaster
@@ -43,8 +44,43 @@ def make_model(name: str, **params: Any) -> Forecaster:
         expected = f"one of {', '.join(MODELS)}" + (f" (did you mean '{hint}'?)" if hint else "")
         raise InputError("models", "", expected, name)
     kind = MODELS[name]
-    valid = set(kind().get_params())
-    unknown = set(params) - valid
+    defaults = kind().get_params()
+    unknown = set(params) - set(defaults)
     if unknown:
-        raise InputError(f"models.{name}", "", f"parameters among {sorted(valid)}", sorted(unknown))
-    return kind(**params)
+        raise InputError(f"models.{name}", "", f"parameters among {sorted(defaults)}",
+                         sorted(unknown))
+    numeric = _numeric_params(kind)
+    checked = {key: _check_param(f"models.{name}.{key}", defaults[key], value,
+                                 key in numeric) for key, value in params.items()}
+    return kind(**checked)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _numeric_params(kind: type[Forecaster]) -> set[str]:
+    """Parameters annotated ``int`` / ``float`` (or ``float | None``) and nothing else."""
+    out = set()
+    for key, hint in typing.get_type_hints(kind.__init__).items():
+        allowed = set(typing.get_args(hint)) or {hint}
+        if allowed - {type(None)} and allowed - {type(None)} <= {int, float}:
+            out.add(key)
+    return out
+
+
+def _check_param(field: str, default: Any, value: Any, numeric: bool) -> Any:
+    """``value`` checked against the parameter's kind: a number for a numeric parameter (None
+    where that is the default), an integer (``3.0`` -> ``3``) for an integer one; ``lags`` at
+    least 1."""
+    if not (numeric or _is_number(default)) or (value is None and default is None):
+        return value
+    if not _is_number(value):
+        raise InputError(field, "", f"a number (default {default})", value)
+    if isinstance(default, int):
+        if not float(value).is_integer():
+            raise InputError(field, "", f"an integer (default {default})", value)
+        value = int(value)
+    if field.endswith(".lags") and value < 1:
+        raise InputError(field, "", "an integer >= 1", value)
+    return value

@@ -71,13 +71,18 @@ def chrom_mapping(names: list[str], targets: list[str], max_end: dict[str, int] 
     """
     by_key = {chrom_key(t): t for t in targets}
     target_set = set(targets)
-    roman = {_numbering(names), _numbering(targets)} == {"roman", "arabic"}
+    numbering = {_numbering(names), _numbering(targets)}
+    roman = numbering == {"roman", "arabic"}
+    # yeast chrI..chrXVI against a human map: chrX is yeast chromosome 10, not human X
+    numbered_differ = numbering == {"roman", "mixed"}
     out: dict[str, str] = {}
     for name in names:
-        if name in target_set:
+        if name in target_set and not numbered_differ:
             out[name] = name
             continue
         key = chrom_key(name)
+        if numbered_differ and (key in _ROMAN or key.isdigit()):
+            continue
         if key in by_key:
             out[name] = by_key[key]
             continue
@@ -110,7 +115,7 @@ def harmonise_chroms(
     max_end = genes.groupby("chrom", observed=True)["end"].max().to_dict()
     max_end = {str(k): int(v) for k, v in max_end.items()}
     mapping = chrom_mapping(names, list(sizes.index), max_end, sizes)
-    if not mapping:
+    if all(chrom_key(name) == "m" for name in mapping):  # mitochondria alone prove nothing
         raise InputError(
             source, "chromosome names",
             f"names matching the map {label} (e.g. {', '.join(list(sizes.index)[:3])})",

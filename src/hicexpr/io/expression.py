@@ -111,7 +111,7 @@ def expression_anndata(
         samples.append(",".join(c for c, s in zip(columns, sel, strict=True) if s))
     obs = pd.DataFrame(
         {"time": order, "n_replicates": n_rep, "samples": samples},
-        index=pd.Index([format(t, "g") for t in order], name="time_point"),
+        index=pd.Index([format(t, ".12g") for t in order], name="time_point"),
     )
     var = pd.DataFrame(index=pd.Index([str(g) for g in frame.index], name="gene_id"))
     adata = ad.AnnData(X=X, obs=obs, var=var)
@@ -131,23 +131,28 @@ def join_genes(adata: ad.AnnData, genes: PathLike | pd.DataFrame) -> ad.AnnData:
     accession without its version (``ENSG00000141510.16`` = ``ENSG00000141510``, either side);
     genes absent from the table keep missing coordinates (``var["placed"]`` is False).
     """
-    table = _gene_table(genes)
+    table = _gene_table(genes).assign(_annotation=lambda t: t["gene_id"].astype(str))
     by_id = table.drop_duplicates("gene_id").set_index("gene_id")
-    by_symbol = (
-        table.assign(_key=table["symbol"].astype(str).str.upper())
-        .drop_duplicates("_key")
-        .set_index("_key")
-    )
-    by_base = (table.assign(_key=_unversioned(pd.Index(table["gene_id"].astype(str))))
-               .drop_duplicates("_key").set_index("_key"))
+    lookups = [_keyed(table, table["_annotation"].str.upper()),
+               _keyed(table, table["symbol"].astype(str).str.upper()),
+               _keyed(table, _unversioned(pd.Index(table["_annotation"])))]
     genes = pd.Index([str(g) for g in adata.var_names])
     joined = by_id.reindex(genes)
     matched = genes.isin(by_id.index)
-    for keys, lookup in ((genes.str.upper(), by_symbol), (_unversioned(genes), by_base)):
-        todo = ~matched & keys.isin(lookup.index)
+    keys = (genes.str.upper(), genes.str.upper(), _unversioned(genes))
+    for key, lookup in zip(keys, lookups, strict=True):
+        todo = ~matched & key.isin(lookup.index)
         if todo.any():
-            joined.loc[todo] = lookup.reindex(keys[todo]).reindex(columns=joined.columns).to_numpy()
+            joined.loc[todo] = lookup.reindex(key[todo]).reindex(columns=joined.columns).to_numpy()
             matched |= todo
+    _warn_ambiguous_symbols(table, genes[matched & ~genes.isin(by_id.index)])
+    twice = joined["_annotation"].notna() & joined["_annotation"].duplicated()
+    if twice.any():  # one gene under two names (id and symbol) would be two graph nodes
+        first = joined["_annotation"][twice].iloc[0]
+        log.warning("%d expression rows name a gene an earlier row already matched (e.g. %s and "
+                    "%s are both %s): not placed", int(twice.sum()), genes[twice][0],
+                    genes[(joined["_annotation"] == first).to_numpy()][0], first)
+        joined.loc[twice.to_numpy(), :] = np.nan
     joined.index = adata.var_names
     out = adata.copy()
     for col in GENE_COLUMNS:
@@ -158,6 +163,20 @@ def join_genes(adata: ad.AnnData, genes: PathLike | pd.DataFrame) -> ad.AnnData:
     if n_missing:
         log.info("%d of %d genes are not in the gene table", n_missing, out.n_vars)
     return out
+
+
+def _keyed(table: pd.DataFrame, key: pd.Series | pd.Index) -> pd.DataFrame:
+    """``table`` indexed by ``key`` (first row per key)."""
+    return table.assign(_key=np.asarray(key)).drop_duplicates("_key").set_index("_key")
+
+
+def _warn_ambiguous_symbols(table: pd.DataFrame, names: pd.Index) -> None:
+    """Warn when names matched by symbol name several genes of the table (first one used)."""
+    counts = table["symbol"].astype(str).str.upper().value_counts()
+    shared = [n for n in names if counts.get(n.upper(), 0) > 1]
+    if shared:
+        log.warning("%d genes matched by a symbol that several genes of the table share (e.g. "
+                    "%s): the first one is used", len(shared), shared[0])
 
 
 def _unversioned(ids: pd.Index) -> pd.Index:
@@ -230,7 +249,7 @@ def _read_table(file: Path) -> pd.DataFrame:
     return pd.DataFrame(numbers, index=pd.Index(genes.to_numpy(), name="gene_id"), columns=header)
 
 
-MISSING_TOKENS = ("", "NA", "NaN", "nan", "null", ".")
+MISSING_TOKENS = ("", "NA", "NaN", "nan", "null", ".", "N/A", "#N/A", "n/a", "NULL", "-")
 
 
 def parse_numbers(
@@ -272,6 +291,11 @@ def _read_h5ad(file: Path) -> tuple[pd.DataFrame, list[str] | None, str]:
     except Exception as exc:  # noqa: BLE001 - h5py/anndata raise many types
         raise InputError(file, "", "a readable .h5ad file", str(exc).splitlines()[0]) from None
     X = adata.X.toarray() if hasattr(adata.X, "toarray") else np.asarray(adata.X)
+    infinite = np.argwhere(np.isinf(X))
+    if len(infinite):  # as in text tables: inf would break scaling and metrics downstream
+        r, c = infinite[0]
+        raise InputError(file, f"X[{adata.obs_names[r]}, {adata.var_names[c]}]",
+                         "a finite number (or NaN)", str(X[r, c]))
     frame = pd.DataFrame(X.T, index=adata.var_names.astype(str), columns=adata.obs_names)
     column = next((c for c in TIME_COLUMNS if c in adata.obs), None)
     if column is None:

@@ -10,7 +10,8 @@ Recognised, in this order (case-insensitive; a replicate mark after the time is 
 - developmental stages: ``E16.5`` (embryonic day), ``P0.5-a8``, ``lung_P3_rep1`` (postnatal
   day; at the start of a label STEP's replicate suffixes such as ``P0.54.311`` too); embryonic days
   go on the postnatal axis as ``E - EMBRYONIC_OFFSET`` (STEP's convention, E16.5 -> -4.5);
-- a plain number (``35``) or a trailing number (``alpha_35``, ``cdc15_290``, ``alpha_35_rep2``).
+- a plain number (``35``) or a trailing number (``alpha_35``, ``cdc15_290``, ``alpha_35_rep2``);
+  not in database accessions (``GSM1500014``, ``SRR8769554``: give a sample_times table).
 
 Labels of one table with different units are converted to the smallest of them
 (:func:`label_times`); labels with and without a unit cannot be mixed.
@@ -47,6 +48,9 @@ _NUMBER_UNIT = re.compile(rf"(?<![a-z\d.]){_NUM}[\s_]?({_ALTERNATION})(?![a-z])"
 _UNIT_NUMBER = re.compile(rf"(?<![a-z])({_PREFIXES})[\s_\-]?{_NUM}(?![\d.])", re.IGNORECASE)
 _REPLICATE = re.compile(r"[\s_\-.](?:rep|r|replicate|bio|br|tr)\s*\d+$", re.IGNORECASE)
 _TRAILING = re.compile(rf"^.*?[_\-:]?{_NUM}$")
+# database accessions end in a number that is not a time (GSM1500014, SRR8769554, ENCFF001ABC)
+_ACCESSION = re.compile(r"^(?:GS[MEP]|[SED]R[RXSP]|ENC(?:FF|SR|LB|BS)|SAM[NED]A?|ENS[A-Z]*G)\d",
+                        re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,8 @@ def parse_time_label(label: str) -> TimeLabel | None:
     if match := _STAGE_START.match(text) or _STAGE.search(text):
         day = float(match.group(2))
         return TimeLabel(day - EMBRYONIC_OFFSET if match.group(1) in "Ee" else day, "d")
+    if _ACCESSION.match(text):
+        return None
     if match := _TRAILING.match(_REPLICATE.sub("", text)):
         return TimeLabel(float(match.group(1)), None)
     return None
