@@ -93,3 +93,8 @@ def test_bed12_names_are_the_ids_not_thickstart():
     assert genes["gene_id"].tolist() == ["ENSG01", "ENSG02"]
     assert genes["tss"].tolist() == [1000, 11999]
     assert "gene_type" not in genes
+
+
+def test_bed_with_a_column_name_line():
+    text = "chrom\tstart\tend\tname\tscore\tstrand\nchr1\t100\t200\tG1\t0\t+\n"
+    assert genes_from_text(text, "bed")["gene_id"].tolist() == ["G1"]

@@ -125,3 +125,9 @@ def test_accessions_are_not_times() -> None:
     for label in ("GSM1500014", "SRR8769554", "ENSG00000141510", "ENCFF001TDO"):
         assert parse_time_label(label) is None, label
     assert parse_time_label("elu0") == parse_time_label("alpha_0")  # Spellman's names still are
+
+
+def test_a_dash_that_would_merge_time_points_is_a_minus_sign() -> None:
+    days = [f"day{d}" if d >= 0 else f"day-{-d}" for d in range(-3, 4)]
+    assert label_times(days) == ([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0], "d")
+    assert label_times(["day-1", "day-2", "day-3"]) == ([1.0, 2.0, 3.0], "d")  # a separator

@@ -101,11 +101,14 @@ def _lines(file: Path, n: int) -> list[str]:
 
 
 def _read_table(file: Path, min_cols: int, what: str) -> pd.DataFrame:
-    """Tab-separated table without header; comment/track/browser lines skipped."""
+    """Tab-separated table; comment/track/browser lines and a BED column-name line
+    (``chrom start end ...``) skipped."""
     rows: list[list[str]] = []
     with _open_text(file) as fh:
         for lineno, line in enumerate(_checked(fh, file), start=1):
             if not line.strip() or line.startswith(("#", "track", "browser")):
+                continue
+            if not rows and what == "BED" and _is_bed_header(line):
                 continue
             parts = line.rstrip("\n\r").split("\t")
             if len(parts) < min_cols:
@@ -117,6 +120,12 @@ def _read_table(file: Path, min_cols: int, what: str) -> pd.DataFrame:
     rows = [r[:-1] + [""] * (width - len(r)) + [r[-1]] for r in rows]
     df = pd.DataFrame(rows, columns=[*range(width - 1), "lineno"])
     return df
+
+
+def _is_bed_header(line: str) -> bool:
+    parts = [p.strip().lower() for p in line.split("\t")]
+    return len(parts) >= 3 and parts[0] in ("chrom", "chr", "chromosome", "seqnames") \
+        and not parts[1].isdigit()
 
 
 def _int_column(df: pd.DataFrame, col: int | str, file: Path, what: str) -> np.ndarray:

@@ -6,7 +6,8 @@ Recognised, in this order (case-insensitive; a replicate mark after the time is 
   ``24hpf`` / ``3dpi`` (hours / days post fertilisation, infection, ...);
 - a unit or time word before the number: ``day3``, ``D_3``, ``h2``, ``ZT4`` / ``CT12``
   (circadian hours), ``t10``, ``T_10``, ``time10``, ``tp3`` (the last four carry no unit);
-  these two come first, so ``P1_2h`` (patient 1) is 2 hours, not postnatal day 1;
+  these two come first, so ``P1_2h`` (patient 1) is 2 hours, not postnatal day 1; ``day-3``
+  is day 3, or day -3 when the same table also has ``day3``;
 - developmental stages: ``E16.5`` (embryonic day), ``P0.5-a8``, ``lung_P3_rep1`` (postnatal
   day; at the start of a label STEP's replicate suffixes such as ``P0.54.311`` too); embryonic days
   go on the postnatal axis as ``E - EMBRYONIC_OFFSET`` (STEP's convention, E16.5 -> -4.5);
@@ -91,6 +92,19 @@ class TimeLabelError(ValueError):
         self.expected = expected
 
 
+_DASHED = re.compile(rf"(?<![a-z])(?:{_PREFIXES})-\d", re.IGNORECASE)
+
+
+def _signed_dashes(labels: Sequence[str], times: list[TimeLabel]) -> list[TimeLabel]:
+    """``day-3`` is day 3 on its own, but day -3 in a table that also has ``day3``: a dash
+    that would merge two time points is a minus sign."""
+    dashed = [bool(_DASHED.search(str(label))) for label in labels]
+    plain = {t for t, d in zip(times, dashed, strict=True) if not d}
+    if not any(d and t in plain and t.value for t, d in zip(times, dashed, strict=True)):
+        return times
+    return [TimeLabel(-t.value, t.unit) if d else t for t, d in zip(times, dashed, strict=True)]
+
+
 def label_times(labels: Sequence[str]) -> tuple[list[float], str | None]:
     """Times of ``labels`` in one unit (the smallest present; None when no label has one).
 
@@ -102,7 +116,7 @@ def label_times(labels: Sequence[str]) -> tuple[list[float], str | None]:
     for i, time in enumerate(parsed):
         if time is None:
             raise TimeLabelError(i, "a sample time such as 35, alpha_35, 10min, day3, E16.5")
-    times = [t for t in parsed if t is not None]
+    times = _signed_dashes(labels, [t for t in parsed if t is not None])
     with_unit = [t.unit is not None for t in times]
     if any(with_unit) and not all(with_unit):
         first = with_unit.index(not with_unit[0])
