@@ -79,6 +79,8 @@ def test_cooler_row_and_column_pixels(tmp_path):
     assert sorted(strict.loc[strict["gene_id"] == "g1", "weight"]) == [5.0, 7.0]
     g3 = p[p["gene_id"] == "g3"]  # TSS bin 14: pixel (6, 14)
     assert g3["pos"].tolist() == [325_000]
+    with pytest.raises(InputError, match="leave out --balance for raw counts"):
+        pa.partners_from_cooler(GENES, clr, balance=True)  # the map has no weights
 
 
 def test_controls_keep_counts():

@@ -110,7 +110,9 @@ def partners_from_cooler(genes: pd.DataFrame, clr: cooler.Cooler, balance: bool 
         min_distance: drop partners closer than this to the TSS (bp).
     """
     if balance and "weight" not in clr.bins().columns:
-        raise InputError(clr.filename, "weight column", "a balanced map (or balance=False)", None)
+        raise InputError(clr.filename, "weight column 'weight'", "a balanced map for --balance "
+                         "(run `hicexpr contacts balance MAP`, or leave out --balance for raw "
+                         "counts)", "no such column")
     frames = []
     binsize = clr.binsize
     names = chrom_mapping([str(c) for c in genes["chrom"].unique()], list(clr.chromnames))
