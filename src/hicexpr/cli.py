@@ -6,9 +6,11 @@ results are. Errors derived from :class:`hicexpr.lib.errors.HicexprError` print 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Optional
 
@@ -330,6 +332,8 @@ def forecast_cmd(
                                        "yeast_alpha | yeast_cdc15."),
     expression: str | None = typer.Option(None, "--expression", help="Genes x samples table."),
     contacts: str | None = typer.Option(None, "--contacts", help="Contact map."),
+    resolution: int | None = typer.Option(None, "--resolution", min=1, help="Bin size (bp) of "
+                                          "a multi-resolution .mcool / .hic map."),
     genes: str | None = typer.Option(None, "--genes", help="Gene table."),
     sample_times: str | None = typer.Option(None, "--sample-times", help="Sample -> time TSV."),
     models: list[str] | None = typer.Option(None, "--models", help="Models, comma-separated "
@@ -354,15 +358,16 @@ def forecast_cmd(
     from hicexpr.config import ForecastConfig, load_config
 
     overrides = _forecast_overrides(
-        dataset=dataset, expression=expression, contacts=contacts, genes=genes,
-        sample_times=sample_times, protocol=protocol, seeds=seeds,
+        dataset=dataset, expression=expression, contacts=contacts, resolution=resolution,
+        genes=genes, sample_times=sample_times, protocol=protocol, seeds=seeds,
         models=[m for item in models or [] for m in item.split(",") if m],
         horizon=horizon, input_length=input_length, out=str(out), node2vec=node2vec,
         report=report, scaling=scaling, max_genes=max_genes)
     cfg = load_config(ForecastConfig, config, overrides)
     from hicexpr.workflows.forecast import run_forecast
 
-    typer.echo(str(run_forecast(cfg)))
+    with _interruptible(out):
+        typer.echo(str(run_forecast(cfg)))
 
 
 @app.command("graph")
@@ -371,6 +376,8 @@ def graph_cmd(
     dataset: str | None = typer.Option(None, "--dataset", help="Benchmark dataset name."),
     expression: str | None = typer.Option(None, "--expression", help="Genes x samples table."),
     contacts: str | None = typer.Option(None, "--contacts", help="Contact map."),
+    resolution: int | None = typer.Option(None, "--resolution", min=1, help="Bin size (bp) of "
+                                          "a multi-resolution .mcool / .hic map."),
     genes: str | None = typer.Option(None, "--genes", help="Gene table."),
     top_k: int | None = typer.Option(None, "--top-k", help="Strongest edges per gene [10]."),
     node2vec_dim: int | None = typer.Option(None, "--node2vec-dim", help="Node2vec size [0]."),
@@ -380,23 +387,58 @@ def graph_cmd(
     from hicexpr.config import ForecastConfig, load_config
 
     overrides = _forecast_overrides(dataset=dataset, expression=expression, contacts=contacts,
-                                    genes=genes, top_k=top_k, node2vec_dim=node2vec_dim)
+                                    resolution=resolution, genes=genes, top_k=top_k,
+                                    node2vec_dim=node2vec_dim)
     cfg = load_config(ForecastConfig, config, overrides)
     from hicexpr.workflows.forecast import run_graph
 
-    typer.echo(str(run_graph(cfg, out)))
+    with _interruptible(out):
+        typer.echo(str(run_graph(cfg, out)))
+
+
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, as a shell reports it
+
+
+class Interrupted(Exception):
+    """Ctrl-C inside a command that writes a run folder (typer would exit 130 silently)."""
+
+    def __init__(self, out: Path) -> None:
+        from hicexpr.lib.runs import is_complete
+
+        done = is_complete(out)  # COMPLETE is written last: an earlier stop leaves none
+        super().__init__(f"{out} {'complete' if done else 'left without COMPLETE'}")
+
+
+@contextlib.contextmanager
+def _interruptible(out: Path) -> Iterator[None]:
+    """Turn a KeyboardInterrupt into :class:`Interrupted`, which passes through typer."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted(out) from None
 
 
 def main() -> None:
-    """Entry point: run the app, print HicexprError as one line (exit code 2)."""
+    """Entry point: run the app, print HicexprError as one line (exit code 2) and an
+    interruption as one line (exit code 130)."""
     try:
         app()
     except HicexprError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except Interrupted as exc:
+        _exit_interrupted(str(exc))
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
+        _exit_interrupted("")
+    except SystemExit as exc:
+        if exc.code == INTERRUPTED_EXIT:  # typer turned a KeyboardInterrupt into Exit(130)
+            _exit_interrupted("")
+        raise
+
+
+def _exit_interrupted(detail: str) -> None:
+    typer.echo(f"interrupted: {detail}" if detail else "interrupted", err=True)
+    sys.exit(INTERRUPTED_EXIT)
 
 
 __all__ = ["app", "main", "Path", "Optional"]

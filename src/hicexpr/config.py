@@ -197,6 +197,7 @@ class ForecastConfig(StrictModel):
     dataset: str | None = None  # benchmark dataset name
     expression: str | None = None  # genes x samples TSV/CSV/h5ad
     contacts: str | None = None  # contact map (.cool/.mcool/.hic)
+    resolution: int | None = None  # bin size (bp) of a multi-resolution map; None: its only one
     genes: str | None = None  # gene table (BED/GTF/SGD)
     sample_times: str | None = None  # 2-column sample -> time table (optional)
     out: str | None = None  # run folder

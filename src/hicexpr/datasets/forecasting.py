@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -319,6 +320,7 @@ def _open_map(path: PathLike, resolution: int | None) -> cooler.Cooler:
     that ``cooler.fileops.list_coolers`` does not list (e.g. yeast.10kb.cool)."""
     from hicexpr.io.contacts import open_contacts
 
+    path, resolution = _resolution_from_uri(path, resolution)
     try:
         return open_contacts(path, resolution)
     except InputError:
@@ -332,6 +334,26 @@ def _open_map(path: PathLike, resolution: int | None) -> cooler.Cooler:
             expected = f"the map's bin size {clr.binsize}"
             raise InputError(path, "resolution", expected, resolution) from None
         return clr
+
+
+_RESOLUTION_GROUP = re.compile(r"^/?resolutions/(\d+)$")
+
+
+def _resolution_from_uri(path: PathLike, resolution: int | None) -> tuple[PathLike, int | None]:
+    """``file.hic::resolutions/N`` -> (``file.hic``, N); cooler URIs are left to
+    ``open_contacts``, which reads their group itself."""
+    text = str(path)
+    file, sep, group = text.partition("::")
+    if not sep or file.endswith((".cool", ".mcool")):
+        return path, resolution
+    match = _RESOLUTION_GROUP.match(group)
+    if match is None:
+        raise InputError(file, f"group '{group}'", "file::resolutions/N", group)
+    chosen = int(match.group(1))
+    if resolution is not None and resolution != chosen:
+        raise InputError(text, "resolution", f"{chosen} (the path's resolution) or none",
+                         resolution)
+    return file, chosen
 
 
 def _harmonise_and_filter(
@@ -348,16 +370,60 @@ def _harmonise_and_filter(
     var.index = expression.var_names
     expression.var = var.drop(columns=[c for c in var.columns if c == "gene_id"])
     on_map = expression.var["chrom"].isin(clr.chromnames).to_numpy()
+    expression = _drop_empty_times(expression, on_map, source)
     X = np.asarray(expression.X, dtype=float)
     complete = ~np.isnan(X).any(axis=0)
     keep = on_map & complete
     log.info("%s: %d genes placed, %d on the map and complete", source, placed.sum(), keep.sum())
+    if on_map.any() and not keep.any():
+        raise _no_complete_gene(expression[:, on_map], source)
     expression = expression[:, keep].copy()
     if max_genes is not None and expression.n_vars > max_genes:
         keep_idx, how = select_genes(expression, max_genes, gene_selection)
         expression = expression[:, keep_idx].copy()
         expression.uns["gene_selection"] = how
     return expression
+
+
+def _time_labels(expression: ad.AnnData, rows: np.ndarray) -> list[str]:
+    """``name (time t)`` of each row: ``name`` alone when equal to its time, ``(no time)``
+    when the time is missing."""
+    times = expression.obs["time"].to_numpy(dtype=float) if "time" in expression.obs else None
+    labels = []
+    for i in np.flatnonzero(rows):
+        name = str(expression.obs_names[i])
+        t = times[i] if times is not None else np.nan
+        if np.isnan(t):
+            labels.append(f"{name} (no time)")
+        else:
+            labels.append(name if name == f"{t:g}" else f"{name} (time {t:g})")
+    return labels
+
+
+def _drop_empty_times(expression: ad.AnnData, genes: np.ndarray, source: str) -> ad.AnnData:
+    """Drop (with a warning naming them) time points where none of ``genes`` has a value: an
+    empty sample column, or samples without a time, would otherwise make every gene
+    incomplete."""
+    X = np.asarray(expression[:, genes].X, dtype=float)
+    if X.shape[1] == 0:
+        return expression
+    empty = np.isnan(X).all(axis=1)
+    if not empty.any():
+        return expression
+    log.warning("%s: dropped %d time point(s) without any value: %s", source, empty.sum(),
+                ", ".join(_time_labels(expression, empty)))
+    return expression[~empty].copy()
+
+
+def _no_complete_gene(expression: ad.AnnData, source: str) -> InputError:
+    """The error when every gene on the map misses a value, naming the worst time point."""
+    missing = np.isnan(np.asarray(expression.X, dtype=float)).sum(axis=1)
+    worst = np.zeros(len(missing), dtype=bool)
+    worst[int(np.argmax(missing))] = True
+    n = expression.n_vars
+    return InputError(source, "missing values", "a gene on the map with a value at every time "
+                      f"point (none of {n} has one; most missing: time point "
+                      f"{_time_labels(expression, worst)[0]}, {int(missing.max())} of {n} genes)")
 
 
 def select_genes(expression: ad.AnnData, n: int, how: str = "spread") -> tuple[np.ndarray, str]:

@@ -265,19 +265,19 @@ def evaluate_forecasters(
 
 
 def _prediction_rows(genes, times, origins, h, name, seed, obs, pred) -> pd.DataFrame:
+    """One row per gene x test origin whose target ``origin + h`` lies inside the series
+    (later targets have no time and no observation: they are left out, unscored anyway)."""
     n_genes = len(genes)
-    target = origins + h
-    ok = target < len(times)
-    t = np.repeat(np.where(ok, times[np.minimum(target, len(times) - 1)], np.nan), n_genes)
+    ok = origins + h < len(times)
     return pd.DataFrame({
-        "gene": np.tile(genes, len(origins)),
-        "time": t,
+        "gene": np.tile(genes, int(ok.sum())),
+        "time": np.repeat(times[origins[ok] + h], n_genes),
         "split": "test",
         "horizon": h,
         "model": name,
         "seed": seed,
-        "observed": obs.ravel(),
-        "predicted": pred.ravel(),
+        "observed": obs[ok].ravel(),
+        "predicted": pred[ok].ravel(),
     })
 
 

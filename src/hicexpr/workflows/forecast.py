@@ -39,6 +39,9 @@ def load_dataset(config: ForecastConfig) -> Any:
     if config.dataset is not None:
         if any(inputs):
             raise InputError("config", "dataset", "either dataset or expression+contacts+genes")
+        if config.resolution is not None:
+            raise InputError("config", "resolution", "no resolution with a named dataset (it "
+                             "fixes its own map)", config.resolution)
         yeast = config.dataset.startswith("yeast")
         options = {"max_genes": config.max_genes or None} if yeast else {}
         return load_forecast_dataset(config.dataset, **options)
@@ -49,10 +52,12 @@ def load_dataset(config: ForecastConfig) -> Any:
                          "TSV --contacts MAP --genes GENES")
     return build_forecast_dataset(config.expression, config.contacts, config.genes,
                                   sample_times=config.sample_times,
-                                  max_genes=config.max_genes or None)
+                                  max_genes=config.max_genes or None,
+                                  resolution=config.resolution)
 
 
 NODE2VEC = ("none", "static", "temporal")
+NODE2VEC_DIM = 16  # embedding size when Node2vec is asked for without node2vec_dim
 
 
 def gene_graph(dataset: Any, top_k: int | None = 10, node2vec_dim: int = 0, seed: int = 0,
@@ -72,7 +77,7 @@ def gene_graph(dataset: Any, top_k: int | None = 10, node2vec_dim: int = 0, seed
     mode = node2vec or ("static" if node2vec_dim > 0 else "none")
     if mode not in NODE2VEC:
         raise InputError("config", "node2vec", " | ".join(NODE2VEC), mode)
-    dim = node2vec_dim or 16
+    dim = node2vec_dim or NODE2VEC_DIM
     graph = build_gene_graph(dataset.genes, dataset.pairs, EdgeWeights(top_k=top_k))
     if mode == "temporal":
         return TemporalNode2vecGraph(dataset, graph, top_k, dim, seed)
@@ -120,6 +125,19 @@ class TemporalNode2vecGraph:
         return graph
 
 
+def node2vec_mode(config: ForecastConfig) -> str:
+    """The Node2vec mode a config runs: ``node2vec``, else static when ``node2vec_dim > 0``."""
+    return config.node2vec or ("static" if config.node2vec_dim > 0 else "none")
+
+
+def resolved_config(config: ForecastConfig, scaling: str) -> ForecastConfig:
+    """``config`` with the defaults a run resolved (scaling, Node2vec mode) written out, so
+    config.yaml says what ran; re-running it gives the same results."""
+    mode = node2vec_mode(config)
+    dim = config.node2vec_dim or (NODE2VEC_DIM if mode != "none" else 0)
+    return config.model_copy(update={"scaling": scaling, "node2vec": mode, "node2vec_dim": dim})
+
+
 def check_models(models: list[str], params: dict[str, dict[str, Any]]) -> None:
     for name in list(models) + list(params):
         if name not in MODELS:
@@ -129,7 +147,7 @@ def check_models(models: list[str], params: dict[str, dict[str, Any]]) -> None:
 
 
 _AT_LEAST = {"seeds": 1, "input_length": 1, "horizon": 1, "n_folds": 1, "node2vec_dim": 0,
-             "max_genes": 0, "top_k": 1, "n_boot": 0}
+             "max_genes": 0, "top_k": 1, "n_boot": 0, "resolution": 1}
 
 
 def check_ranges(config: ForecastConfig) -> None:
@@ -160,6 +178,7 @@ def dataset_key(config: ForecastConfig) -> dict[str, Any]:
         return {"file": Path(path), "group": group}
 
     return {"dataset": config.dataset, "max_genes": config.max_genes,
+            "resolution": config.resolution,
             "data_dir": str(shared_data_dir(required=False)) if config.dataset else None,
             **{name: file(getattr(config, name))
                for name in ("expression", "contacts", "genes", "sample_times")}}
@@ -191,6 +210,7 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
                            node2vec=config.node2vec))
     static = getattr(graph, "base", graph)
     scaling = check_scaling(config.scaling or getattr(dataset, "scaling", "standard"))
+    run.write_config(resolved_config(config, scaling))
     log.info("%s: %d time points x %d genes, %d graph edges", dataset.name,
              dataset.expression.n_obs, dataset.expression.n_vars, static.edge_index.shape[1])
     result = evaluate_forecasters(
@@ -255,8 +275,13 @@ def write_contact_coexpression(run: RunFolder, dataset: Any, graph: Any,
     change together? Co-expression from the first split's training times only."""
     if dataset.pairs is None or not len(dataset.pairs):
         return
-    split = make_splits(dataset.expression.n_obs, config.protocol, config.input_length,
-                        config.test_fraction, config.val_fraction, config.n_folds)[0]
+    try:
+        split = make_splits(dataset.expression.n_obs, config.protocol, config.input_length,
+                            config.test_fraction, config.val_fraction, config.n_folds)[0]
+    except InputError as exc:  # too short a series for the protocol's splits
+        log.warning("contact vs co-expression not computed (no %s training split): %s",
+                    config.protocol, exc)
+        return
 
     def compute() -> pd.DataFrame:
         values, tables = dataset.values(), []
@@ -297,7 +322,10 @@ def list_baselines(models: list[str]) -> list[str]:
 def contacts_path(config: ForecastConfig) -> str | None:
     """The contact map of a run: ``config.contacts``, or a named yeast dataset's shared map."""
     if config.contacts:
-        return str(config.contacts)
+        path = str(config.contacts)
+        if config.resolution is not None and "::" not in path and path.endswith(".mcool"):
+            return f"{path}::resolutions/{config.resolution}"  # a URI the report can open
+        return path
     if config.dataset and config.dataset.startswith("yeast"):
         from hicexpr.lib.paths import shared_data_dir
 

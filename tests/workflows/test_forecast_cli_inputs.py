@@ -1,0 +1,121 @@
+"""`hicexpr forecast` / `hicexpr graph` on users' inputs: multi-resolution maps, short series,
+resolved config.yaml, Ctrl-C."""
+
+from __future__ import annotations
+
+import sys
+
+import cooler
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from hicexpr.cli import app, main
+from hicexpr.config import ForecastConfig, load_config
+from hicexpr.lib.errors import InputError
+from hicexpr.lib.runs import is_complete
+from hicexpr.workflows.forecast import contacts_path, load_dataset, run_forecast
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory):
+    from hicexpr.datasets.simulate import simulate_dataset
+
+    folder = tmp_path_factory.mktemp("sim_cli")
+    paths = simulate_dataset(folder, seed=2, n_genes=30, n_times=16, n_chroms=2,
+                             genome_size=3_000_000)
+    cooler.zoomify_cooler(str(paths.cool), str(folder / "multi.mcool"), [10_000, 20_000],
+                          chunksize=10_000_000)
+    return paths
+
+
+def _inputs(sim, contacts: str | None = None) -> list[str]:
+    return ["--expression", str(sim.expression), "--contacts", contacts or str(sim.cool),
+            "--genes", str(sim.genes)]
+
+
+def test_resolution_is_a_config_key_and_a_cli_option(sim, tmp_path) -> None:
+    mcool = str(sim.folder / "multi.mcool")
+    cfg_file = tmp_path / "res.yaml"
+    cfg_file.write_text("resolution: 20000\n")
+    cfg = load_config(ForecastConfig, cfg_file, {"expression": str(sim.expression),
+                                                 "contacts": mcool, "genes": str(sim.genes)})
+    assert cfg.resolution == 20_000
+    assert load_dataset(cfg).expression.n_vars == 30
+    assert contacts_path(cfg) == f"{mcool}::resolutions/20000"  # the report can open it
+    with pytest.raises(InputError, match="resolution: expected --resolution N"):
+        load_dataset(cfg.model_copy(update={"resolution": None}))
+    with pytest.raises(InputError, match="resolution: expected no resolution with a named"):
+        load_dataset(ForecastConfig(dataset="yeast_alpha", resolution=10_000))
+    out = tmp_path / "graph"
+    result = CliRunner().invoke(app, ["graph", *_inputs(sim, mcool), "--resolution", "20000",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert is_complete(out)
+    assert yaml.safe_load((out / "config.yaml").read_text())["resolution"] == 20_000
+    bad = CliRunner().invoke(app, ["forecast", *_inputs(sim, mcool), "--resolution", "0",
+                                   "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and "--resolution" in bad.output
+
+
+def test_graph_of_a_short_series_skips_the_coexpression_diagnostic(sim, tmp_path) -> None:
+    table = pd.read_csv(sim.expression, sep="\t", index_col=0)
+    short = tmp_path / "few6.tsv"
+    table.iloc[:, :6].to_csv(short, sep="\t")
+    out = tmp_path / "graph6"
+    result = CliRunner().invoke(app, ["graph", "--expression", str(short), "--contacts",
+                                      str(sim.cool), "--genes", str(sim.genes), "--out",
+                                      str(out)])
+    assert result.exit_code == 0, result.output
+    assert is_complete(out) and (out / "edges.tsv").is_file()
+    assert not (out / "contact_coexpression.tsv").exists()
+    assert "contact vs co-expression not computed" in (out / "run.log").read_text()
+
+
+def test_config_yaml_holds_the_resolved_scaling_and_node2vec(sim, tmp_path) -> None:
+    cfg = ForecastConfig(expression=str(sim.expression), contacts=str(sim.cool),
+                         genes=str(sim.genes), out=str(tmp_path / "a"), models=["persistence",
+                         "pooled_ridge_ar"], seeds=1, n_boot=0, n_perm=0, report=False)
+    run = run_forecast(cfg)
+    written = yaml.safe_load((run / "config.yaml").read_text())
+    assert written["scaling"] == "standard" and written["node2vec"] == "none"
+    assert written["node2vec_dim"] == 0
+    again = load_config(ForecastConfig, run / "config.yaml", {"out": str(tmp_path / "b")})
+    rerun = run_forecast(again)
+    first = pd.read_csv(run / "predictions.tsv", sep="\t")
+    pd.testing.assert_frame_equal(first, pd.read_csv(rerun / "predictions.tsv", sep="\t"))
+
+
+def _run_main(monkeypatch, argv: list[str]) -> int:
+    monkeypatch.setattr(sys, "argv", ["hicexpr", *argv])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    return int(exit_info.value.code)
+
+
+def _interrupt(*_args, **_kwargs):
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_during_a_run_prints_one_line_and_exits_130(sim, tmp_path, monkeypatch,
+                                                           capsys) -> None:
+    import hicexpr.workflows.forecast as workflow
+
+    monkeypatch.setattr(workflow, "run_forecast", _interrupt)
+    out = tmp_path / "int"
+    code = _run_main(monkeypatch, ["--quiet", "forecast", *_inputs(sim), "--out", str(out)])
+    assert code == 130
+    assert capsys.readouterr().err == f"interrupted: {out} left without COMPLETE\n"
+    monkeypatch.setattr(workflow, "run_graph", _interrupt)
+    assert _run_main(monkeypatch, ["graph", *_inputs(sim), "--out", str(out)]) == 130
+    assert capsys.readouterr().err.startswith("interrupted: ")
+
+
+def test_ctrl_c_outside_a_run_still_prints_interrupted(sim, tmp_path, monkeypatch,
+                                                       capsys) -> None:
+    import hicexpr.config as config
+
+    monkeypatch.setattr(config, "load_config", _interrupt)  # typer turns it into Exit(130)
+    code = _run_main(monkeypatch, ["forecast", *_inputs(sim), "--out", str(tmp_path / "x")])
+    assert code == 130 and capsys.readouterr().err == "interrupted\n"
