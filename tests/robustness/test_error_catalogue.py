@@ -303,6 +303,19 @@ def _negative_levels(tmp: Path) -> object:
     )
 
 
+def _wrong_kind_param(tmp: Path) -> object:
+    from hicexpr.forecast.registry import make_model
+
+    return make_model("pooled_ridge_ar", alpha="abc")
+
+
+def _track_off_genes(tmp: Path) -> object:
+    from hicexpr.spex.profiles import from_tracks
+
+    peaks = _w(tmp, "peaks.bed", "chr21\t100\t200\nchrX\t300\t400\n")
+    return from_tracks([peaks], chroms=["chrI", "chrII"])
+
+
 CASES: dict[str, Case] = {
     # gene annotations
     "genes-empty": Case("empty gene file", "read_genes", _genes("genes.bed", "")),
@@ -564,6 +577,20 @@ CASES: dict[str, Case] = {
     ),
     "forecast-too-few-genes": Case(
         "one usable gene (the gene graph needs 2)", "run_forecast", _one_gene_forecast
+    ),
+    "expression-transposed": Case(
+        "samples x genes table (times in the first column)",
+        "read_expression",
+        _expr("expression.tsv", "time\tYAL001C\tYAL002W\n0\t1\t2\n7\t3\t4\n"),
+    ),
+    "forecast-param-wrong-kind": Case(
+        "model parameter of the wrong kind (config model_params)", "make_model",
+        _wrong_kind_param,
+    ),
+    "spex-track-off-genes": Case(
+        "peak track on none of the genes' chromosomes (yeast genes, human track)",
+        "from_tracks",
+        _track_off_genes,
     ),
     "spex-negative-expression": Case(
         "negative expression level (logged later)",
