@@ -119,3 +119,14 @@ def test_ctrl_c_outside_a_run_still_prints_interrupted(sim, tmp_path, monkeypatc
     monkeypatch.setattr(config, "load_config", _interrupt)  # typer turns it into Exit(130)
     code = _run_main(monkeypatch, ["forecast", *_inputs(sim), "--out", str(tmp_path / "x")])
     assert code == 130 and capsys.readouterr().err == "interrupted\n"
+
+
+def test_too_short_a_series_names_the_file_and_the_times_read(sim, tmp_path) -> None:
+    frame = pd.read_csv(sim.expression, sep="\t", index_col=0)
+    short = tmp_path / "short.tsv"
+    frame.iloc[:, :6].to_csv(short, sep="\t")
+    cfg = ForecastConfig(expression=str(short), contacts=str(sim.cool), genes=str(sim.genes),
+                         models=["persistence"], seeds=1, report=False)
+    with pytest.raises(InputError, match=r"short.tsv: time points: expected at least 7 .*, "
+                       r"got '6 \(times read: 0, 1, 2, 3, 4, 5\)'"):
+        run_forecast(cfg, tmp_path / "run")

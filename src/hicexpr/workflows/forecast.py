@@ -167,6 +167,19 @@ def check_genes(dataset: Any, source: str | None = None) -> None:
                          "time course on the map (the gene graph needs 2 nodes)", n)
 
 
+def check_time_points(dataset: Any, config: ForecastConfig) -> None:
+    """Enough time points for the protocol's splits; the error names the file and the times
+    read from it (replicate numbers read as times show up there)."""
+    try:
+        make_splits(dataset.expression.n_obs, config.protocol, config.input_length,
+                    config.test_fraction, config.val_fraction, config.n_folds)
+    except InputError as exc:
+        times = [format(t, "g") for t in dataset.expression.obs["time"]]
+        shown = ", ".join(times[:8]) + (", ..." if len(times) > 8 else "")
+        raise InputError(config.expression or dataset.name, exc.where, exc.expected,
+                         f"{exc.got} (times read: {shown})") from None
+
+
 def dataset_key(config: ForecastConfig) -> dict[str, Any]:
     """What the dataset of a run depends on: input files (path, size, mtime) and options."""
     from hicexpr.lib.paths import shared_data_dir
@@ -203,6 +216,7 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
     cache = Cache.for_run(run.path)  # a re-run after a kill resumes from here
     dataset = cache.get_or_compute("dataset", dataset_key(config), lambda: load_dataset(config))
     check_genes(dataset, config.expression)
+    check_time_points(dataset, config)
     graph = cache.get_or_compute(
         "graph", {"genes": list(dataset.genes), "pairs": dataset.pairs, "top_k": config.top_k,
                   "node2vec_dim": config.node2vec_dim, "node2vec": config.node2vec},
