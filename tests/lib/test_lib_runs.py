@@ -77,6 +77,7 @@ def test_package_versions_lists_tracked_packages() -> None:
 def test_a_new_run_removes_the_earlier_runs_outputs_only(tmp_path: Path) -> None:
     run = RunFolder(tmp_path)
     run.write_config({"seed": 1})
+    run.write_versions()
     for name in ("report.html", "scores.tsv", "notes.txt"):
         (tmp_path / name).write_text("earlier")
     (run.plots_dir / "old.png").write_bytes(b"png")
@@ -87,3 +88,10 @@ def test_a_new_run_removes_the_earlier_runs_outputs_only(tmp_path: Path) -> None
     assert left == ["notes.txt", "plots", "run.log"]  # the user's file stays
     assert not any(again.plots_dir.iterdir())
     again.close()
+
+
+def test_a_users_data_folder_is_not_taken_for_an_earlier_run(tmp_path: Path) -> None:
+    for name in ("config.yaml", "genes.tsv"):  # e.g. hicexpr forecast --config ... --out .
+        (tmp_path / name).write_text("mine")
+    RunFolder(tmp_path).close()
+    assert (tmp_path / "genes.tsv").read_text() == "mine"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import importlib.metadata
+import json
 import logging
 import os
 import platform
@@ -67,13 +68,25 @@ RUN_OUTPUTS = (
 _PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
 
+def _holds_a_run(folder: Path) -> bool:
+    """Whether ``folder`` holds an earlier hicexpr run (not merely a user's config.yaml)."""
+    versions = folder / "versions.json"
+    if not (folder / "config.yaml").is_file() or not versions.is_file():
+        return False
+    try:
+        return "hicexpr" in json.loads(versions.read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return False
+
+
 class RunFolder:
     """An output folder for one run; :meth:`complete` marks it finished.
 
     Opening a folder removes a stale ``COMPLETE`` marker, so a re-run that dies half-way can
     never be mistaken for the earlier finished run; when the folder holds an earlier run
-    (``config.yaml``), that run's outputs (:data:`RUN_OUTPUTS`, plots) are removed too, so
-    none of them sits next to the new results. Other files are left alone.
+    (its ``config.yaml`` and a ``versions.json`` naming hicexpr), that run's outputs
+    (:data:`RUN_OUTPUTS`, plots) are removed too, so none of them sits next to the new results.
+    Other files are left alone.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -81,7 +94,7 @@ class RunFolder:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             (self.path / COMPLETE).unlink(missing_ok=True)
-            if (self.path / "config.yaml").is_file():
+            if _holds_a_run(self.path):
                 self._remove_earlier_outputs()
             self.plots_dir.mkdir(exist_ok=True)
         except OSError as exc:
