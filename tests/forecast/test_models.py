@@ -68,6 +68,7 @@ def test_parameter_values_of_the_wrong_kind_are_input_errors(name, params, messa
     with pytest.raises(InputError, match=message):
         make_model(name, **params)
     assert make_model("pooled_ridge_ar", lags=5.0, alpha=None).lags == 5  # YAML's 5.0 is 5
+    assert make_model("gru", lr="1e-3").lr == 0.001  # YAML's 1e-3 is a string
 
 
 def test_graph_ar_forecasts_from_one_input_time_point() -> None:

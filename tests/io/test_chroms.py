@@ -45,3 +45,14 @@ def test_yeast_genes_are_refused_on_a_human_map() -> None:
     human = pd.Series({"1": 249_250_621, "X": 155_270_560, "MT": 16_571})
     with pytest.raises(InputError, match="chromosome names: expected names matching the map"):
         harmonise_chroms(yeast, human)
+
+
+def test_worm_x_and_arabidopsis_chr_names() -> None:
+    from hicexpr.io.chroms import chrom_mapping
+    from hicexpr.io.tracks import harmonise_chrom
+
+    worm = ["chrI", "chrII", "chrIII", "chrIV", "chrV", "chrX"]
+    assert chrom_mapping(["chrX"], worm) == {"chrX": "chrX"}  # a lone X is worm's X here
+    assert chrom_mapping(["X"], worm) == {"X": "chrX"}
+    assert harmonise_chrom(pd.Series(["Chr1", "1"])).tolist() == ["Chr1", "chr1"]
+    assert chrom_mapping(["Chr1", "ChrC"], ["1", "2"]) == {"Chr1": "1"}

@@ -78,7 +78,7 @@ def test_gene_table_join(tmp_path: Path) -> None:
         ("gene\t0\t1\nA\t1\t2\nA\t3\t4\n", "line 3", "unique gene ids"),
         ("gene\t0\twt\nA\t1\t2\n", "line 1, column 3", "a sample time such as"),
         # samples x genes: the times are in the first column, the genes in the header
-        ("time\tYAL001C\tYAL002W\n0\t1\t2\n7\t3\t4\n", "line 1, column 2",
+        ("time\tYAL001C\tYAL002W\tYAL003W\n0\t1\t2\t5\n7\t3\t4\t6\n", "line 1, column 2",
          "genes as rows and samples as columns (the first column holds sample times"),
     ],
 )
@@ -154,3 +154,15 @@ def test_spreadsheet_missing_tokens_and_infinite_h5ad_values(tmp_path: Path) -> 
     src.write_h5ad(tmp_path / "inf.h5ad")
     with pytest.raises(InputError, match=r"X\[s1, g2\]: expected a finite number"):
         read_expression(tmp_path / "inf.h5ad")
+
+
+def test_layouts_that_look_alike_are_told_apart(tmp_path: Path) -> None:
+    # numeric Entrez ids with accession sample names: no "transpose" hint (more rows than columns)
+    f = _write(tmp_path / "e.tsv", "gene\tGSM100\tGSM101\n7157\t1\t2\n672\t1\t2\n1\t1\t2\n")
+    with pytest.raises(InputError, match="expected a sample time such as"):
+        read_expression(f)
+    # R's header (no id cell) with the last sample empty in every gene: kept, not dropped
+    g = _write(tmp_path / "r.tsv", "\ufeff0h\t1h\t2h\ng1\t1\t2\t\ng2\t4\t5\t\n")
+    adata = read_expression(g)
+    assert adata.obs["time"].tolist() == [0.0, 1.0, 2.0]
+    np.testing.assert_allclose(adata[:, "g2"].X.ravel(), [4.0, 5.0, np.nan])

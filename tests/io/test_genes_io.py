@@ -98,3 +98,8 @@ def test_bed12_names_are_the_ids_not_thickstart():
 def test_bed_with_a_column_name_line():
     text = "chrom\tstart\tend\tname\tscore\tstrand\nchr1\t100\t200\tG1\t0\t+\n"
     assert genes_from_text(text, "bed")["gene_id"].tolist() == ["G1"]
+
+
+def test_integer_ids_in_column_7_are_not_thickstart():
+    text = "chr17\t7565096\t7590856\tTP53\t0\t-\t7157\t1\tx\t3\ty\tz\n"
+    assert genes_from_text(text, "bed")["gene_id"].tolist() == ["7157"]

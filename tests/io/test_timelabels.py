@@ -131,3 +131,8 @@ def test_a_dash_that_would_merge_time_points_is_a_minus_sign() -> None:
     days = [f"day{d}" if d >= 0 else f"day-{-d}" for d in range(-3, 4)]
     assert label_times(days) == ([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0], "d")
     assert label_times(["day-1", "day-2", "day-3"]) == ([1.0, 2.0, 3.0], "d")  # a separator
+
+
+def test_replicate_dashes_and_accessions_with_a_time() -> None:
+    assert label_times(["0h", "0h-2", "1h", "1h-2"]) == ([0.0, 0.0, 1.0, 1.0], "h")
+    assert parse_time_label("GSM1500014_10") == TimeLabel(10.0, None)  # a time after the id

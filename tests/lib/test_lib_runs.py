@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +15,13 @@ import yaml
 from hicexpr import __version__
 from hicexpr.config import DemoConfig
 from hicexpr.lib.errors import InputError
-from hicexpr.lib.runs import COMPLETE, RunFolder, is_complete, package_versions
+from hicexpr.lib.runs import (
+    COMPLETE,
+    RunFolder,
+    is_complete,
+    package_versions,
+    record_outputs,
+)
 
 
 def test_run_folder_layout(tmp_path: Path) -> None:
@@ -74,24 +82,29 @@ def test_package_versions_lists_tracked_packages() -> None:
     assert versions["numpy"] and versions["cooler"] and versions["python"].count(".") == 2
 
 
-def test_a_new_run_removes_the_earlier_runs_outputs_only(tmp_path: Path) -> None:
+def test_a_new_run_removes_only_what_the_earlier_run_wrote(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine, there before")
+    (tmp_path / "genes.tsv").write_text("mine, an input")
     run = RunFolder(tmp_path)
     run.write_config({"seed": 1})
-    run.write_versions()
-    for name in ("report.html", "scores.tsv", "notes.txt"):
-        (tmp_path / name).write_text("earlier")
+    for name in ("scores.tsv", "genes.tsv", "edited.tsv"):  # genes.tsv: overwrote the input
+        run.write_table(name, pd.DataFrame({"a": [1]}))
     (run.plots_dir / "old.png").write_bytes(b"png")
     run.complete()
-    run.close()
-    again = RunFolder(tmp_path)
+    later = time.time() + 5
+    os.utime(tmp_path / "edited.tsv", (later, later))  # the user changed it afterwards
+    again = RunFolder(tmp_path, keep=[tmp_path / "genes.tsv"])
     left = sorted(p.name for p in tmp_path.iterdir())
-    assert left == ["notes.txt", "plots", "run.log"]  # the user's file stays
+    assert left == ["edited.tsv", "genes.tsv", "notes.txt", "plots", "run.log"]
     assert not any(again.plots_dir.iterdir())
     again.close()
 
 
-def test_a_users_data_folder_is_not_taken_for_an_earlier_run(tmp_path: Path) -> None:
-    for name in ("config.yaml", "genes.tsv"):  # e.g. hicexpr forecast --config ... --out .
-        (tmp_path / name).write_text("mine")
+def test_a_report_written_later_is_removed_by_the_next_run_too(tmp_path: Path) -> None:
+    run = RunFolder(tmp_path)
+    run.complete()
+    started = time.time()
+    (tmp_path / "report.html").write_text("<html>")  # hicexpr report, after COMPLETE
+    record_outputs(tmp_path, started)
     RunFolder(tmp_path).close()
-    assert (tmp_path / "genes.tsv").read_text() == "mine"
+    assert not (tmp_path / "report.html").exists()

@@ -581,7 +581,7 @@ CASES: dict[str, Case] = {
     "expression-transposed": Case(
         "samples x genes table (times in the first column)",
         "read_expression",
-        _expr("expression.tsv", "time\tYAL001C\tYAL002W\n0\t1\t2\n7\t3\t4\n"),
+        _expr("expression.tsv", "time\tYAL001C\tYAL002W\tYAL003W\n0\t1\t2\t5\n7\t3\t4\t6\n"),
     ),
     "forecast-param-wrong-kind": Case(
         "model parameter of the wrong kind (config model_params)", "make_model",

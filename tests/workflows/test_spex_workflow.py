@@ -201,6 +201,14 @@ def test_sources_that_match_no_gene_are_refused(files, tmp_path):
     with pytest.raises(InputError, match="no partner for any gene"):
         run_spex(files["genes"], files["expression"], tmp_path / "l", tracks=[files["peaks"]],
                  loops=[f"loops={far}"], config=cfg)
+    import cooler
+
+    bins = cooler.binnify(pd.Series({"chrZ9": 100_000}), 10_000)
+    pixels = pd.DataFrame({"bin1_id": [0], "bin2_id": [5], "count": [3]})
+    cooler.create_cooler(str(tmp_path / "other.cool"), bins, pixels)
+    with pytest.raises(InputError, match="other.cool: expected contacts of the genes' TSS bins"):
+        run_spex(files["genes"], files["expression"], tmp_path / "c", tracks=[files["peaks"]],
+                 contacts=[f"hic={tmp_path / 'other.cool'}"], config=cfg)
 
 
 @pytest.mark.parametrize(("update", "message"), [

@@ -75,6 +75,11 @@ def _check_param(field: str, default: Any, value: Any, numeric: bool) -> Any:
     least 1."""
     if not (numeric or _is_number(default)) or (value is None and default is None):
         return value
+    if isinstance(value, str):  # YAML reads 1e-3 (no dot) as a string
+        try:
+            value = float(value)
+        except ValueError:
+            pass
     if not _is_number(value):
         raise InputError(field, "", f"a number (default {default})", value)
     if isinstance(default, int):

@@ -13,7 +13,7 @@ from hicexpr.lib.errors import InputError
 
 log = logging.getLogger(__name__)
 
-_MITO = {"m", "mt", "mito", "mitochondrion", "chrm", "chrmt", "chrmito", "2micron"}
+_MITO = {"m", "mt", "mito", "mitochondrion", "chrm", "chrmt", "chrmito", "mtdna", "chrmtdna"}
 _ROMAN = {
     "i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9,
     "x": 10, "xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16,
@@ -50,13 +50,16 @@ def _chromsizes(clr_or_sizes: cooler.Cooler | pd.Series | dict) -> tuple[pd.Seri
 
 
 def _numbering(names: list[str]) -> str:
-    """``roman`` (chrI..chrXVI), ``arabic`` (chr1..) or ``mixed`` (e.g. chr1..chr22 + chrX);
-    names that are neither (scaffolds, chrY, mito) do not count, nor does a lone chrX."""
+    """``roman`` (chrI..chrXVI), ``arabic`` (chr1..), ``mixed`` (e.g. chr1..chr22 + chrX) or
+    ``neutral``; names that are neither (scaffolds, chrY, mito) do not count, and a lone chrX
+    (human X or worm X?) says nothing."""
     keys = {chrom_key(n) for n in names}
     numbered = {k for k in keys if k in _ROMAN or k.isdigit()}
-    if numbered and numbered != {"x"} and all(k in _ROMAN for k in numbered):
+    if not numbered or numbered == {"x"}:
+        return "neutral"
+    if all(k in _ROMAN for k in numbered):
         return "roman"
-    if numbered and all(k.isdigit() for k in numbered):
+    if all(k.isdigit() for k in numbered):
         return "arabic"
     return "mixed"
 

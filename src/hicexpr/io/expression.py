@@ -205,7 +205,7 @@ def _first_lines(file: Path, n: int) -> list[str]:
     with open(file, "rb") as fh:
         gz = fh.read(2) == b"\x1f\x8b"
     opener = gzip.open if gz else open
-    with opener(file, "rt", encoding="utf-8", newline="") as fh:  # type: ignore[operator]
+    with opener(file, "rt", encoding="utf-8-sig", newline="") as fh:  # type: ignore[operator]
         return [line.rstrip("\r\n") for line in itertools.islice(fh, n)]
 
 
@@ -224,7 +224,8 @@ def _read_table(file: Path) -> pd.DataFrame:
             UnicodeDecodeError, csv.Error) as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise InputError(file, "", "a genes x samples table", first) from None
-    if n_data == len(head[0]) + 1 and body[n_data - 1].fillna("").str.strip().eq("").all():
+    if n_data == len(head[0]) + 1 and body[n_data - 1].fillna("").str.strip().eq("").all() \
+            and not _names_a_sample(head[0][0], file):
         body = body.drop(columns=n_data - 1)  # a delimiter at the end of every gene row
         n_data -= 1
     header = [h.strip() for h in (head[0] if n_data == len(head[0]) + 1 else head[0][1:])]
@@ -250,6 +251,17 @@ def _read_table(file: Path) -> pd.DataFrame:
 
 
 MISSING_TOKENS = ("", "NA", "NaN", "nan", "null", ".", "N/A", "#N/A", "n/a", "NULL", "-")
+
+
+def _names_a_sample(first_header_cell: str, file: Path) -> bool:
+    """Header one cell short and every row ending in an empty cell: R's layout with an empty
+    last sample when the first header cell names a time (``0h``), else (``gene_id``) a
+    delimiter at the end of every row."""
+    if parse_time_label(first_header_cell.strip()) is None:
+        return False
+    log.warning("%s: the header has no cell for the gene ids and the last sample is empty in "
+                "every gene (R's write.table layout)", file.name)
+    return True
 
 
 def parse_numbers(
@@ -308,7 +320,10 @@ def _read_h5ad(file: Path) -> tuple[pd.DataFrame, list[str] | None, str]:
 
 
 def _looks_transposed(frame: pd.DataFrame) -> bool:
-    """Samples x genes: every row label names a time, most column labels do not."""
+    """Samples x genes: fewer rows than columns, every row label names a time, most column
+    labels do not (numeric Entrez ids in a genes x samples table have more rows)."""
+    if frame.shape[0] >= frame.shape[1]:
+        return False
     try:
         label_times([str(v) for v in frame.index])
     except TimeLabelError:

@@ -155,10 +155,15 @@ def _read_bed(file: Path) -> pd.DataFrame:
 
 
 def _is_bed12(df: pd.DataFrame) -> bool:
-    """Columns 7-8 (thickStart, thickEnd) and 10 (blockCount) are integers."""
+    """thickStart / thickEnd (columns 7-8) integers within start-end, blockCount (10) an
+    integer and blockSizes (11) a comma list: not an integer id in column 7."""
     if df.shape[1] - 1 < 12:
         return False
-    return all(df[c].str.fullmatch(r"\d+").all() for c in (6, 7, 9))
+    if not all(df[c].str.fullmatch(r"\d+").all() for c in (1, 2, 6, 7, 9)):
+        return False
+    start, end = df[1].astype(np.int64), df[2].astype(np.int64)
+    thick = (df[6].astype(np.int64) >= start) & (df[7].astype(np.int64) <= end)
+    return bool(thick.all() and df[10].str.fullmatch(r"[\d,]+").all())
 
 
 def _attr(attrs: pd.Series, key: str, gff: bool = False) -> pd.Series:

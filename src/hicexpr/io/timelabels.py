@@ -50,8 +50,9 @@ _UNIT_NUMBER = re.compile(rf"(?<![a-z])({_PREFIXES})[\s_\-]?{_NUM}(?![\d.])", re
 _REPLICATE = re.compile(r"[\s_\-.](?:rep|r|replicate|bio|br|tr)\s*\d+$", re.IGNORECASE)
 _TRAILING = re.compile(rf"^.*?[_\-:]?{_NUM}$")
 # database accessions end in a number that is not a time (GSM1500014, SRR8769554, ENCFF001ABC)
-_ACCESSION = re.compile(r"^(?:GS[MEP]|[SED]R[RXSP]|ENC(?:FF|SR|LB|BS)|SAM[NED]A?|ENS[A-Z]*G)\d",
-                        re.IGNORECASE)
+_ACCESSION = re.compile(
+    r"^(?:GS[MEP]|[SED]R[RXSP]|ENC(?:FF|SR|LB|BS)|SAM[NED]A?|ENS[A-Z]*G)\d+[A-Z]{0,3}$",
+    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class TimeLabelError(ValueError):
         self.expected = expected
 
 
-_DASHED = re.compile(rf"(?<![a-z])(?:{_PREFIXES})-\d", re.IGNORECASE)
+_DASHED = re.compile(rf"(?<![a-z\d.])(?:{_PREFIXES})-\d", re.IGNORECASE)  # not 1h-2
 
 
 def _signed_dashes(labels: Sequence[str], times: list[TimeLabel]) -> list[TimeLabel]:

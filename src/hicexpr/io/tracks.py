@@ -27,7 +27,7 @@ _NARROWPEAK_SIGNAL_COL = 6
 def harmonise_chrom(names: pd.Series) -> pd.Series:
     """Add the ``chr`` prefix where missing (``1`` -> ``chr1``, ``MT`` -> ``chrM``)."""
     text = names.astype(str)
-    text = text.where(text.str.startswith("chr"), "chr" + text)
+    text = text.where(text.str.lower().str.startswith("chr"), "chr" + text)  # Chr1 stays
     return text.replace({"chrMT": "chrM"})
 
 

@@ -20,6 +20,8 @@ import logging
 import os
 import platform
 import sys
+import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -54,48 +56,51 @@ def package_versions() -> dict[str, Any]:
     return versions
 
 
-#: Files a run (and ``hicexpr report``) may write at the top of its folder; a new run in the
-#: folder of an earlier one removes them (and ``plots/``'s images) so none is left stale.
-RUN_OUTPUTS = (
-    "config.yaml", "versions.json", "metrics.json", "run.log", "report.html", "graph.json",
-    "predictions.tsv", "predictions.parquet", "predictions.tsv.gz", "per_gene_metrics.tsv",
-    "per_gene_metrics.parquet", "per_gene_gain.tsv", "per_gene_gain.parquet", "scores.tsv",
-    "comparisons.tsv", "genes.tsv", "gene_features.tsv", "graph_edges.tsv",
-    "graph_edges.parquet", "edges.tsv", "node2vec.tsv", "contact_coexpression.tsv",
-    "insulation.tsv", "boundaries.tsv", "compartments.tsv", "tads.bed", "boundaries.bed",
-    "pairs.bedpe",
-)
-_PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+#: The files a finished run wrote (relative paths), listed when it completes: a new run in the
+#: same folder removes those (unless changed since) and nothing else.
+MANIFEST = ".hicexpr-outputs.json"
 
 
-def _holds_a_run(folder: Path) -> bool:
-    """Whether ``folder`` holds an earlier hicexpr run (not merely a user's config.yaml)."""
-    versions = folder / "versions.json"
-    if not (folder / "config.yaml").is_file() or not versions.is_file():
-        return False
+def _changed_files(folder: Path, since: float) -> list[str]:
+    """Relative paths of the (not hidden) files in ``folder`` changed since ``since``."""
+    names = []
+    for file in sorted(folder.rglob("*")):
+        rel = file.relative_to(folder)
+        if file.is_file() and not any(p.startswith(".") for p in rel.parts) and \
+                file.stat().st_mtime >= since:
+            names.append(rel.as_posix())
+    return names
+
+
+def record_outputs(folder: str | os.PathLike[str], since: float) -> None:
+    """Add the files changed in a finished run's ``folder`` since ``since`` (e.g. by
+    ``hicexpr report``) to its :data:`MANIFEST`, so the next run there removes them too."""
+    manifest = Path(folder) / MANIFEST
     try:
-        return "hicexpr" in json.loads(versions.read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError):
-        return False
+        names = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    added = _changed_files(Path(folder), since)
+    atomic.write_json(manifest, sorted(set(names if isinstance(names, list) else []) | set(added)))
 
 
 class RunFolder:
     """An output folder for one run; :meth:`complete` marks it finished.
 
     Opening a folder removes a stale ``COMPLETE`` marker, so a re-run that dies half-way can
-    never be mistaken for the earlier finished run; when the folder holds an earlier run
-    (its ``config.yaml`` and a ``versions.json`` naming hicexpr), that run's outputs
-    (:data:`RUN_OUTPUTS`, plots) are removed too, so none of them sits next to the new results.
-    Other files are left alone.
+    never be mistaken for the earlier finished run, and the files an earlier finished run
+    wrote there (its :data:`MANIFEST`; not those changed since, nor ``keep``, e.g. this run's
+    inputs), so none of them sits next to the new results. Other files are left alone.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str],
+                 keep: Iterable[str | os.PathLike[str] | None] = ()) -> None:
         self.path = Path(path)
+        self._started = time.time()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             (self.path / COMPLETE).unlink(missing_ok=True)
-            if _holds_a_run(self.path):
-                self._remove_earlier_outputs()
+            self._remove_earlier_outputs({Path(k).resolve() for k in keep if k})
             self.plots_dir.mkdir(exist_ok=True)
         except OSError as exc:
             raise InputError(self.path, "", "a writable output folder", exc.strerror) from None
@@ -103,13 +108,24 @@ class RunFolder:
             raise InputError(self.path, "", "a writable output folder", "permission denied")
         self._handler = self._attach_log()
 
-    def _remove_earlier_outputs(self) -> None:
-        for name in RUN_OUTPUTS:
-            (self.path / name).unlink(missing_ok=True)
-        if self.plots_dir.is_dir():
-            for image in self.plots_dir.iterdir():
-                if image.suffix in _PLOT_SUFFIXES and image.is_file():
-                    image.unlink()
+    def _remove_earlier_outputs(self, keep: set[Path]) -> None:
+        manifest = self.path / MANIFEST
+        try:
+            names = json.loads(manifest.read_text(encoding="utf-8"))
+            listed_at = manifest.stat().st_mtime
+        except (OSError, ValueError):
+            return
+        root = self.path.resolve()
+        for name in names if isinstance(names, list) else []:
+            file = (self.path / str(name)).resolve()
+            unchanged = file.is_file() and file.stat().st_mtime <= listed_at
+            if unchanged and file not in keep and root in file.parents:
+                file.unlink()
+        manifest.unlink()
+
+    def _write_manifest(self) -> None:
+        """List the files this run wrote (changed since it started; hidden ones left out)."""
+        atomic.write_json(self.file(MANIFEST), _changed_files(self.path, self._started))
 
     @property
     def plots_dir(self) -> Path:
@@ -140,6 +156,7 @@ class RunFolder:
         """Mark the run finished (the last thing a run does)."""
         stamp = _dt.datetime.now(_dt.timezone.utc).isoformat()
         self._detach_log()
+        self._write_manifest()
         return atomic.write_text(self.file(COMPLETE), stamp + "\n")
 
     def close(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import cooler
 
 from hicexpr.lib.atomic import write_text
 from hicexpr.lib.errors import InputError
+from hicexpr.lib.runs import record_outputs
 from hicexpr.report.html import render
 from hicexpr.report.load import RunData, load_run
 from hicexpr.report.region import check_region, region_on_map
@@ -50,6 +52,7 @@ def write_report(
     Returns:
         Path of the written report.
     """
+    started = time.time()
     check_region(region)  # bad options and outputs fail before any work
     target = report_target(run_dir, out)
     run = load_run(run_dir)
@@ -64,6 +67,7 @@ def write_report(
     except OSError as exc:
         raise InputError(out or target, "", "a writable report path", exc.strerror) from None
     log.info("report written to %s (%d figures)", target, len(content.figures))
+    record_outputs(run_dir, started)  # a later run in this folder removes them with its own
     return target
 
 

@@ -159,6 +159,12 @@ def check_ranges(config: ForecastConfig) -> None:
             raise InputError("config", name, "a fraction between 0 and 1 (exclusive)", value)
 
 
+def run_inputs(config: ForecastConfig) -> list[str]:
+    """The input files of a run (never removed from its output folder)."""
+    files = (config.expression, config.contacts, config.genes, config.sample_times)
+    return [str(f).split("::")[0] for f in files if f]
+
+
 def check_genes(dataset: Any, source: str | None = None) -> None:
     """A forecast needs at least 2 usable genes (a gene graph with at least 2 nodes)."""
     n = int(dataset.expression.n_vars)
@@ -208,7 +214,7 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
         raise InputError("config", "protocol", f"one of {', '.join(PROTOCOLS)}", config.protocol)
     if config.scaling is not None:
         check_scaling(config.scaling)
-    run = RunFolder(target)
+    run = RunFolder(target, keep=run_inputs(config))
     run.write_config(config)
     seeds = list(range(config.seeds))
     run.write_versions({"seeds": seeds})
@@ -416,7 +422,7 @@ def run_graph(config: ForecastConfig, out: str | os.PathLike[str]) -> Path:
     ``node2vec_dim > 0`` ``node2vec.tsv``, and ``contact_coexpression.tsv`` (do the edges join
     genes that change together on the protocol's training times?) into run folder ``out``."""
     check_ranges(config)
-    run = RunFolder(out)
+    run = RunFolder(out, keep=run_inputs(config))
     run.write_config(config)
     run.write_versions()
     dataset = load_dataset(config)

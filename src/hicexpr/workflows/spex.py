@@ -55,6 +55,8 @@ def read_partner_sources(genes: pd.DataFrame, contacts: Sequence[str], loops: Se
         clr = open_contacts(path, cfg.resolution)
         out[label] = partners.partners_from_cooler(genes, clr, cfg.balance, cfg.min_count,
                                                    cfg.min_oe, cfg.min_distance)
+        _require_partners(out[label], path, "contacts of the genes' TSS bins (the genes' "
+                          "chromosomes and assembly; a lower --min-oe / min_count)")
     for spec in loops:
         label, path = source_label(spec)
         out[label] = partners.partners_from_loops(genes, read_loops(path), cfg.loop_slop,
@@ -146,7 +148,9 @@ def run_spex(
     cfg = config or SpexConfig()
     check_at_least(cfg, SPEX_AT_LEAST)
     check_lists(cfg)
-    run = RunFolder(out)
+    source_files = [source_label(s)[1].split("::")[0] for s in (*contacts, *loops, *links)]
+    run = RunFolder(out, keep=[genes, expression, *tracks, *segmentations, *bigwigs,
+                               *source_files])
     run.write_config({**cfg.model_dump(mode="json"), "genes": str(genes),
                       "expression": str(expression), "tracks": [str(t) for t in tracks],
                       "segmentations": [str(s) for s in segmentations],
