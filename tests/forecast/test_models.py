@@ -71,6 +71,20 @@ def test_parameter_values_of_the_wrong_kind_are_input_errors(name, params, messa
     assert make_model("gru", lr="1e-3").lr == 0.001  # YAML's 1e-3 is a string
 
 
+def test_refit_needs_a_fit_and_the_fitted_shape() -> None:
+    from sklearn.exceptions import NotFittedError
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3, 4)), rng.normal(size=(20, 1, 4))
+    with pytest.raises(NotFittedError):
+        make_model("pooled_ridge_ar").refit(X, y)
+    model = make_model("pooled_ridge_ar").fit(X, y)
+    with pytest.raises(InputError, match="refit: windows: expected the fitted input length"):
+        model.refit(X, rng.normal(size=(20, 2, 4)))  # another horizon
+    with pytest.raises(InputError, match="refit: windows"):
+        model.refit(X[:, :, :3], y[:, :, :3])  # other genes
+
+
 def test_graph_ar_forecasts_from_one_input_time_point() -> None:
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(20, 1, 30)), rng.normal(size=(20, 1, 30))
@@ -167,3 +181,11 @@ def test_stepmr_saved_before_sparse_products_loads_with_pyg_convolutions(swap, t
     loaded = Forecaster.load(path)
     assert loaded.sparse_matmul is False
     np.testing.assert_array_equal(loaded.predict(test.X), model.predict(test.X))
+
+
+def test_missing_inputs_are_refused_not_spread() -> None:
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3, 4)), rng.normal(size=(20, 1, 4))
+    X[3, 1, 2] = np.nan
+    with pytest.raises(InputError, match="X: expected finite inputs"):
+        make_model("pooled_ridge_ar").fit(X, y)

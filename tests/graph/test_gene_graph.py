@@ -121,3 +121,16 @@ def test_similarity_edges_in_blocks_equal_the_full_correlation_matrix(n_genes, k
         got[i] = -np.sort(-sim[rows == i])
     assert np.allclose(got, best)
     assert np.allclose(sim, corr[rows, cols])
+
+
+def test_a_gene_pair_contacts_table_gives_contact_weighted_edges() -> None:
+    from hicexpr.graph import graph_pairs, normalised_contact
+
+    table = pd.DataFrame({"gene1": ["a", "a"], "gene2": ["b", "c"], "distance": [10, 200],
+                          "count": [5, 1], "balanced": [0.2, 0.01], "oe": [2.0, 0.5]})
+    graph = build_gene_graph(["a", "b", "c"], table, EdgeWeights(same_tad=0.0,
+                                                                 same_compartment=0.0))
+    strength = normalised_contact(np.array([0.2, 0.01]))
+    assert _weights(graph)[(0, 1)] == pytest.approx(strength[0])
+    assert _weights(graph)[(0, 2)] == pytest.approx(strength[1])  # not 1.0 for every edge
+    assert graph_pairs(table)["distance_bp"].tolist() == [10.0, 200.0]

@@ -109,3 +109,15 @@ def test_ridge_from_eigen_path_equals_sklearn_ridge():
     ref = Ridge(alpha=head.alpha_).fit(scaler.transform(X[tr]), y[tr] + 5.0)
     np.testing.assert_allclose(head.coef_, ref.coef_, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(head.predict(X), ref.predict(scaler.transform(X)), atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["ridge", "gbtree"])
+def test_validation_with_a_missing_target_or_other_features_is_refused(name):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 6)), rng.normal(size=60)
+    yv = rng.normal(size=20)
+    yv[0] = np.nan
+    with pytest.raises(InputError, match="validation: expected finite features and targets"):
+        make_head(name).fit(X, y, rng.normal(size=(20, 6)), yv)
+    with pytest.raises(InputError, match=r"X_val: shape: expected \[20, 6\]"):
+        make_head(name).fit(X, y, rng.normal(size=(20, 5)), rng.normal(size=20))

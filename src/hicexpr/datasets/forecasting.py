@@ -24,6 +24,7 @@ import cooler
 import numpy as np
 import pandas as pd
 
+from hicexpr.graph.build import normalised_contact
 from hicexpr.io.expression import read_expression
 from hicexpr.io.step import read_step_mrna_raw, read_step_pairs
 from hicexpr.lib.errors import InputError, closest
@@ -194,13 +195,6 @@ def _bin_size(p: pd.DataFrame) -> float:
     bins = np.concatenate([p["bin1"].to_numpy(), p["bin2"].to_numpy()]).astype(float)
     steps = np.diff(np.unique(bins))
     return float(steps[steps > 0].min()) if (steps > 0).any() else 1.0
-
-
-def normalised_contact(hic: np.ndarray) -> np.ndarray:
-    """Contact strength in [0, 1]: ``log1p(max(hic, 0)) / max(log1p(max(hic, 0)))``."""
-    logged = np.log1p(np.clip(np.nan_to_num(hic, nan=0.0), 0.0, None))
-    top = logged.max() if logged.size else 0.0
-    return logged / top if top > 0 else logged
 
 
 def _add_degree(feats: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:

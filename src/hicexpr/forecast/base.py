@@ -36,6 +36,9 @@ def as_arrays(X: Any, y: Any = None) -> ArrayPair:
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 3:
         raise InputError("X", "shape", "windows [W, L, N]", X.shape)
+    if not np.isfinite(X).all():  # targets may be NaN, inputs may not
+        raise InputError("X", "", "finite inputs (fill gaps first, e.g. "
+                         "hicexpr.evaluate.windows.fill_missing)", "NaN or inf")
     if y is not None:
         y = np.asarray(y, dtype=np.float64)
         if y.ndim != 3 or y.shape[0] != X.shape[0] or y.shape[2] != X.shape[2]:
@@ -85,8 +88,16 @@ class Forecaster(BaseEstimator):
 
     def refit(self, X: Any, y: Any = None, *, graph: Any = None):
         """Refit on more windows (e.g. train + validation) keeping what validation chose
-        (ridge alpha, number of epochs); returns self."""
+        (ridge alpha, number of epochs); returns self. The windows must have the fitted shape
+        (L, N and H)."""
+        if not getattr(self, "is_fitted_", False):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit first")
         X, y = as_arrays(X, y)
+        if y is None or (X.shape[1], X.shape[2], y.shape[1]) != \
+                (self.input_length_, self.n_genes_, self.horizon_):
+            got = None if y is None else (X.shape[1], X.shape[2], y.shape[1])
+            raise InputError("refit", "windows", "the fitted input length, genes and horizon "
+                             f"{(self.input_length_, self.n_genes_, self.horizon_)}", got)
         self._refit(X, y, graph)
         return self
 

@@ -79,8 +79,8 @@ class MiniBatchSTEPmr(STEPmr):
     forward pass). The graph stays an ``edge_index``: no N x N matrix. With
     ``batch_windows=None`` and ``gene_blocks=1`` it is exactly :class:`hicexpr.forecast.STEPmr`
     with the same ``sparse_matmul`` (same updates). Early stopping uses the validation MSE on
-    the whole graph; prediction runs in chunks of ``batch_windows`` windows (STEPmr's
-    connectivity attention averages over the windows of a batch).
+    the whole graph; prediction runs in chunks of ``batch_windows`` windows (to bound memory:
+    each window is forecast on its own, so chunking does not change the forecasts).
 
     Args:
         batch_windows: windows per step (None: all); gene_blocks: gene blocks per window batch.

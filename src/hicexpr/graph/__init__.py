@@ -4,6 +4,8 @@ from hicexpr.graph.build import (
     EdgeWeights,
     build_gene_graph,
     expression_similarity_edges,
+    graph_pairs,
+    normalised_contact,
     temporal_graphs,
 )
 from hicexpr.graph.diagnostics import contact_coexpression
@@ -15,6 +17,8 @@ __all__ = [
     "build_gene_graph",
     "contact_coexpression",
     "expression_similarity_edges",
+    "graph_pairs",
+    "normalised_contact",
     "temporal_graphs",
     "temporal_node2vec",
 ]

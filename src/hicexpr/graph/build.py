@@ -47,6 +47,28 @@ class EdgeWeights:
     top_k: int | None = None
 
 
+def normalised_contact(hic: np.ndarray) -> np.ndarray:
+    """Contact strength in [0, 1]: ``log1p(max(hic, 0)) / max(log1p(max(hic, 0)))``."""
+    logged = np.log1p(np.clip(np.nan_to_num(hic, nan=0.0), 0.0, None))
+    top = logged.max() if logged.size else 0.0
+    return logged / top if top > 0 else logged
+
+
+def graph_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """A pair table with the columns the graph reads: ``contact`` and ``distance_bp`` made
+    from :func:`hicexpr.contacts.gene_pair_contacts`' ``balanced`` (else ``count``) and
+    ``distance`` when missing (else every edge would weigh the same, silently)."""
+    out = pairs
+    if "contact" not in pairs.columns:
+        source = next((c for c in ("balanced", "count") if c in pairs.columns
+                       and np.isfinite(pairs[c].to_numpy(dtype=float)).any()), None)
+        if source is not None:
+            out = out.assign(contact=normalised_contact(pairs[source].to_numpy(dtype=float)))
+    if "distance_bp" not in pairs.columns and "distance" in pairs.columns:
+        out = out.assign(distance_bp=pairs["distance"].astype(float))
+    return out
+
+
 def pair_weights(pairs: pd.DataFrame, weights: EdgeWeights | None = None) -> np.ndarray:
     """Static weight of each row of a pair table (see module docstring)."""
     w = weights or EdgeWeights()
@@ -70,7 +92,8 @@ def build_gene_graph(
     Args:
         genes: node order (node ``i`` = ``genes[i]``).
         pairs: pair table with ``gene1, gene2`` and feature columns (``contact, same_tad,
-            same_compartment, insulation_mean``); pairs with unknown genes are ignored.
+            same_compartment, insulation_mean``; a :func:`hicexpr.contacts.gene_pair_contacts`
+            table works too, see :func:`graph_pairs`); pairs with unknown genes are ignored.
         weights: edge-weight coefficients (default :class:`EdgeWeights`).
         similarity: output of :func:`expression_similarity_edges` (``i, j, similarity``), added
             with coefficient ``weights.similarity``.
@@ -80,6 +103,7 @@ def build_gene_graph(
         directions of every pair, no self-loops, no duplicate edges.
     """
     w = weights or EdgeWeights()
+    pairs = graph_pairs(pairs)
     index = pd.Index([str(g) for g in genes])
     if index.has_duplicates:
         raise InputError("genes", "gene ids", "unique gene ids", index[index.duplicated()][0])

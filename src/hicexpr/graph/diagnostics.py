@@ -31,6 +31,7 @@ import pandas as pd
 from scipy.stats import rankdata
 from torch_geometric.data import Data
 
+from hicexpr.graph.build import graph_pairs
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.progress import track
 
@@ -57,7 +58,8 @@ def contact_coexpression(
     Args:
         values: expression [T, N] (columns in ``genes`` order); only ``fit_times`` are read.
         genes: gene ids of the columns.
-        pairs: pair table (``gene1, gene2`` + measure columns, ``distance_bp`` for cis pairs).
+        pairs: pair table (``gene1, gene2`` + measure columns, ``distance_bp`` for cis pairs;
+            a :func:`hicexpr.contacts.gene_pair_contacts` table works too).
         fit_times: time indices that may be used (a split's training times); changes are taken
             between consecutive indices that are both in it.
         graph: the model's gene graph; adds the yes/no measure ``in_graph``.
@@ -72,6 +74,7 @@ def contact_coexpression(
     Returns:
         One row per measure with :data:`COLUMNS` (see the module docstring).
     """
+    pairs = graph_pairs(pairs)
     later, earlier = _standardised_changes(values, fit_times, len(genes), lag)
     valid = np.flatnonzero((np.isfinite(later) & np.isfinite(earlier)).all(axis=0))
     i, j = _pair_index(genes, pairs, valid)  # valid: not constant, no missing value

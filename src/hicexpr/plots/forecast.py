@@ -91,7 +91,8 @@ def plot_trajectory_page(
     model: str | None = None,
     ncols: int = 3,
 ) -> Figure:
-    """Observed vs forecast trajectories for several genes, train/val/test periods shaded.
+    """Observed vs forecast trajectories for several genes, the period of each split in the
+    table shaded (a forecast run's table holds the test windows only).
 
     The forecast is the model's shortest-horizon prediction, averaged over seeds.
 

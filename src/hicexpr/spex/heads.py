@@ -26,6 +26,21 @@ SPEX_TREE_PARAMS: dict[str, Any] = {
 HEADS = ("ridge", "elasticnet", "gblinear", "gbtree")
 
 
+def checked_validation(X_val: np.ndarray | None, y_val: np.ndarray | None, n_features: int
+                       ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Validation arrays as float64, refused (one line) when they cannot choose a penalty or
+    stop boosting: a missing target or another number of features than training."""
+    if X_val is None or y_val is None:
+        return None, None
+    X_val, y_val = np.asarray(X_val, dtype=np.float64), np.asarray(y_val, dtype=np.float64)
+    if X_val.ndim != 2 or X_val.shape[1] != n_features or len(X_val) != len(y_val):
+        raise InputError("X_val", "shape", f"[{len(y_val)}, {n_features}] (rows of y_val, "
+                         "training features)", X_val.shape)
+    if not (np.isfinite(X_val).all() and np.isfinite(y_val).all()):
+        raise InputError("validation", "", "finite features and targets", "NaN or inf")
+    return X_val, y_val
+
+
 class LinearHead(RegressorMixin, BaseEstimator):
     """Standardised ridge or elastic-net; the penalty is chosen on the validation set.
 
@@ -52,10 +67,11 @@ class LinearHead(RegressorMixin, BaseEstimator):
     def fit(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None = None,
             y_val: np.ndarray | None = None) -> LinearHead:
         X, y = validate_data(self, X, y, dtype=np.float64)
+        X_val, y_val = checked_validation(X_val, y_val, X.shape[1])
         self.scaler_ = StandardScaler().fit(X)
         Xs = self.scaler_.transform(X)
         if X_val is not None and y_val is not None and len(y_val):
-            Xv = self.scaler_.transform(np.asarray(X_val, dtype=np.float64))
+            Xv = self.scaler_.transform(X_val)
             if self.kind == "ridge":  # one eigendecomposition for every penalty and the fit
                 path = _RidgePath(Xs, y)
                 errors = [np.mean((path.predict(Xv, a) - y_val) ** 2) for a in self.alphas]
@@ -132,6 +148,7 @@ class XGBHead(RegressorMixin, BaseEstimator):
         import xgboost as xgb
 
         X, y = validate_data(self, X, y, dtype=np.float32)
+        X_val, y_val = checked_validation(X_val, y_val, X.shape[1])
         early = X_val is not None and y_val is not None and len(y_val) > 0
         self.scaler_ = StandardScaler().fit(X) if self.booster == "gblinear" else None
         tr = self._scale(X)

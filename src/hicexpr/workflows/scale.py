@@ -45,7 +45,7 @@ from hicexpr.forecast.minibatch import (
     resolve_device,
     window_batches,
 )
-from hicexpr.graph.build import EdgeWeights, build_gene_graph
+from hicexpr.graph.build import EdgeWeights, build_gene_graph, graph_pairs
 from hicexpr.io.contacts import require_balanced
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.parallel import map_chromosomes
@@ -285,7 +285,7 @@ def gene_graph_parallel(
     if weights is not None and weights.similarity:
         raise InputError("weights", "similarity", "0 (similarity edges join chromosomes)",
                          weights.similarity)
-    job = _GraphJob(index, chrom_of, pairs, weights)
+    job = _GraphJob(index, chrom_of, graph_pairs(pairs), weights)
     order = list(dict.fromkeys(chrom_of.tolist()))
     parts = map_chromosomes(functools.partial(_chrom_graph, job), order, workers, scheduler,
                             client=client, description="gene graph")
