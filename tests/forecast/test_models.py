@@ -189,3 +189,16 @@ def test_missing_inputs_are_refused_not_spread() -> None:
     X[3, 1, 2] = np.nan
     with pytest.raises(InputError, match="X: expected finite inputs"):
         make_model("pooled_ridge_ar").fit(X, y)
+
+
+@pytest.mark.parametrize("name", ["ridge_ar_hic", "graph_ar"])
+def test_a_graph_of_other_genes_is_refused(name) -> None:
+    import torch
+    from torch_geometric.data import Data
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3, 6)), rng.normal(size=(20, 1, 6))
+    graph = Data(edge_index=torch.tensor([[0, 9], [9, 0]]), edge_weight=torch.ones(2),
+                 num_nodes=10)
+    with pytest.raises(InputError, match="graph: num_nodes: expected 6 nodes"):
+        make_model(name).fit(X, y, graph=graph)
