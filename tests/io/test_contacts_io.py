@@ -166,6 +166,13 @@ def test_require_balanced_names_the_fix(data_dir):
     require_balanced(kr, weight=column)
 
 
+def test_hic_uri_names_its_resolution(data_dir):
+    hic = data_dir / "formats/hg19_2.5Mb_test.hic"
+    assert open_contacts(f"{hic}::resolutions/2500000").binsize == 2_500_000
+    with pytest.raises(InputError, match="resolution: expected 2500000 .the path's resolution"):
+        open_contacts(f"{hic}::resolutions/2500000", resolution=1_000_000)
+
+
 def test_balance_copy_leaves_original(tmp_path):
     src = _tiny_cool(tmp_path / "raw.cool", n=60)
     out = balance_contacts(src, tmp_path / "bal.cool")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -314,7 +313,6 @@ def _open_map(path: PathLike, resolution: int | None) -> cooler.Cooler:
     that ``cooler.fileops.list_coolers`` does not list (e.g. yeast.10kb.cool)."""
     from hicexpr.io.contacts import open_contacts
 
-    path, resolution = _resolution_from_uri(path, resolution)
     try:
         return open_contacts(path, resolution)
     except InputError:
@@ -328,26 +326,6 @@ def _open_map(path: PathLike, resolution: int | None) -> cooler.Cooler:
             expected = f"the map's bin size {clr.binsize}"
             raise InputError(path, "resolution", expected, resolution) from None
         return clr
-
-
-_RESOLUTION_GROUP = re.compile(r"^/?resolutions/(\d+)$")
-
-
-def _resolution_from_uri(path: PathLike, resolution: int | None) -> tuple[PathLike, int | None]:
-    """``file.hic::resolutions/N`` -> (``file.hic``, N); cooler URIs are left to
-    ``open_contacts``, which reads their group itself."""
-    text = str(path)
-    file, sep, group = text.partition("::")
-    if not sep or file.endswith((".cool", ".mcool")):
-        return path, resolution
-    match = _RESOLUTION_GROUP.match(group)
-    if match is None:
-        raise InputError(file, f"group '{group}'", "file::resolutions/N", group)
-    chosen = int(match.group(1))
-    if resolution is not None and resolution != chosen:
-        raise InputError(text, "resolution", f"{chosen} (the path's resolution) or none",
-                         resolution)
-    return file, chosen
 
 
 def _harmonise_and_filter(

@@ -76,7 +76,8 @@ def open_contacts(path: str | os.PathLike[str], resolution: int | None = None, *
     """Open a contact map of any supported format as a Cooler (see module docstring).
 
     Args:
-        path: map path; ``file.mcool::resolutions/N`` selects a resolution.
+        path: map path; ``file.mcool::resolutions/N`` (or ``file.hic::resolutions/N``)
+            selects a resolution.
         resolution: bin size in bp; required for multi-resolution files, checked otherwise.
         assembly: genome assembly (e.g. ``mm9``) for STEP/dense maps, which do not store one:
             chromosome lengths then come from bioframe; without it they are the data's extent.
@@ -91,7 +92,26 @@ def open_contacts(path: str | os.PathLike[str], resolution: int | None = None, *
     fmt = contact_format(file)
     if fmt in ("cool", "mcool"):
         return _open_cooler(file, fmt, uri_group, resolution)
+    if uri_group is not None:
+        resolution = _group_resolution(str(path), uri_group, resolution)
     return cooler.Cooler(str(_cached_cool(file, fmt, resolution, assembly)))
+
+
+_RESOLUTION_GROUP = re.compile(r"^/?resolutions/(\d+)$")
+
+
+def _group_resolution(uri: str, group: str, resolution: int | None) -> int:
+    """The N of ``file.hic::resolutions/N`` (the only group a non-cooler map can name); it
+    must agree with ``resolution`` when both are given."""
+    file = uri.split("::", 1)[0]
+    match = _RESOLUTION_GROUP.match(group)
+    if match is None:
+        raise InputError(file, f"group '{group}'", "file::resolutions/N", group)
+    chosen = int(match.group(1))
+    if resolution is not None and resolution != chosen:
+        raise InputError(uri, "resolution", f"{chosen} (the path's resolution) or none",
+                         resolution)
+    return chosen
 
 
 def _open_cooler(file: Path, fmt: str, group: str | None, resolution: int | None) -> cooler.Cooler:
