@@ -90,12 +90,14 @@ def test_a_new_run_removes_only_what_the_earlier_run_wrote(tmp_path: Path) -> No
     for name in ("scores.tsv", "genes.tsv", "edited.tsv"):  # genes.tsv: overwrote the input
         run.write_table(name, pd.DataFrame({"a": [1]}))
     (run.plots_dir / "old.png").write_bytes(b"png")
+    (tmp_path / "map.mcool").write_bytes(b"map")  # an input given as map.mcool::resolutions/N
     run.complete()
     later = time.time() + 5
     os.utime(tmp_path / "edited.tsv", (later, later))  # the user changed it afterwards
-    again = RunFolder(tmp_path, keep=[tmp_path / "genes.tsv"])
+    again = RunFolder(tmp_path, keep=[tmp_path / "genes.tsv",
+                                      f"{tmp_path / 'map.mcool'}::resolutions/10000"])
     left = sorted(p.name for p in tmp_path.iterdir())
-    assert left == ["edited.tsv", "genes.tsv", "notes.txt", "plots", "run.log"]
+    assert left == ["edited.tsv", "genes.tsv", "map.mcool", "notes.txt", "plots", "run.log"]
     assert not any(again.plots_dir.iterdir())
     again.close()
 

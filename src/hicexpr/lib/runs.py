@@ -72,16 +72,22 @@ def _changed_files(folder: Path, since: float) -> list[str]:
     return names
 
 
+def _listed(manifest: Path) -> list[str] | None:
+    """The file names in a :data:`MANIFEST` (None: no readable manifest)."""
+    try:
+        names = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return [str(n) for n in names] if isinstance(names, list) else []
+
+
 def record_outputs(folder: str | os.PathLike[str], since: float) -> None:
     """Add the files changed in a finished run's ``folder`` since ``since`` (e.g. by
     ``hicexpr report``) to its :data:`MANIFEST`, so the next run there removes them too."""
     manifest = Path(folder) / MANIFEST
-    try:
-        names = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
-    added = _changed_files(Path(folder), since)
-    atomic.write_json(manifest, sorted(set(names if isinstance(names, list) else []) | set(added)))
+    names = _listed(manifest)
+    if names is not None:
+        atomic.write_json(manifest, sorted(set(names) | set(_changed_files(Path(folder), since))))
 
 
 class RunFolder:
@@ -90,7 +96,8 @@ class RunFolder:
     Opening a folder removes a stale ``COMPLETE`` marker, so a re-run that dies half-way can
     never be mistaken for the earlier finished run, and the files an earlier finished run
     wrote there (its :data:`MANIFEST`; not those changed since, nor ``keep``, e.g. this run's
-    inputs), so none of them sits next to the new results. Other files are left alone.
+    inputs, ``file.mcool::resolutions/N`` allowed), so none of them sits next to the new
+    results. Other files are left alone.
     """
 
     def __init__(self, path: str | os.PathLike[str],
@@ -100,7 +107,8 @@ class RunFolder:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             (self.path / COMPLETE).unlink(missing_ok=True)
-            self._remove_earlier_outputs({Path(k).resolve() for k in keep if k})
+            self._remove_earlier_outputs({Path(str(k).split("::")[0]).resolve()
+                                          for k in keep if k})
             self.plots_dir.mkdir(exist_ok=True)
         except OSError as exc:
             raise InputError(self.path, "", "a writable output folder", exc.strerror) from None
@@ -110,14 +118,13 @@ class RunFolder:
 
     def _remove_earlier_outputs(self, keep: set[Path]) -> None:
         manifest = self.path / MANIFEST
-        try:
-            names = json.loads(manifest.read_text(encoding="utf-8"))
-            listed_at = manifest.stat().st_mtime
-        except (OSError, ValueError):
+        names = _listed(manifest)
+        if names is None:
             return
+        listed_at = manifest.stat().st_mtime
         root = self.path.resolve()
-        for name in names if isinstance(names, list) else []:
-            file = (self.path / str(name)).resolve()
+        for name in names:
+            file = (self.path / name).resolve()
             unchanged = file.is_file() and file.stat().st_mtime <= listed_at
             if unchanged and file not in keep and root in file.parents:
                 file.unlink()

@@ -95,7 +95,7 @@ def run_contact_features(
     check_engine(workers, scheduler)
     clr0 = open_contacts(hic, resolution, assembly=assembly)  # inputs checked before any output
     table = read_genes(genes, genes_format)
-    run = RunFolder(out, keep=[str(hic).split("::")[0], genes])
+    run = RunFolder(out, keep=[hic, genes])
     run.write_config(config)
     clr, wname, how = resolve_weights(clr0, balance, weight, str(hic))
     dist = int(max_distance or default_max_distance(clr))

@@ -159,10 +159,9 @@ def check_ranges(config: ForecastConfig) -> None:
             raise InputError("config", name, "a fraction between 0 and 1 (exclusive)", value)
 
 
-def run_inputs(config: ForecastConfig) -> list[str]:
+def run_inputs(config: ForecastConfig) -> list[str | None]:
     """The input files of a run (never removed from its output folder)."""
-    files = (config.expression, config.contacts, config.genes, config.sample_times)
-    return [str(f).split("::")[0] for f in files if f]
+    return [config.expression, config.contacts, config.genes, config.sample_times]
 
 
 def check_genes(dataset: Any, source: str | None = None) -> None:

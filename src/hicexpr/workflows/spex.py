@@ -148,7 +148,7 @@ def run_spex(
     cfg = config or SpexConfig()
     check_at_least(cfg, SPEX_AT_LEAST)
     check_lists(cfg)
-    source_files = [source_label(s)[1].split("::")[0] for s in (*contacts, *loops, *links)]
+    source_files = [source_label(s)[1] for s in (*contacts, *loops, *links)]
     run = RunFolder(out, keep=[genes, expression, *tracks, *segmentations, *bigwigs,
                                *source_files])
     run.write_config({**cfg.model_dump(mode="json"), "genes": str(genes),
