@@ -60,7 +60,7 @@ def write_report(
                             contacts=os.fspath(contacts) if isinstance(contacts, os.PathLike)
                             else contacts, region=region, permutation_num=permutation_num,
                             seed=seed)
-    options.region = _region_for_map(run, options)
+    _place_region_on_map(run, options)
     content = analyse(run, options)
     try:
         write_text(target, render(run, content))
@@ -85,11 +85,12 @@ def report_target(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] |
     return target
 
 
-def _region_for_map(run: RunData, options: ReportOptions) -> str | None:
-    """The ``--region`` named as in the report's contact map (unchanged without a map)."""
+def _place_region_on_map(run: RunData, options: ReportOptions) -> None:
+    """Name ``options.region`` as in the report's contact map (unchanged without a map); the
+    map, opened here, is kept in ``options.contacts`` for the figure."""
     if options.region is None:
-        return None
+        return
     clr = open_report_contacts(run, options)
-    if clr is None:
-        return options.region
-    return region_on_map(options.region, clr, clr.filename)
+    if clr is not None:
+        options.contacts = clr
+        options.region = region_on_map(options.region, clr, clr.filename)
