@@ -102,6 +102,12 @@ def chrom_mapping(names: list[str], targets: list[str], max_end: dict[str, int] 
     return out
 
 
+def named_as(chroms: pd.Series, targets: list[str]) -> pd.Series:
+    """``chroms`` spelt as in ``targets`` (:func:`chrom_mapping`); NaN where none matches."""
+    text = chroms.astype(str)
+    return text.map(chrom_mapping(sorted(text.unique()), list(targets)))
+
+
 def harmonise_chroms(
     genes: pd.DataFrame,
     clr_or_chromsizes: cooler.Cooler | pd.Series | dict,

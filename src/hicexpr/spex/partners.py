@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from hicexpr.io.chroms import chrom_mapping
+from hicexpr.io.chroms import chrom_mapping, named_as
 from hicexpr.lib.errors import InputError
 from hicexpr.spex.profiles import ProfileSource
 
@@ -52,8 +52,7 @@ def on_gene_chroms(table: pd.DataFrame, columns: list[str], genes: pd.DataFrame
     targets = [str(c) for c in genes["chrom"].unique()]
     out = table.copy()
     for col in columns:
-        names = [str(c) for c in out[col].unique()]
-        out[col] = out[col].astype(str).map(chrom_mapping(names, targets)).fillna(out[col])
+        out[col] = named_as(out[col], targets).fillna(out[col])
     return out
 
 

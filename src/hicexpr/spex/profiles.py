@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from hicexpr.io import tracks
-from hicexpr.io.chroms import chrom_mapping
+from hicexpr.io.chroms import named_as
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.progress import track
 
@@ -153,8 +153,7 @@ def _on_chroms(intervals: pd.DataFrame, chroms: list[str] | None,
     ``chr1``); a track with none there is refused (it would be a profile of zeros)."""
     if chroms is None:
         return intervals
-    mapping = chrom_mapping(sorted(intervals["chrom"].unique()), chroms)
-    out = intervals.assign(chrom=intervals["chrom"].map(mapping)).dropna(subset=["chrom"])
+    out = intervals.assign(chrom=named_as(intervals["chrom"], chroms)).dropna(subset=["chrom"])
     if out.empty:
         names = ", ".join(sorted(intervals["chrom"].unique())[:4])
         raise InputError(path, "chromosome names", f"intervals on the genes' chromosomes "
