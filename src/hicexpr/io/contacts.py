@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from hicexpr.io.chroms import EXTENT_KEY
+from hicexpr.io.text import compression
 from hicexpr.lib.atomic import atomic_path
 from hicexpr.lib.errors import InputError
 
@@ -395,7 +396,7 @@ def _step_chunks(f: Path, chunksize: int | None = None) -> Iterator[pd.DataFrame
     """Validated ``pos1, pos2, count`` chunks of one STEP text file (gzip allowed)."""
     first = 0
     try:
-        for df in pd.read_csv(f, sep=r"\s+", header=None, comment="#",
+        for df in pd.read_csv(f, sep=r"\s+", header=None, comment="#", compression=compression(f),
                               chunksize=chunksize or STEP_CHUNK_ROWS):
             if df.shape[1] != 3:
                 raise InputError(f, f"line {first + 1}", _STEP_EXPECTED, f"{df.shape[1]} columns")
@@ -608,7 +609,8 @@ def _chromsizes_for(extent_pos: dict[str, int], binsize: int, assembly: str | No
 
 def _dense_source(file: Path, resolution: int | None, assembly: str | None):
     try:
-        df = pd.read_csv(file, sep="\t", header=None, comment="#", dtype=str)
+        df = pd.read_csv(file, sep="\t", header=None, comment="#", dtype=str,
+                         compression=compression(file))
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(file, "", "a dense matrix TSV", str(exc)[:60]) from None
     except (EOFError, OSError, zlib.error) as exc:

@@ -9,7 +9,6 @@ points are sorted.
 from __future__ import annotations
 
 import csv
-import gzip
 import itertools
 import logging
 import os
@@ -21,6 +20,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from hicexpr.io.text import compression, open_text, unversioned
 from hicexpr.io.timelabels import TimeLabelError, label_times, parse_time_label
 from hicexpr.lib.errors import InputError
 
@@ -31,7 +31,6 @@ GENE_COLUMNS = ("chrom", "start", "end", "strand", "tss", "symbol")
 # obs columns holding sample times (first present wins) and the unit their plain numbers are in
 TIME_COLUMNS = {"time": None, "timepoint": None, "time_point": None, "minutes": "min",
                 "hours": "h", "hpf": "h", "day": "d", "days": "d"}
-_VERSIONED = r"^([A-Za-z]+_?\d+)\.\d+$"
 
 
 def read_expression(
@@ -135,11 +134,11 @@ def join_genes(adata: ad.AnnData, genes: PathLike | pd.DataFrame) -> ad.AnnData:
     by_id = table.drop_duplicates("gene_id").set_index("gene_id")
     lookups = [_keyed(table, table["_annotation"].str.upper()),
                _keyed(table, table["symbol"].astype(str).str.upper()),
-               _keyed(table, _unversioned(pd.Index(table["_annotation"])))]
+               _keyed(table, unversioned(pd.Index(table["_annotation"])))]
     genes = pd.Index([str(g) for g in adata.var_names])
     joined = by_id.reindex(genes)
     matched = genes.isin(by_id.index)
-    keys = (genes.str.upper(), genes.str.upper(), _unversioned(genes))
+    keys = (genes.str.upper(), genes.str.upper(), unversioned(genes))
     for key, lookup in zip(keys, lookups, strict=True):
         todo = ~matched & key.isin(lookup.index)
         if todo.any():
@@ -179,12 +178,6 @@ def _warn_ambiguous_symbols(table: pd.DataFrame, names: pd.Index) -> None:
                     "%s): the first one is used", len(shared), shared[0])
 
 
-def _unversioned(ids: pd.Index) -> pd.Index:
-    """Accessions without a version suffix (``ENSG0001.5`` -> ``ENSG0001``, ``NM_0001.2`` ->
-    ``NM_0001``); other ids unchanged."""
-    return ids.str.replace(_VERSIONED, r"\1", regex=True)
-
-
 def read_gene_matrix(path: PathLike) -> pd.DataFrame:
     """A genes x samples table as floats (NaN = missing): TSV, CSV (by extension; ``.gz`` ok,
     a header one cell short as R's ``write.table`` writes it is fine) or ``.h5ad``
@@ -202,10 +195,7 @@ def read_gene_matrix(path: PathLike) -> pd.DataFrame:
 
 
 def _first_lines(file: Path, n: int) -> list[str]:
-    with open(file, "rb") as fh:
-        gz = fh.read(2) == b"\x1f\x8b"
-    opener = gzip.open if gz else open
-    with opener(file, "rt", encoding="utf-8-sig", newline="") as fh:  # type: ignore[operator]
+    with open_text(file) as fh:
         return [line.rstrip("\r\n") for line in itertools.islice(fh, n)]
 
 
@@ -219,7 +209,8 @@ def _read_table(file: Path) -> pd.DataFrame:
                              "an empty file" if not head else "a header only")
         n_data = len(head[1])
         body = pd.read_csv(file, sep=sep, header=None, dtype=str, keep_default_na=False,
-                           skiprows=1, names=range(max(n_data, len(head[0]))))
+                           skiprows=1, names=range(max(n_data, len(head[0]))),
+                           compression=compression(file))
     except (OSError, EOFError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError,
             UnicodeDecodeError, csv.Error) as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
@@ -379,7 +370,8 @@ def read_sample_times(path: PathLike) -> dict[str, float]:
     file = Path(path)
     sep = "," if file.name.lower().removesuffix(".gz").endswith(".csv") else "\t"
     try:
-        raw = pd.read_csv(file, sep=sep, header=None, dtype=str, keep_default_na=False)
+        raw = pd.read_csv(file, sep=sep, header=None, dtype=str, keep_default_na=False,
+                          compression=compression(file))
     except (OSError, EOFError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError,
             UnicodeDecodeError) as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0]

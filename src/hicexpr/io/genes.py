@@ -9,7 +9,6 @@ get a ``_2``, ``_3`` suffix (``"suffix"``) or raise (``"error"``).
 
 from __future__ import annotations
 
-import gzip
 import io
 import logging
 import os
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hicexpr.io.text import open_text
 from hicexpr.lib.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -76,11 +76,6 @@ def detect_format(file: Path) -> str:
                      f"{', '.join(FORMATS)}", file.name)
 
 
-def _open_text(file: Path):
-    opener = gzip.open if file.suffix == ".gz" else open
-    return opener(file, "rt", encoding="utf-8", errors="replace")
-
-
 def _checked(lines, file: Path):
     """Iterate lines; a truncated/corrupt gzip becomes an InputError."""
     try:
@@ -91,7 +86,7 @@ def _checked(lines, file: Path):
 
 
 def _lines(file: Path, n: int) -> list[str]:
-    with _open_text(file) as fh:
+    with open_text(file, errors="replace") as fh:
         out = []
         for i, line in enumerate(_checked(fh, file)):
             if i >= n:
@@ -104,7 +99,7 @@ def _read_table(file: Path, min_cols: int, what: str) -> pd.DataFrame:
     """Tab-separated table; comment/track/browser lines and a BED column-name line
     (``chrom start end ...``) skipped."""
     rows: list[list[str]] = []
-    with _open_text(file) as fh:
+    with open_text(file, errors="replace") as fh:
         for lineno, line in enumerate(_checked(fh, file), start=1):
             if not line.strip() or line.startswith(("#", "track", "browser")):
                 continue

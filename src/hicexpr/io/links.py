@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hicexpr.io.text import compression
 from hicexpr.io.tracks import harmonise_chrom
 from hicexpr.lib.errors import InputError
 
@@ -26,7 +27,7 @@ def _read_tsv(path: Path, **kwargs) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(path, "", "an existing file", "not found")
     try:
-        return pd.read_csv(path, sep="\t", compression="infer", **kwargs)
+        return pd.read_csv(path, sep="\t", compression=compression(path), **kwargs)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(path, "", "a complete gzip file", f"corrupt gzip ({exc})") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:

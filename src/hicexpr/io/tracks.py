@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hicexpr.io.chroms import chrom_mapping
+from hicexpr.io.text import compression, open_text
 from hicexpr.lib.errors import InputError
 
 PathLike = str | os.PathLike[str]
@@ -29,14 +30,6 @@ def harmonise_chrom(names: pd.Series) -> pd.Series:
     text = names.astype(str)
     text = text.where(text.str.lower().str.startswith("chr"), "chr" + text)  # Chr1 stays
     return text.replace({"chrMT": "chrM"})
-
-
-def _open_text(path: Path):
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
 
 
 _BINARY_TRACKS = {b"\x26\xfc\x8f\x88": "a bigWig (pass it as a bigWig track)",
@@ -55,7 +48,7 @@ def _read_columns(path: Path, min_cols: int) -> pd.DataFrame:
     try:
         skip = _header_lines(path)
         df = pd.read_csv(path, sep="\t", header=None, skiprows=skip, dtype=str,
-                         compression="infer", engine="c")
+                         compression=compression(path), engine="c")
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(path, "", "a complete gzip file", f"corrupt gzip ({exc})") from None
     except pd.errors.EmptyDataError:
@@ -75,7 +68,7 @@ def _read_columns(path: Path, min_cols: int) -> pd.DataFrame:
 
 def _header_lines(path: Path) -> int:
     n = 0
-    with _open_text(path) as fh:
+    with open_text(path, errors="replace") as fh:
         for line in fh:
             if line.startswith(("#", "track", "browser")):
                 n += 1

@@ -12,16 +12,12 @@ import pandas as pd
 
 from hicexpr.io.expression import read_gene_matrix
 from hicexpr.io.genes import read_genes
+from hicexpr.io.text import unversioned
 from hicexpr.io.tracks import harmonise_chrom
 from hicexpr.lib.errors import InputError
 
 log = logging.getLogger(__name__)
 PathLike = str | os.PathLike[str]
-
-
-def strip_version(ids: pd.Series | pd.Index) -> pd.Series:
-    """Ensembl ids without their version suffix (``ENSG0001.5`` -> ``ENSG0001``)."""
-    return pd.Series(ids, dtype=str).str.split(".").str[0]
 
 
 def read_expression_table(path: PathLike) -> ad.AnnData:
@@ -50,7 +46,7 @@ def read_expression_table(path: PathLike) -> ad.AnnData:
     if not complete.all():
         log.warning("%s: %d of %d genes have a missing value: dropped", file.name,
                     int((~complete).sum()), len(complete))
-    ids = strip_version(frame.index).to_numpy()
+    ids = unversioned(frame.index).to_numpy()
     keep = complete & ~pd.Series(ids).duplicated().to_numpy()
     repeated = int((complete & ~keep).sum())
     if repeated:
@@ -82,7 +78,7 @@ def read_gene_table(path: PathLike) -> pd.DataFrame:
     ``chr1``).
     """
     genes = read_genes(path)
-    genes["gene_id"] = genes["gene_id"].astype(str).str.replace(r"\.\d+$", "", regex=True)
+    genes["gene_id"] = unversioned(genes["gene_id"]).to_numpy()
     genes["chrom"] = harmonise_chrom(genes["chrom"]).to_numpy()
     return genes.drop_duplicates("gene_id").reset_index(drop=True)
 
