@@ -74,3 +74,28 @@ def test_gzip_tables_are_byte_identical(tmp_path: Path) -> None:
     b = atomic.write_table(tmp_path / "b.tsv.gz", df).read_bytes()
     assert a == b  # no time stamp or temporary file name in the gzip header
     assert gzip.decompress(a).decode().startswith("x\ty\n0\t0.0\n")
+
+
+def _abandoned_temporary(target: Path) -> Path:
+    """The temporary file ``atomic_path`` leaves for ``target`` when the process is killed."""
+    holder = atomic.atomic_path(target)
+    tmp = holder.__enter__()
+    tmp.write_text("half")
+    kept = tmp.with_name(tmp.name + ".copy")
+    tmp.rename(kept)  # hide it from the clean-up, as a SIGKILL would
+    error = RuntimeError("killed")
+    assert holder.__exit__(RuntimeError, error, None) is False
+    kept.rename(tmp)
+    return tmp
+
+
+def test_remove_leftovers_deletes_only_abandoned_temporaries(tmp_path: Path) -> None:
+    leftovers = [_abandoned_temporary(tmp_path / "metrics.json"),
+                 _abandoned_temporary(tmp_path / ".cache" / "ab" / "entry.pkl")]
+    mine = [tmp_path / ".notes.tmp", tmp_path / "data.tmp", tmp_path / ".x.ABCDEFGH.tmp"]
+    for path in mine:
+        path.write_text("user file")
+    assert all(p.exists() for p in leftovers)
+    assert atomic.remove_leftovers(tmp_path) == 2
+    assert not any(p.exists() for p in leftovers)
+    assert all(p.read_text() == "user file" for p in mine)

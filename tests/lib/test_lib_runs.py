@@ -110,3 +110,16 @@ def test_a_report_written_later_is_removed_by_the_next_run_too(tmp_path: Path) -
     record_outputs(tmp_path, started)
     RunFolder(tmp_path).close()
     assert not (tmp_path / "report.html").exists()
+
+
+def test_a_new_run_removes_temporaries_a_killed_run_left(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    (out / ".cache").mkdir(parents=True)
+    left = [out / ".metrics.json.k3_x9q2a.tmp", out / ".cache" / ".entry.pkl.a1b2c3d4.tmp"]
+    for path in left:
+        path.write_text("half written")
+    (out / "my.tmp").write_text("keep")
+    with RunFolder(out):
+        pass
+    assert not any(p.exists() for p in left)
+    assert (out / "my.tmp").read_text() == "keep"

@@ -139,6 +139,7 @@ def test_kill_minus_9_then_resume_gives_the_same_metrics(data: Path, reference: 
     _run(data, out)
     log = (out / "run.log").read_text()
     assert "cache hit" in log
+    assert not list(out.rglob(".*.tmp")), "temporaries of the killed runs left behind"
     _assert_same_results(out, reference)
 
 

@@ -9,6 +9,7 @@ import contextlib
 import gzip
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ import pandas as pd
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+_LEFTOVER = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")  # what atomic_path's mkstemp names look like
 
 
 @contextlib.contextmanager
@@ -36,6 +38,17 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def remove_leftovers(folder: str | os.PathLike[str]) -> int:
+    """Delete the temporary files a killed writer left under ``folder`` (``kill -9`` skips
+    :func:`atomic_path`'s clean-up); other files are never touched. Returns how many."""
+    removed = 0
+    for path in Path(folder).rglob(".*.tmp"):
+        if _LEFTOVER.match(path.name) and path.is_file():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:

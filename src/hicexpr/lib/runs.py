@@ -97,7 +97,8 @@ class RunFolder:
     never be mistaken for the earlier finished run, and the files an earlier finished run
     wrote there (its :data:`MANIFEST`; not those changed since, nor ``keep``, e.g. this run's
     inputs, ``file.mcool::resolutions/N`` allowed), so none of them sits next to the new
-    results. Other files are left alone.
+    results. Temporary files a killed run left (``.NAME.xxxxxxxx.tmp``, anywhere under the
+    folder, its cache included) are removed too. Other files are left alone.
     """
 
     def __init__(self, path: str | os.PathLike[str],
@@ -107,6 +108,7 @@ class RunFolder:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             (self.path / COMPLETE).unlink(missing_ok=True)
+            self._remove_leftovers()
             self._remove_earlier_outputs({Path(str(k).split("::")[0]).resolve()
                                           for k in keep if k})
             self.plots_dir.mkdir(exist_ok=True)
@@ -115,6 +117,11 @@ class RunFolder:
         if not os.access(self.path, os.W_OK):
             raise InputError(self.path, "", "a writable output folder", "permission denied")
         self._handler = self._attach_log()
+
+    def _remove_leftovers(self) -> None:
+        removed = atomic.remove_leftovers(self.path)
+        if removed:
+            log.info("%s: removed %d temporary file(s) left by a killed run", self.path, removed)
 
     def _remove_earlier_outputs(self, keep: set[Path]) -> None:
         manifest = self.path / MANIFEST
