@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import anndata as ad
@@ -101,6 +102,21 @@ def test_bad_csv_is_an_input_error(tmp_path: Path) -> None:
     bad.write_text("Gene1,Gene2\nA,B\n")
     with pytest.raises(InputError, match="bad.csv: line 1: expected column"):
         read_step_pairs(bad)
+
+
+
+def test_empty_csv_is_an_input_error(tmp_path: Path) -> None:
+    empty = tmp_path / "interaction_mrna.csv"
+    empty.write_text("")
+    with pytest.raises(InputError, match="interaction_mrna.csv: expected a STEP interaction CSV"):
+        read_step_pairs(empty)
+
+
+def test_gzipped_csv_read_whatever_its_name(tmp_path: Path) -> None:
+    plain = read_step_pairs(_step_csv(tmp_path / "interaction_mrna.csv"))
+    packed = tmp_path / "packed.csv"
+    packed.write_bytes(gzip.compress((tmp_path / "interaction_mrna.csv").read_bytes()))
+    pd.testing.assert_frame_equal(read_step_pairs(packed).pairs, plain.pairs)
 
 
 # --- real data -----------------------------------------------------------------------------

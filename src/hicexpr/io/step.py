@@ -20,6 +20,7 @@ import io
 import logging
 import os
 import re
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from hicexpr.io.expression import expression_anndata, parse_numbers
+from hicexpr.io.text import compression, open_text
 from hicexpr.io.timelabels import EMBRYONIC_OFFSET
 from hicexpr.lib.errors import InputError
 
@@ -235,8 +237,9 @@ def _read_csv(file: Path) -> pd.DataFrame:
     if not file.is_file():
         raise InputError(file, "", "an existing STEP interaction CSV", "no such file")
     try:
-        table = pd.read_csv(file)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        table = pd.read_csv(file, compression=compression(file))
+    except (OSError, EOFError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError,
+            UnicodeDecodeError) as exc:
         raise InputError(file, "", "a STEP interaction CSV", str(exc).splitlines()[0]) from None
     table = table.loc[:, ~table.columns.str.startswith("Unnamed")]
     required = ["Gene1", "Gene2", "HiC_Interaction"] + [
@@ -425,9 +428,10 @@ def _read_text_table(file: Path, nrows: int | None = None) -> pd.DataFrame:
     if not file.is_file():
         raise InputError(file, "", "an existing tab-separated table", "no such file")
     try:
-        text = file.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise InputError(file, "", "a readable file", exc.strerror) from None
+        with open_text(file, errors="replace") as fh:
+            text = fh.read()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(file, "", "a readable file", str(exc).splitlines()[0]) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # STEP's raw files use old-Mac CR
     return pd.read_csv(
         io.StringIO(text), sep="\t", header=None, dtype=str, keep_default_na=False, nrows=nrows
