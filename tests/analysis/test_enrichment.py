@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,16 @@ def test_read_gmt_and_bad_line(tmp_path: Path) -> None:
     bad.write_text("S1\tdesc\tA\nbroken line\n")
     with pytest.raises(InputError, match=r"bad.gmt: line 2: expected name, description"):
         read_gmt(bad)
+
+
+def test_read_gmt_gzipped_and_not_utf8(tmp_path: Path) -> None:
+    packed = tmp_path / "sets.gmt.gz"
+    packed.write_bytes(gzip.compress("\ufeffS1\tfirst set\tA\tB\n".encode()))
+    assert read_gmt(packed) == {"S1 first set": ["A", "B"]}
+    latin = tmp_path / "latin.gmt"
+    latin.write_bytes("S1\tr\xe9sum\xe9\tA\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"latin.gmt: expected a readable GMT text file"):
+        read_gmt(latin)
 
 
 def planted_scores(n: int = 300, seed: int = 0) -> tuple[pd.Series, dict[str, list[str]]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import gseapy
 import numpy as np
 import pandas as pd
 
+from hicexpr.io.text import compression, open_text
 from hicexpr.lib.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -37,9 +39,11 @@ def read_gmt(path: str | os.PathLike[str]) -> dict[str, list[str]]:
     """
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(file, "", "a readable GMT file", exc.strerror) from None
+        with open_text(file) as fh:
+            text = fh.read()
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        raise InputError(file, "", "a readable GMT text file (UTF-8, gzip ok)",
+                         str(exc).splitlines()[0][:80]) from None
     sets: dict[str, list[str]] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
@@ -67,8 +71,9 @@ def read_go_slim(path: str | os.PathLike[str], aspects: Iterable[str] = ("P", "F
     file = Path(path)
     try:
         table = pd.read_csv(file, sep="\t", header=None, dtype=str, usecols=range(6),
-                            names=["orf", "gene", "sgdid", "aspect", "term", "goid"])
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
+                            names=["orf", "gene", "sgdid", "aspect", "term", "goid"],
+                            compression=compression(file))
+    except (OSError, EOFError, zlib.error, ValueError, pd.errors.ParserError) as exc:
         raise InputError(file, "", "the SGD go_slim_mapping.tab table (6+ tab columns)",
                          str(exc)) from None
     table = table[table["aspect"].isin(list(aspects)) & table["goid"].notna()]
