@@ -62,6 +62,10 @@ def _read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(file, "", "a readable YAML file", exc.strerror) from None
+    except UnicodeDecodeError as exc:
+        line = file.read_bytes()[:exc.start].count(b"\n") + 1
+        raise InputError(file, f"line {line}", "UTF-8 text", f"byte 0x{exc.object[exc.start]:02x}")\
+            from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""

@@ -87,3 +87,10 @@ def test_error_message_format_and_closest() -> None:
     assert closest("zzz", ["resolution", "seed"]) is None
     long = str(InputError("f", "", "short", "y" * 500))
     assert len(long) < 120 and long.endswith("...")
+
+
+def test_yaml_not_utf8_names_the_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_bytes("n_genes: 40\ntitle: r\xe9sum\xe9\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"c.yaml: line 2: expected UTF-8 text, got 'byte 0xe9'"):
+        load_config(SimulateConfig, cfg)
