@@ -15,13 +15,13 @@ def make_world(seed: int = 0, n_per_chrom: int = 60) -> dict[str, pd.DataFrame]:
     """Genes, a promoter peak track (upstream of active TSSs), a noise track and expression."""
     rng = np.random.default_rng(seed)
     genes, peaks, noise = [], [], []
-    for chrom in CHROMS:
+    for c, chrom in enumerate(CHROMS):
         tss = np.sort(rng.choice(np.arange(100_000, CHROM_LEN - 100_000, 5_000), n_per_chrom,
                                  replace=False))
         strand = rng.choice(["+", "-"], n_per_chrom)
         activity = rng.uniform(0, 1, n_per_chrom)
         for i, (t, s, a) in enumerate(zip(tss, strand, activity, strict=True)):
-            gid = f"G_{chrom}_{i}"
+            gid = f"ENSG{c:05d}{i:06d}"  # an accession, so that "ENSG....1" loses its ".1"
             start, end = (t, t + 3000) if s == "+" else (t - 2999, t + 1)
             genes.append((chrom, start, end, gid, gid, s, t, a))
             width = int(200 + 1800 * a)  # stronger promoters -> wider peaks, upstream of TSS
