@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import cooler
@@ -72,7 +73,8 @@ def gene_pair_contacts(
     return out.reset_index(drop=True)[PAIR_COLUMNS]
 
 
-def _pixel_blocks(clr: cooler.Cooler, lo: int, hi: int, chunk_bins: int):
+def _pixel_blocks(clr: cooler.Cooler, lo: int, hi: int,
+                  chunk_bins: int) -> Iterator[pd.DataFrame]:
     """Pixels with bin1 in [lo, hi), read in row blocks via the bin1 offset index."""
     index = clr._load_dset("indexes/bin1_offset")
     pixels = clr.pixels()
@@ -83,7 +85,9 @@ def _pixel_blocks(clr: cooler.Cooler, lo: int, hi: int, chunk_bins: int):
             yield pixels[p0:p1]
 
 
-def _cis_pairs(clr, used, chrom, w, valid, balance, max_distance, chunk_bins) -> pd.DataFrame:
+def _cis_pairs(clr: cooler.Cooler, used: pd.DataFrame, chrom: str, w: np.ndarray,
+               valid: np.ndarray, balance: bool, max_distance: int | None,
+               chunk_bins: int) -> pd.DataFrame:
     lo, hi = clr.extent(chrom)
     n = hi - lo
     sel = used[used["chrom"] == chrom]
@@ -155,7 +159,8 @@ def _expand(px: pd.DataFrame, sel: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _trans_pairs(clr, used, w, valid, balance, chunk_bins) -> pd.DataFrame:
+def _trans_pairs(clr: cooler.Cooler, used: pd.DataFrame, w: np.ndarray, valid: np.ndarray,
+                 balance: bool, chunk_bins: int) -> pd.DataFrame:
     nb = int(clr.info["nbins"])
     is_gene_bin = np.zeros(nb, bool)
     is_gene_bin[used["bin_id"].to_numpy()] = True
@@ -181,7 +186,8 @@ def _trans_pairs(clr, used, w, valid, balance, chunk_bins) -> pd.DataFrame:
     return pairs
 
 
-def _trans_expected(clr, w, valid, px, chrom_of, chunk_bins) -> np.ndarray:
+def _trans_expected(clr: cooler.Cooler, w: np.ndarray, valid: np.ndarray, px: pd.DataFrame,
+                    chrom_of: np.ndarray, chunk_bins: int) -> np.ndarray:
     """Mean balanced value of each chromosome-pair block (valid bins only)."""
     if px.empty:
         return np.zeros(0)

@@ -119,7 +119,8 @@ def _pair_values(clr: cooler.Cooler, pairs: pd.DataFrame, genes: pd.DataFrame) -
     return pairs.assign(both_in_coverage=both, our_hic=values)
 
 
-def _summary(clr, genes, pairs, ins_tables, window_bins) -> pd.DataFrame:
+def _summary(clr: cooler.Cooler, genes: pd.DataFrame, pairs: pd.DataFrame,
+             ins_tables: dict[int, pd.DataFrame], window_bins: int) -> pd.DataFrame:
     inside = genes[genes["in_coverage"]]
     rows = [
         ("gene records", "in map coverage", len(genes), len(inside) / len(genes), "fraction"),

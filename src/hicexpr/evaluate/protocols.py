@@ -68,7 +68,8 @@ def make_splits(
     return [step_random_split(n_times, input_length, test_fraction, seed)]
 
 
-def _block_sizes(n_times: int, input_length: int, test_fraction: float, val_fraction: float):
+def _block_sizes(n_times: int, input_length: int, test_fraction: float,
+                 val_fraction: float) -> tuple[int, int]:
     n_test = max(1, int(round(test_fraction * n_times)))
     n_val = max(1, int(round(val_fraction * n_times)))
     n_train = n_times - n_test - n_val - input_length

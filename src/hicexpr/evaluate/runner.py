@@ -264,7 +264,8 @@ def evaluate_forecasters(
     )
 
 
-def _prediction_rows(genes, times, origins, h, name, seed, obs, pred) -> pd.DataFrame:
+def _prediction_rows(genes: list[str], times: np.ndarray, origins: np.ndarray, h: int, name: str,
+                     seed: int, obs: np.ndarray, pred: np.ndarray) -> pd.DataFrame:
     """One row per gene x test origin whose target ``origin + h`` lies inside the series
     (later targets have no time and no observation: they are left out, unscored anyway)."""
     n_genes = len(genes)

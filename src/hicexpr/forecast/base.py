@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import torch
@@ -27,6 +27,7 @@ from hicexpr.lib import atomic
 from hicexpr.lib.errors import InputError
 
 ArrayPair = tuple[np.ndarray, np.ndarray]
+F = TypeVar("F", bound="Forecaster")
 
 
 def as_arrays(X: Any, y: Any = None) -> ArrayPair:
@@ -63,7 +64,7 @@ class Forecaster(BaseEstimator):
     legacy_params: ClassVar[dict[str, Any]] = {}
     legacy_state: ClassVar[dict[str, Any]] = {}
 
-    def fit(self, X: Any, y: Any = None, *, graph: Any = None, validation: Any = None):
+    def fit(self: F, X: Any, y: Any = None, *, graph: Any = None, validation: Any = None) -> F:
         """Fit on windows ``X`` ``[W, L, N]`` and targets ``y`` ``[W, H, N]``; returns self."""
         X, y = as_arrays(X, y)
         if y is None:
@@ -86,7 +87,7 @@ class Forecaster(BaseEstimator):
             )
         return self._predict(X)
 
-    def refit(self, X: Any, y: Any = None, *, graph: Any = None):
+    def refit(self: F, X: Any, y: Any = None, *, graph: Any = None) -> F:
         """Refit on more windows (e.g. train + validation) keeping what validation chose
         (ridge alpha, number of epochs); returns self. The windows must have the fitted shape
         (L, N and H)."""

@@ -6,6 +6,7 @@ values; when ``alpha`` is None it is chosen on the validation windows from ``alp
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,8 @@ ALPHAS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 class Persistence(Forecaster):
     """Forecast every horizon with the last observed value."""
 
-    def _fit(self, X, y, graph, validation) -> None:
+    def _fit(self, X: np.ndarray, y: np.ndarray, graph: Any,
+             validation: ArrayPair | None) -> None:
         pass
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
@@ -33,7 +35,8 @@ class WindowMean(Forecaster):
     def __init__(self, window: int | None = None) -> None:
         self.window = window
 
-    def _fit(self, X, y, graph, validation) -> None:
+    def _fit(self, X: np.ndarray, y: np.ndarray, graph: Any,
+             validation: ArrayPair | None) -> None:
         pass
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
@@ -87,7 +90,8 @@ class _RidgeAR(Forecaster):
 
     pooled: bool = False
 
-    def __init__(self, lags: int = 3, alpha: float | None = None, alphas=ALPHAS) -> None:
+    def __init__(self, lags: int = 3, alpha: float | None = None,
+                 alphas: Sequence[float] = ALPHAS) -> None:
         self.lags = lags
         self.alpha = alpha
         self.alphas = alphas
@@ -105,7 +109,8 @@ class _RidgeAR(Forecaster):
     def _fit_all(self, F: np.ndarray, y: np.ndarray, alpha: float) -> list[np.ndarray]:
         return [self._solve(F, y[:, h], alpha) for h in range(y.shape[1])]
 
-    def _fit(self, X, y, graph, validation: ArrayPair | None) -> None:
+    def _fit(self, X: np.ndarray, y: np.ndarray, graph: Any,
+             validation: ArrayPair | None) -> None:
         self._prepare(graph, X.shape[2])
         F = self._features(X)
         alpha = self.alpha
@@ -114,11 +119,11 @@ class _RidgeAR(Forecaster):
         self.alpha_ = float(alpha)
         self.coef_ = self._fit_all(F, y, self.alpha_)
 
-    def _refit(self, X, y, graph) -> None:
+    def _refit(self, X: np.ndarray, y: np.ndarray, graph: Any) -> None:
         self._prepare(graph, X.shape[2])
         self.coef_ = self._fit_all(self._features(X), y, self.alpha_)
 
-    def _choose_alpha(self, F, y, validation: ArrayPair | None) -> float:
+    def _choose_alpha(self, F: np.ndarray, y: np.ndarray, validation: ArrayPair | None) -> float:
         if validation is None or not np.isfinite(validation[1]).any():
             return 1.0
         Fv, yv = self._features(validation[0]), validation[1]

@@ -8,6 +8,7 @@ import warnings
 
 import torch
 from torch import Tensor, nn
+from torch.autograd.function import FunctionCtx
 from torch_geometric.nn import ChebConv
 
 
@@ -49,12 +50,12 @@ class _SpMM(torch.autograd.Function):
     is one more sparse product (autograd would transpose the CSR matrix on every step)."""
 
     @staticmethod
-    def forward(ctx, lap: Tensor, lap_t: Tensor, x: Tensor) -> Tensor:  # type: ignore[override]
+    def forward(ctx: FunctionCtx, lap: Tensor, lap_t: Tensor, x: Tensor) -> Tensor:  # type: ignore[override]
         ctx.lap_t = lap_t
         return lap @ x
 
     @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[None, None, Tensor]:  # type: ignore[override]
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[None, None, Tensor]:  # type: ignore[override]
         return None, None, ctx.lap_t @ grad
 
 

@@ -60,11 +60,12 @@ class GraphEnsemble(Forecaster):
             models.append(model)
         return models
 
-    def _fit(self, X, y, graph, validation: ArrayPair | None) -> None:
+    def _fit(self, X: np.ndarray, y: np.ndarray, graph: Any,
+             validation: ArrayPair | None) -> None:
         self.members_ = [m.fit(X, y, graph=graph, validation=validation)
                          for m in self._make_members()]
 
-    def _refit(self, X, y, graph) -> None:
+    def _refit(self, X: np.ndarray, y: np.ndarray, graph: Any) -> None:
         for member in self.members_:
             member.refit(X, y, graph=graph)
 

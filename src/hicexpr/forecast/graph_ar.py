@@ -204,7 +204,8 @@ class GraphAR(Forecaster):
         self.half_life = half_life
 
     # -- fitting ----------------------------------------------------------------------------
-    def _fit(self, X, y, graph, validation: ArrayPair | None) -> None:
+    def _fit(self, X: np.ndarray, y: np.ndarray, graph: Any,
+             validation: ArrayPair | None) -> None:
         if self.prior not in PRIORS:
             raise InputError("prior", "", ", ".join(PRIORS), self.prior)
         if self.terms is not None and (not self.terms or self.terms[0] != "own"
@@ -252,7 +253,8 @@ class GraphAR(Forecaster):
             end = start
         return folds
 
-    def _fold_design(self, X, y, Xv, yv, coexpr: sp.csr_matrix | None) -> tuple:
+    def _fold_design(self, X: np.ndarray, y: np.ndarray, Xv: np.ndarray, yv: np.ndarray,
+                     coexpr: sp.csr_matrix | None) -> tuple:
         """One fold's training features and targets, validation features, last values and
         targets, and persistence's validation MSE (the current ``terms_``)."""
         F, targets = self._design(X, y, coexpr)
@@ -277,7 +279,7 @@ class GraphAR(Forecaster):
             scores.append(float(mse) / max(persistence, 1e-12))
         return scores
 
-    def _refit(self, X, y, graph) -> None:
+    def _refit(self, X: np.ndarray, y: np.ndarray, graph: Any) -> None:
         self._prepare(graph, X)
         self._fit_chosen(X, y)
 

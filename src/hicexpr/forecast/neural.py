@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -14,7 +15,7 @@ from hicexpr.forecast.connectivity_attention import connectivity_stats
 from hicexpr.forecast.graph_ar import GraphAR
 from hicexpr.forecast.losses import TemporalLoss, mse
 from hicexpr.forecast.nets import GraphGRUNet, GRUNet, STEPmiNet, STEPmrNet
-from hicexpr.forecast.train import seed_everything, train_full_batch
+from hicexpr.forecast.train import TrainResult, seed_everything, train_full_batch
 from hicexpr.lib.errors import InputError
 
 
@@ -103,7 +104,7 @@ class NeuralForecaster(Forecaster):
         self.n_threads = n_threads
         self.sparse_matmul = sparse_matmul
 
-    def _loss_fn(self):
+    def _loss_fn(self) -> Callable[[Tensor, Tensor, Tensor], Tensor]:
         if self.loss == "mse":
             return mse
         if self.loss == "temporal":
@@ -117,7 +118,8 @@ class NeuralForecaster(Forecaster):
     def _n_nodes(self) -> int | None:
         return self.n_genes_ if self.per_gene_ar else None
 
-    def _fit(self, X, y, graph, validation: ArrayPair | None) -> None:
+    def _fit(self, X: np.ndarray, y: np.ndarray, graph: Any,
+             validation: ArrayPair | None) -> None:
         self.edge_index_, self.edge_weight_, self.node_features_ = graph_tensors(
             graph if self.uses_graph else None, X.shape[2]
         )
@@ -163,7 +165,7 @@ class NeuralForecaster(Forecaster):
         return torch.as_tensor(base, dtype=x.dtype, device=x.device)
 
     def _train_net(self, net: nn.Module, train: tuple[Tensor, Tensor],
-                   val: tuple[Tensor, Tensor] | None):
+                   val: tuple[Tensor, Tensor] | None) -> TrainResult:
         """Train one ensemble member (full batch); a subclass may train it differently (e.g.
         mini-batches on a GPU: :class:`hicexpr.forecast.minibatch.MiniBatchSTEPmr`)."""
         return train_full_batch(
@@ -220,7 +222,7 @@ class NeuralForecaster(Forecaster):
         ridge = self._ridge(X, y, validation)
         return torch.as_tensor(np.stack([c[0] for c in ridge.coef_]), dtype=torch.float32)
 
-    def _refit(self, X, y, graph) -> None:
+    def _refit(self, X: np.ndarray, y: np.ndarray, graph: Any) -> None:
         epochs = int(round(np.mean([r.best_epoch for r in self.train_results_])))
         kept = self.max_epochs
         self.max_epochs = epochs

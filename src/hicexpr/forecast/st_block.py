@@ -14,7 +14,8 @@ class TemporalConv(nn.Module):
     Shapes: ``[B, T, N, C_in]`` -> ``[B, T, N, C_out]`` (left padding keeps T; no look-ahead).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel: int = 2, gated: bool = True):
+    def __init__(self, in_channels: int, out_channels: int, kernel: int = 2,
+                 gated: bool = True) -> None:
         super().__init__()
         self.kernel = kernel
         self.gated = gated

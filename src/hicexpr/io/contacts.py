@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import cooler
@@ -325,7 +325,8 @@ def pixels_dtype(fmt: str) -> type:
 # --- .hic --------------------------------------------------------------------------------------
 
 
-def _hic_source(file: Path, resolution: int | None):
+def _hic_source(file: Path, resolution: int | None
+                ) -> tuple[pd.DataFrame, Iterator[pd.DataFrame], Mapping[str, object], str]:
     import hictkpy
 
     try:
@@ -607,7 +608,8 @@ def _chromsizes_for(extent_pos: dict[str, int], binsize: int, assembly: str | No
 # --- dense TSV -----------------------------------------------------------------------------------
 
 
-def _dense_source(file: Path, resolution: int | None, assembly: str | None):
+def _dense_source(file: Path, resolution: int | None, assembly: str | None
+                  ) -> tuple[pd.DataFrame, Iterator[pd.DataFrame], Mapping[str, object], str]:
     try:
         df = pd.read_csv(file, sep="\t", header=None, comment="#", dtype=str,
                          compression=compression(file))
@@ -689,7 +691,8 @@ def _check_has_contacts(clr: cooler.Cooler, path: str | os.PathLike[str]) -> Non
                          "no non-zero contact (an all-zero map)")
 
 
-def _chunks(selector, n: int, size: int = STEP_MERGE_ROWS) -> Iterator[pd.DataFrame]:
+def _chunks(selector: cooler.core.RangeSelector1D, n: int,
+            size: int = STEP_MERGE_ROWS) -> Iterator[pd.DataFrame]:
     for lo in range(0, n, size):
         yield selector[lo:lo + size]
 

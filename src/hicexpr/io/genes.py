@@ -13,6 +13,7 @@ import io
 import logging
 import os
 import zlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +77,7 @@ def detect_format(file: Path) -> str:
                      f"{', '.join(FORMATS)}", file.name)
 
 
-def _checked(lines, file: Path):
+def _checked(lines: Iterable[str], file: Path) -> Iterator[str]:
     """Iterate lines; a truncated/corrupt gzip becomes an InputError."""
     try:
         yield from lines

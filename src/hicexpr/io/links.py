@@ -9,6 +9,7 @@ import gzip
 import os
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ LOOP_COLUMNS = ["chrom1", "start1", "end1", "chrom2", "start2", "end2", "count"]
 LINK_COLUMNS = ["chrom", "start", "end", "gene_id", "gene_chrom", "tss", "weight"]
 
 
-def _read_tsv(path: Path, **kwargs) -> pd.DataFrame:
+def _read_tsv(path: Path, **kwargs: Any) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(path, "", "an existing file", "not found")
     try:

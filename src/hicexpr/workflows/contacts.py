@@ -127,7 +127,8 @@ def run_contact_features(
     return run.path
 
 
-def _write_outputs(run: RunFolder, clr, feats, pairs, ins, comp, tads) -> None:
+def _write_outputs(run: RunFolder, clr: cooler.Cooler, feats: pd.DataFrame, pairs: pd.DataFrame,
+                   ins: pd.DataFrame, comp: pd.DataFrame, tads: pd.DataFrame) -> None:
     run.write_table("gene_features.tsv", feats)
     write_bedpe(run.file("pairs.bedpe"), pairs, clr.bins()[["chrom", "start", "end"]][:],
                 extra=["bin1", "bin2", "distance", "count", "balanced", "oe", "same_tad",
@@ -140,7 +141,9 @@ def _write_outputs(run: RunFolder, clr, feats, pairs, ins, comp, tads) -> None:
     write_bed(run.file("tads.bed"), tads, "tad_id")
 
 
-def _metrics(dataset: str, clr, mapped, feats, pairs, ins, comp, tads, how, dist) -> dict[str, Any]:
+def _metrics(dataset: str, clr: cooler.Cooler, mapped: pd.DataFrame, feats: pd.DataFrame,
+             pairs: pd.DataFrame, ins: pd.DataFrame, comp: pd.DataFrame, tads: pd.DataFrame,
+             how: str, dist: int) -> dict[str, Any]:
     inside = feats[feats["in_coverage"]]
     density = inside.groupby("compartment")["gene_id"].size()
     comp_bins = comp[comp["compartment"] != ""].groupby("compartment").size()

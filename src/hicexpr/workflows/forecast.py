@@ -11,7 +11,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,9 @@ from hicexpr.graph.diagnostics import contact_coexpression
 from hicexpr.lib.cache import Cache
 from hicexpr.lib.errors import InputError, closest
 from hicexpr.lib.runs import RunFolder
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Data
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +64,7 @@ NODE2VEC_DIM = 16  # embedding size when Node2vec is asked for without node2vec_
 
 
 def gene_graph(dataset: Any, top_k: int | None = 10, node2vec_dim: int = 0, seed: int = 0,
-               node2vec: str | None = None):
+               node2vec: str | None = None) -> Data | TemporalNode2vecGraph:
     """Hi-C gene graph of a dataset, with optional Node2vec node features.
 
     Args:

@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cooler
 import numpy as np
@@ -49,6 +50,11 @@ from hicexpr.graph.build import EdgeWeights, build_gene_graph, graph_pairs
 from hicexpr.io.contacts import require_balanced
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.parallel import map_chromosomes
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+    from hicexpr.datasets.simulate import SimulatedPaths
 
 log = logging.getLogger(__name__)
 
@@ -373,7 +379,7 @@ def _mad_filter(marg: np.ndarray, offsets: np.ndarray, mad_max: float) -> np.nda
     return marg < cutoff
 
 
-def _ice_chrom(sym, bias: np.ndarray, tol: float,
+def _ice_chrom(sym: sp.csr_matrix, bias: np.ndarray, tol: float,
                max_iters: int) -> tuple[np.ndarray, float, float]:
     """Iterative correction of one symmetric cis matrix (cooler's ``_balance_cisonly`` steps)."""
     b = bias.astype(np.float64).copy()
@@ -406,7 +412,7 @@ def simulate_large(
     n_chroms: int | None = None,
     max_distance: int = 2_000_000,
     **params: object,
-):
+) -> SimulatedPaths:
     """Genome-scale simulated data set: ``hicexpr simulate`` at realistic size.
 
     Same model and files as :func:`hicexpr.datasets.simulate.simulate_dataset` (pixels drawn
