@@ -103,3 +103,12 @@ def test_bed_with_a_column_name_line():
 def test_integer_ids_in_column_7_are_not_thickstart():
     text = "chr17\t7565096\t7590856\tTP53\t0\t-\t7157\t1\tx\t3\ty\tz\n"
     assert genes_from_text(text, "bed")["gene_id"].tolist() == ["7157"]
+
+
+def test_csv_that_is_not_step_says_what_a_csv_must_be(tmp_path):
+    for text, got in (("", "an empty file"), ("gene,chrom,start\n", "gene,chrom,start")):
+        table = tmp_path / "genes.csv"
+        table.write_text(text)
+        with pytest.raises(InputError, match="genes.csv: line 1: expected a STEP interaction "
+                           rf"CSV header .*, got '{got}'"):
+            read_genes(table)

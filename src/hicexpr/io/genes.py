@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hicexpr.io.text import open_text
+from hicexpr.io.text import compression, open_text
 from hicexpr.lib.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,9 @@ def detect_format(file: Path) -> str:
         return "step"
     if name.endswith(".bed") or name.endswith(".txt") or name.endswith(".tsv"):
         return "bed"
+    if name.endswith(".csv"):
+        raise InputError(file, "line 1", "a STEP interaction CSV header (Gene1_Chromosome, ...); "
+                         "other tables: .bed/.gtf/.gff3", first[:60] or "an empty file")
     raise InputError(file, "format", f"a file ending in .bed/.gtf/.gff3/.csv or fmt= one of "
                      f"{', '.join(FORMATS)}", file.name)
 
@@ -237,8 +240,9 @@ def _read_sgd(file: Path) -> pd.DataFrame:
 def _read_step(file: Path) -> pd.DataFrame:
     """Unique genes of a STEP interaction CSV (Gene1*/Gene2* columns; strand unknown)."""
     try:
-        df = pd.read_csv(file, usecols=lambda c: "Time" not in c)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        df = pd.read_csv(file, usecols=lambda c: "Time" not in c, compression=compression(file))
+    except (OSError, EOFError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError,
+            UnicodeDecodeError) as exc:
         raise InputError(file, "", "a STEP interaction CSV", str(exc)[:60]) from None
     parts = []
     for side in ("Gene1", "Gene2"):
