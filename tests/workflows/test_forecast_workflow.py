@@ -12,6 +12,7 @@ import yaml
 
 from hicexpr.config import ForecastConfig, load_config
 from hicexpr.datasets.simulate import simulate_dataset
+from hicexpr.lib.cache import Cache
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.runs import is_complete
 from hicexpr.workflows.forecast import TemporalNode2vecGraph, gene_graph, run_forecast
@@ -143,6 +144,21 @@ def test_temporal_node2vec_features_depend_on_training_times_only() -> None:
     assert np.allclose(features, emb[13], atol=1e-6) and features.shape == (16, 4)
     moved = graph(np.arange(18)).x.numpy()
     assert not np.allclose(moved, features)  # a longer training period gives other features
+
+
+def test_temporal_node2vec_embeddings_come_from_the_cache_on_a_rerun(tmp_path) -> None:
+    data, train = _toy_dataset(), np.arange(14)
+    fresh = gene_graph(data, top_k=None, node2vec="temporal", node2vec_dim=4).embeddings(train)
+    cache = Cache(tmp_path / "cache")
+    graph = gene_graph(data, top_k=None, node2vec="temporal", node2vec_dim=4)
+    graph.cache = cache
+    assert np.array_equal(graph.embeddings(train), fresh) and cache.stats()["misses"] == 1
+    assert graph.__getstate__()["cache"] is None  # the run caches the graph, not its cache
+    again = gene_graph(data, top_k=None, node2vec="temporal", node2vec_dim=4)
+    again.cache = cache
+    assert np.array_equal(again.embeddings(train), fresh) and cache.stats()["hits"] == 1
+    again.embeddings(np.arange(16))
+    assert cache.stats()["misses"] == 2  # another training period is another entry
 
 
 @pytest.mark.slow

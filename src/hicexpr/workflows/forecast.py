@@ -103,17 +103,30 @@ class TemporalNode2vecGraph:
     """
 
     def __init__(self, dataset: Any, base: Any, top_k: int | None, dim: int = 16,
-                 seed: int = 0) -> None:
+                 seed: int = 0, cache: Cache | None = None) -> None:
         self.dataset, self.base, self.top_k, self.dim, self.seed = dataset, base, top_k, dim, seed
         self.edge_count = int(base.edge_index.shape[1])
+        self.cache = cache  # embeddings per training period (a resumed run reuses them)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "cache": None}  # the graph is cached; its cache is not
 
     def embeddings(self, train_times: np.ndarray) -> np.ndarray:
         """``[T, N, dim]`` temporal Node2vec fitted on ``train_times`` only."""
+        values = np.asarray(self.dataset.values(), dtype=float)
+        train = np.asarray(train_times, dtype=int)
+        if self.cache is None:
+            return self._embed(values, train)
+        key = {"genes": list(self.dataset.genes), "pairs": self.dataset.pairs,
+               "train_values": values[train], "train": train, "top_k": self.top_k,
+               "n_times": len(values), "dim": self.dim, "seed": self.seed}
+        return self.cache.get_or_compute(f"node2vec/train{len(train)}", key,
+                                         lambda: self._embed(values, train))
+
+    def _embed(self, values: np.ndarray, train: np.ndarray) -> np.ndarray:
         from hicexpr.graph import EdgeWeights, temporal_graphs
         from hicexpr.graph.node2vec import temporal_node2vec
 
-        values = np.asarray(self.dataset.values(), dtype=float)
-        train = np.asarray(train_times, dtype=int)
         fill = np.nan_to_num(np.nanmean(values[train], axis=0))
         values = np.where(np.isfinite(values), values, fill)
         graphs = temporal_graphs(self.dataset.genes, self.dataset.pairs, values, train,
@@ -230,6 +243,8 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
                   "node2vec_dim": config.node2vec_dim, "node2vec": config.node2vec},
         lambda: gene_graph(dataset, config.top_k, config.node2vec_dim,
                            node2vec=config.node2vec))
+    if isinstance(graph, TemporalNode2vecGraph):
+        graph.cache = cache
     static = getattr(graph, "base", graph)
     scaling = check_scaling(config.scaling or getattr(dataset, "scaling", "standard"))
     run.write_config(resolved_config(config, scaling))
