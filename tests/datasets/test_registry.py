@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from pathlib import Path
@@ -117,6 +118,19 @@ def test_no_public_url_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(registry.pooch, "create", no_network)
     with pytest.raises(InputError, match="--from DIR"):
         fetch_dataset("formats", dest=tmp_path)
+
+
+def test_unreachable_url_is_a_one_line_error(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    entry = {"path": "x/maps.txt", "sha256": "0" * 64, "url": "http://127.0.0.1:9/maps.txt"}
+    monkeypatch.setattr(registry, "dataset_files", lambda name: [entry])
+    monkeypatch.setattr(registry.pooch, "create", functools.partial(registry.pooch.create,
+                                                                    retry_if_failed=0))
+    with pytest.raises(InputError, match=r"^http://127.0.0.1:9/maps.txt: expected a reachable "
+                       r"URL \(offline: import a local copy with --from DIR\), got '.+") as err:
+        fetch_dataset("step", dest=tmp_path)
+    assert "\n" not in str(err.value)
+    assert not list(tmp_path.rglob("maps.txt"))
 
 
 def test_cache_dir_from_environment(
