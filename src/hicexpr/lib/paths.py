@@ -11,20 +11,32 @@ ENV_VAR = "HICEXPR_DATA"
 
 
 def shared_data_dir(required: bool = True) -> Path | None:
-    """The real-data folder, from ``$HICEXPR_DATA`` or ``<project>/../shared/data``.
+    """The real-data folder: ``$HICEXPR_DATA`` when set, else ``<project>/../shared/data``.
+
+    ``$HICEXPR_DATA`` may be any folder holding the data sets' files at their registry paths
+    (``hicexpr datasets fetch NAME --out DIR`` writes one); without it, the first
+    ``shared/data`` with a ``README.md`` above the package or the working directory is used.
 
     Args:
-        required: raise :class:`InputError` when the folder does not exist (else return None).
+        required: raise :class:`InputError` when no folder is found (else return None).
+
+    Raises:
+        InputError: ``$HICEXPR_DATA`` is set but is not a folder (whatever ``required`` says:
+            a mistyped path is never replaced by another folder).
     """
     env = os.environ.get(ENV_VAR)
-    candidates = [Path(env)] if env else []
+    if env:
+        if not Path(env).is_dir():
+            raise InputError(f"${ENV_VAR}={env}", "", "a folder with the data sets' files",
+                             "no such folder")
+        return Path(env)
     here = Path(__file__).resolve()
-    candidates += [p.parent / "shared" / "data" for p in here.parents]
+    candidates = [p.parent / "shared" / "data" for p in here.parents]
     candidates.append(Path.cwd().parent / "shared" / "data")
     for path in candidates:
         if (path / "README.md").is_file():
             return path
     if required:
-        where = env or "../shared/data"
-        raise InputError(where, "", f"the shared data folder (set ${ENV_VAR})", "not found")
+        raise InputError("../shared/data", "", f"the shared data folder (set ${ENV_VAR})",
+                         "not found")
     return None
