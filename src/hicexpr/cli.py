@@ -161,9 +161,9 @@ def simulate_cmd(
     max_distance: int | None = typer.Option(None, help="Max contact distance bp [all]."),
     config: Path | None = typer.Option(None, "--config", help="YAML config file."),
     large: bool = typer.Option(
-        False, "--large", help="Genome scale (hicexpr.workflows.scale.simulate_large): one 150 "
-        "Mb chromosome per 1,000 genes, 10 kb bins; defaults 20,000 genes x 100 time points, "
-        "contacts up to 2 Mb."),
+        False, "--large", help="Genome scale (hicexpr.workflows.scale.simulate_large): one "
+        "chromosome per 1,000 genes (150 Mb on average), 10 kb bins; defaults 20,000 genes x "
+        "100 time points, contacts up to 2 Mb."),
 ) -> None:
     """Simulate a Hi-C map (.cool), genes, coupled expression time course and truth.json."""
     from hicexpr.config import SimulateConfig, load_config

@@ -70,6 +70,7 @@ def test_step_random_is_flagged_leaky(simulated, tmp_path) -> None:
     run = run_forecast(cfg)
     assert json.loads((run / "metrics.json").read_text())["leaky"] is True
     assert pd.read_csv(run / "predictions.tsv", sep="\t")["leaky"].all()
+    assert pd.read_csv(run / "per_gene_metrics.tsv", sep="\t")["leaky"].all()
 
 
 def test_comparisons_cover_every_horizon(simulated, tmp_path) -> None:

@@ -420,11 +420,9 @@ def write_result(run: RunFolder, result: ForecastResult, dataset: Any, graph: An
                  wall_s: float, extra: dict[str, Any] | None = None) -> None:
     """Write metrics.json, predictions.tsv and per_gene_metrics.tsv into ``run``."""
     run.write_metrics(metrics_document(result, dataset, graph, wall_s, extra))
-    predictions = result.predictions.copy()
-    if result.leaky:
-        predictions["leaky"] = True
-    run.write_table("predictions.tsv", predictions)
-    run.write_table("per_gene_metrics.tsv", result.per_gene)
+    for name, table in (("predictions.tsv", result.predictions),
+                        ("per_gene_metrics.tsv", result.per_gene)):
+        run.write_table(name, table.assign(leaky=True) if result.leaky else table)
     best = _best_model(result.summary)
     log.info("done in %.1f s; best model by skill: %s", wall_s, best)
 
