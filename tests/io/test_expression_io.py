@@ -166,3 +166,16 @@ def test_layouts_that_look_alike_are_told_apart(tmp_path: Path) -> None:
     adata = read_expression(g)
     assert adata.obs["time"].tolist() == [0.0, 1.0, 2.0]
     np.testing.assert_allclose(adata[:, "g2"].X.ravel(), [4.0, 5.0, np.nan])
+
+
+def test_transposed_table_whose_gene_ids_read_as_times_is_named(tmp_path: Path) -> None:
+    """``simg0001`` parses as a time label, so the header check cannot tell; the gene table can."""
+    genes = pd.DataFrame({"gene_id": ["simg0001", "simg0002", "simg0003"], "chrom": "chr1",
+                          "start": [0, 100, 200], "end": [50, 150, 250], "strand": "+"})
+    f = _write(tmp_path / "t.tsv", "sample\tsimg0001\tsimg0002\tsimg0003\n"
+               "t0\t1\t2\t3\nt10\t2\t3\t4\n")
+    with pytest.raises(InputError, match=r"t.tsv: line 1: expected genes as rows and samples as "
+                       r"columns \(the header names genes of the gene table: transpose"):
+        read_expression(f, genes=genes)
+    ok = _write(tmp_path / "ok.tsv", "gene\tt0\tt10\nsimg0001\t1\t2\nother\t1\t2\n")
+    assert read_expression(ok, genes=genes).var["placed"].tolist() == [True, False]

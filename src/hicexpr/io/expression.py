@@ -73,7 +73,12 @@ def read_expression(
     extra = {"time_unit": unit} if unit else None
     adata = expression_anndata(frame, times, source=str(file), provenance=extra)
     if genes is not None:
-        adata = join_genes(adata, genes)
+        table = _gene_table(genes)
+        adata = join_genes(adata, table)
+        if not adata.var["placed"].any() and _names_genes(frame.columns, table):
+            raise InputError(file, "line 1", "genes as rows and samples as columns (the header "
+                             "names genes of the gene table: transpose the table)",
+                             str(frame.columns[0]))
     return adata
 
 
@@ -308,6 +313,15 @@ def _read_h5ad(file: Path) -> tuple[pd.DataFrame, list[str] | None, str]:
     if unit is not None:  # plain numbers in a column named after its unit
         labels = [f"{v}{unit}" if _is_number(v) else v for v in labels]
     return frame, labels, f'obs["{column}"]'
+
+
+def _names_genes(labels: pd.Index, table: pd.DataFrame) -> bool:
+    """True when most ``labels`` are ids or symbols of the gene table (any case, any version)."""
+    known = set(table["gene_id"].astype(str).str.upper()) | set(
+        table["symbol"].astype(str).str.upper()) | set(unversioned(table["gene_id"]).str.upper())
+    names = pd.Index([str(v) for v in labels])
+    found = names.str.upper().isin(known) | unversioned(names).str.upper().isin(known)
+    return bool(found.sum() > len(names) / 2)
 
 
 def _looks_transposed(frame: pd.DataFrame) -> bool:
