@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 import cooler
+import dask
 import numpy as np
 import pandas as pd
 import pytest
@@ -108,3 +111,18 @@ def test_dask_graph_equals_serial(serial, client) -> None:
     assert torch.equal(par.edge_index, ref.edge_index)
     assert torch.equal(par.edge_weight, ref.edge_weight)
     assert par.num_nodes == ref.num_nodes
+
+
+def _die_on_chr2(chrom: str) -> int:
+    if chrom == "chr2":
+        os._exit(1)  # what the nanny's memory limit does to a worker
+    return _square(chrom)
+
+
+@pytest.mark.slow  # its own one-worker cluster (~5 s)
+def test_a_task_that_kills_its_workers_is_a_one_line_error() -> None:
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            dask_client(workers=1) as own, \
+            pytest.raises(InputError, match=r"^chromosomes: expected Dask workers that finish "
+                          r"every chromosome .*, got 'the workers running a task died"):
+        map_chromosomes(_die_on_chr2, ["chr1", "chr2", "chr3"], client=own)

@@ -73,11 +73,11 @@ def insulation(clr: cooler.Cooler, window_bp: int | None = None, weight: str | N
         try:
             table = ct_insulation(clr, [window], view_df=view, clr_weight_name=weight,
                                   threshold=threshold, ignore_diags=diags,
-                                  min_frac_valid_pixels=min_frac_valid_pixels)
+                                  min_frac_valid_pixels=min_frac_valid_pixels, nproc=1)
         except (ValueError, np.linalg.LinAlgError):  # too few boundaries for Li thresholding
             table = ct_insulation(clr, [window], view_df=view, clr_weight_name=weight,
                                   threshold=0, ignore_diags=diags,
-                                  min_frac_valid_pixels=min_frac_valid_pixels)
+                                  min_frac_valid_pixels=min_frac_valid_pixels, nproc=1)
     return finish_insulation(clr, table, window)
 
 
@@ -141,11 +141,13 @@ def gene_density_track(clr: cooler.Cooler, genes: pd.DataFrame) -> pd.DataFrame:
 
 #: Pixels read per chunk when a chromosome's cis matrix is summed into blocks.
 PIXEL_CHUNK = 2_000_000
+#: Longest chromosome (bins) whose E1 comes from one dense matrix (512 MB per copy).
+MAX_DENSE_BINS = 8_000
 
 
 def compartments(clr: cooler.Cooler, genes: pd.DataFrame | None = None,
                  phasing_track: pd.DataFrame | None = None, weight: str | None = "weight",
-                 max_bins: int = 8_000) -> pd.DataFrame:
+                 max_bins: int = MAX_DENSE_BINS) -> pd.DataFrame:
     """A/B compartments from the first cis eigenvector, per chromosome.
 
     The method is cooltools' ``eigs_cis`` (observed/expected by diagonal over valid bins,
@@ -202,7 +204,7 @@ def covered_stretch(clr: cooler.Cooler, chrom: str, coverage: np.ndarray) -> tup
 
 
 def chromosome_e1(clr: cooler.Cooler, lo: int, hi: int, weight: str | None, diags: int,
-                  phasing: np.ndarray | None = None, max_bins: int = 8_000) -> np.ndarray:
+                  phasing: np.ndarray | None = None, max_bins: int = MAX_DENSE_BINS) -> np.ndarray:
     """E1 ``[hi - lo]`` of the cis bins ``lo:hi`` (one chromosome).
 
     Up to ``max_bins`` bins: :func:`cis_e1` of the dense (balanced) matrix. More: the pixels

@@ -118,7 +118,7 @@ def _cis_pairs(clr: cooler.Cooler, used: pd.DataFrame, chrom: str, w: np.ndarray
     pairs["chrom1"] = pairs["chrom2"] = chrom
     pairs["distance"] = np.abs(pairs.pop("tss1") - pairs.pop("tss2")).astype(np.float64)
     if max_distance is not None:
-        pairs = pairs[pairs["distance"] <= max_distance]
+        pairs = pairs[pairs["distance"] <= max_distance].copy()
     pairs["balanced"] = pairs["value"] if balance else np.nan
     return pairs
 

@@ -115,14 +115,20 @@ def map_chromosomes(
 def _run_on(client: Any, fn: Callable[[str], R], chroms: list[str], description: str) -> list[R]:
     """Submit one task per chromosome; gather in input order (errors re-raised here)."""
     from dask.distributed import as_completed
+    from distributed.scheduler import KilledWorker
 
     token = uuid.uuid4().hex[:8]
     keys = [f"{description}-{c}-{token}" for c in chroms]
     futures = client.map(fn, chroms, pure=False, key=keys)
-    for future in track(as_completed(futures), description, total=len(futures)):
-        if future.status == "error":
-            future.result()  # re-raises the worker's exception with its traceback
-    return client.gather(futures)
+    try:
+        for future in track(as_completed(futures), description, total=len(futures)):
+            if future.status == "error":
+                future.result()  # re-raises the worker's exception with its traceback
+        return client.gather(futures)
+    except KilledWorker:  # the nanny killed the workers: memory, almost always
+        raise InputError(description, "", "Dask workers that finish every chromosome (fewer "
+                         "--workers give each more memory)", "the workers running a task died, "
+                         "as many times as Dask retries (out of memory?)") from None
 
 
 __all__ = ["WORKER_ENV", "check_engine", "dask_client", "is_serial", "map_chromosomes"]

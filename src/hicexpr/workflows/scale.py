@@ -28,6 +28,7 @@ import torch
 from torch_geometric.data import Data
 
 from hicexpr.contacts.features import (
+    MAX_DENSE_BINS,
     _view,
     chromosome_e1,
     compartment_table,
@@ -117,7 +118,8 @@ def _chrom_insulation(clr: cooler.Cooler, job: _ChromJob, chrom: str) -> pd.Data
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return calculate_insulation_score(clr, [job.window], view_df=view,
-                                          ignore_diags=job.diags, clr_weight_name=job.weight)
+                                          ignore_diags=job.diags, clr_weight_name=job.weight,
+                                          nproc=1)
 
 
 def _chrom_e1(clr: cooler.Cooler, job: _ChromJob,
@@ -152,7 +154,7 @@ def contact_features_parallel(
     weight: str | None = "weight",
     threshold: str | float = "Li",
     min_frac_valid_pixels: float = 0.66,
-    max_bins: int = 15_000,
+    max_bins: int = MAX_DENSE_BINS,
     client: object = None,
     source: str | None = None,
 ) -> ContactFeatures:
@@ -417,9 +419,9 @@ def simulate_large(
 
     Same model and files as :func:`hicexpr.datasets.simulate.simulate_dataset` (pixels drawn
     per chromosome in bands and written through ``cooler.create_cooler`` from an iterator of
-    chunks), with a human-like layout: one 150 Mb chromosome per 1,000 genes (20,000 genes:
-    20 chromosomes, 3 Gb, ~300,000 bins at 10 kb), contacts up to ``max_distance`` (~50 M
-    pixels at 20,000 genes), and cis ICE weights from :func:`cis_ice`.
+    chunks), with a human-like layout: one chromosome per 1,000 genes, 150 Mb on average
+    (20,000 genes: 20 chromosomes, 3 Gb, ~300,000 bins at 10 kb), contacts up to
+    ``max_distance`` (~50 M pixels at 20,000 genes), and cis ICE weights from :func:`cis_ice`.
 
     Returns:
         :class:`hicexpr.datasets.simulate.SimulatedPaths`.
