@@ -35,6 +35,7 @@ def test_run_folders_complete(demo) -> None:
     assert config["expression"] == str(demo.data.expression)
     assert demo.data.cool.parent == run / "data"
     assert (demo.contacts / "gene_features.tsv").is_file()
+    assert "genes in coverage" in (demo.contacts / "run.log").read_text()  # not empty
     assert not [p for p in run.rglob("*.tmp")]
 
 

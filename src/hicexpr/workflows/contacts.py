@@ -122,7 +122,9 @@ def run_contact_features(
     _write_outputs(run, clr, feats, pairs, ins, comp, tads)
     run.write_versions({"map": clr.uri, "balancing": how})
     dataset = Path(str(hic).split("::")[0]).name
-    run.write_metrics(_metrics(dataset, clr, mapped, feats, pairs, ins, comp, tads, how, dist))
+    metrics = _metrics(dataset, clr, mapped, feats, pairs, ins, comp, tads, how, dist)
+    run.write_metrics(metrics)
+    _log_summary(dataset, metrics)
     run.complete()
     return run.path
 
@@ -139,6 +141,16 @@ def _write_outputs(run: RunFolder, clr: cooler.Cooler, feats: pd.DataFrame, pair
     ins_b = ins.loc[ins["is_boundary"]].assign(name="boundary")
     write_bed(run.file("boundaries.bed"), ins_b, "name")
     write_bed(run.file("tads.bed"), tads, "tad_id")
+
+
+def _log_summary(dataset: str, metrics: dict[str, Any]) -> None:
+    counts = {row["metric"]: row["mean"] for row in metrics["summary"]}
+    extra = metrics["extra"]
+    log.info("%s at %d bp (%s): %d of %d genes in coverage, %d gene pairs within %d bp, "
+             "%d boundaries, %d TADs, %.0f%% of bins in A", dataset, extra["resolution"],
+             extra["balancing"], counts["n_genes_in_coverage"], metrics["n_genes"],
+             counts["n_gene_pairs"], extra["max_distance"], counts["n_boundaries"],
+             extra["n_tads"], 100 * extra["fraction_bins_A"])
 
 
 def _metrics(dataset: str, clr: cooler.Cooler, mapped: pd.DataFrame, feats: pd.DataFrame,
