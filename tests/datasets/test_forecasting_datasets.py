@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hicexpr.datasets import forecasting
 from hicexpr.datasets.forecasting import (
     PAIR_COLUMNS,
     build_forecast_dataset,
@@ -19,6 +20,7 @@ from hicexpr.datasets.forecasting import (
     select_genes,
     step_pair_features,
 )
+from hicexpr.datasets.registry import fetch_dataset
 from hicexpr.lib.errors import InputError
 
 
@@ -181,3 +183,18 @@ def test_simulated_folder(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="expression.tsv"):
         (tmp_path / "sim" / "expression.tsv").unlink()
         load_forecast_dataset("simulated", tmp_path / "sim")
+
+
+def test_builtin_dataset_read_from_the_fetch_cache(data_dir: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a shared data folder, `datasets fetch step` + `step_raw` are enough."""
+    monkeypatch.setattr(forecasting, "shared_data_dir", lambda required=True: None)
+    monkeypatch.setenv("HICEXPR_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(InputError, match=r"dataset step_mrna: expected its files in .*run "
+                       r"`hicexpr datasets fetch step` and `hicexpr datasets fetch step_raw`"):
+        load_forecast_dataset("step_mrna")
+    for source in ("step", "step_raw"):
+        fetch_dataset(source, source_dir=data_dir)
+    cached = load_forecast_dataset("step_mrna")
+    shared = load_forecast_dataset("step_mrna", data_dir=data_dir)
+    np.testing.assert_array_equal(cached.values(), shared.values())

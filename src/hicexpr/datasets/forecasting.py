@@ -82,13 +82,38 @@ def load_forecast_dataset(
         if data_dir is None:
             raise InputError("dataset simulated", "data_dir", "the folder of `hicexpr simulate`")
         return load_simulated(data_dir, **options)  # type: ignore[arg-type]
-    root = Path(data_dir) if data_dir is not None else shared_data_dir()
-    assert root is not None
+    root = Path(data_dir) if data_dir is not None else data_root(name)
     if name == "step_mrna":
         return load_step_mrna(root, **options)  # type: ignore[arg-type]
     if name == "step_mirna":
         return load_step_mirna(root, **options)  # type: ignore[arg-type]
     return load_yeast(root, name.removeprefix("yeast_"), **options)  # type: ignore[arg-type]
+
+
+#: The registry data sets (``hicexpr datasets fetch NAME``) each built-in dataset reads.
+SOURCES = {"step_mrna": ("step", "step_raw"), "step_mirna": ("step", "step_raw"),
+           "yeast_alpha": ("yeast",), "yeast_cdc15": ("yeast",)}
+
+
+def data_root(name: str) -> Path:
+    """Where built-in dataset ``name`` is read from: :func:`shared_data_dir`, else the fetch
+    cache (:func:`hicexpr.datasets.registry.cache_dir`) once it holds every file ``name`` needs.
+
+    Raises:
+        InputError: neither holds the files (naming the ``datasets fetch`` commands to run).
+    """
+    shared = shared_data_dir(required=False)
+    if shared is not None:
+        return shared
+    from hicexpr.datasets.registry import cache_dir, dataset_files
+
+    cache = cache_dir()
+    needed = [f["path"] for source in SOURCES[name] for f in dataset_files(source)]
+    if all((cache / path).is_file() for path in needed):
+        return cache
+    fetch = " and ".join(f"`hicexpr datasets fetch {s}`" for s in SOURCES[name])
+    raise InputError(f"dataset {name}", "", f"its files in $HICEXPR_DATA, ../shared/data or the "
+                     f"fetch cache {cache} (run {fetch})", "none of them holds them")
 
 
 # --- STEP ----------------------------------------------------------------------------------

@@ -203,7 +203,7 @@ def check_time_points(dataset: Any, config: ForecastConfig) -> None:
 
 def dataset_key(config: ForecastConfig) -> dict[str, Any]:
     """What the dataset of a run depends on: input files (path, size, mtime) and options."""
-    from hicexpr.lib.paths import shared_data_dir
+    from hicexpr.datasets.forecasting import SOURCES, data_root
 
     def file(value: str | None) -> Any:
         if value is None:
@@ -213,7 +213,7 @@ def dataset_key(config: ForecastConfig) -> dict[str, Any]:
 
     return {"dataset": config.dataset, "max_genes": config.max_genes,
             "resolution": config.resolution,
-            "data_dir": str(shared_data_dir(required=False)) if config.dataset else None,
+            "data_dir": str(data_root(config.dataset)) if config.dataset in SOURCES else None,
             **{name: file(getattr(config, name))
                for name in ("expression", "contacts", "genes", "sample_times")}}
 
@@ -364,9 +364,9 @@ def contacts_path(config: ForecastConfig) -> str | None:
             return f"{path}::resolutions/{config.resolution}"  # a URI the report can open
         return path
     if config.dataset and config.dataset.startswith("yeast"):
-        from hicexpr.lib.paths import shared_data_dir
+        from hicexpr.datasets.forecasting import data_root
 
-        path = shared_data_dir() / "yeast" / "hic" / "yeast.10kb.cool"
+        path = data_root(config.dataset) / "yeast" / "hic" / "yeast.10kb.cool"
         return str(path) if path.exists() else None
     return None
 
