@@ -102,3 +102,16 @@ def test_no_scaling_mode_lets_test_values_in(scaling: str) -> None:
     assert a.alpha_ == b.alpha_
     assert all(np.array_equal(x, y) for x, y in zip(a.coef_, b.coef_, strict=True))
     assert np.array_equal(test_a.X[0], test_b.X[0])  # the first test window's inputs are past
+
+
+def test_gene_scaler_refuses_other_genes_and_bad_times() -> None:
+    values = np.random.default_rng(0).normal(size=(20, 6))
+    scaler = GeneScaler().fit(values, np.arange(10))
+    assert scaler.transform(values).shape == (20, 6)
+    assert scaler.inverse_transform(values[None]).shape == (1, 20, 6)
+    with pytest.raises(InputError, match=r"values: shape: expected \[..., N=6\]"):
+        scaler.transform(values[:, :1])
+    with pytest.raises(InputError, match="times: expected indices of the 20 time points"):
+        GeneScaler().fit(values, [0, 50])
+    with pytest.raises(InputError, match=r"values: shape: expected \[T time points, N genes\]"):
+        GeneScaler().fit(values[0], [0])

@@ -202,3 +202,52 @@ def test_a_graph_of_other_genes_is_refused(name) -> None:
                  num_nodes=10)
     with pytest.raises(InputError, match="graph: num_nodes: expected 6 nodes"):
         make_model(name).fit(X, y, graph=graph)
+
+
+def _windows(n_genes: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(20, 3, n_genes)), rng.normal(size=(20, 1, n_genes))
+
+
+@pytest.mark.parametrize("name", ["stepmr", "graph_ar", "ridge_ar_hic"])
+def test_non_finite_edge_weights_are_refused(name, swap) -> None:
+    values, graph = swap
+    X, y = _windows(graph.num_nodes)
+    graph = graph.clone()
+    graph.edge_weight[0] = float("nan")  # stepmr forecast NaN everywhere from this
+    with pytest.raises(InputError, match="graph: edge_weight: expected finite edge weights"):
+        make_model(name).fit(X, y, graph=graph)
+    with pytest.raises(InputError, match="graph: expected a PyG Data with edge_index"):
+        make_model(name).fit(X, y, graph="edges.tsv")
+
+
+def test_graph_models_without_a_graph_say_so(swap, caplog) -> None:
+    X, y = _windows(swap[1].num_nodes)
+    with caplog.at_level("WARNING", logger="hicexpr.forecast.base"):
+        make_model("ridge_ar_hic").fit(X, y)
+        make_model("pooled_ridge_ar").fit(X, y)  # uses no graph: nothing to say
+    assert [r.getMessage() for r in caplog.records] == [
+        "ridge_ar_hic: no graph given: fitted without Hi-C neighbours"]
+
+
+@pytest.mark.parametrize("name", ["pooled_ridge_ar", "gene_ridge_ar", "graph_ar"])
+def test_all_missing_targets_and_mismatched_validation_are_refused(name) -> None:
+    X, y = _windows()
+    with pytest.raises(InputError, match="y: expected at least one finite target, got 'all NaN'"):
+        make_model(name).fit(X, np.full_like(y, np.nan))
+    with pytest.raises(InputError, match="validation: y: expected at least one finite target"):
+        make_model(name).fit(X, y, validation=(X[:5], np.full_like(y[:5], np.nan)))
+    with pytest.raises(InputError, match=r"validation: windows: expected the training windows' "
+                       r"input length, genes and horizon \(3, 6, 1\), got \(3, 5, 1\)"):
+        make_model(name).fit(X, y, validation=(X[:5, :, :5], y[:5, :, :5]))
+
+
+def test_set_params_values_are_checked_at_fit() -> None:
+    X, y = _windows()
+    model = clone(make_model("pooled_ridge_ar")).set_params(lags="zzz")
+    with pytest.raises(InputError, match="models.pooled_ridge_ar.lags: expected a number"):
+        model.fit(X, y)
+    with pytest.raises(InputError, match="models.gru.hidden: expected an integer"):
+        make_model("gru").set_params(hidden=2.5).fit(X, y)
+    with pytest.raises(InputError, match="models.gene_ridge_ar.alphas: expected a list of "):
+        make_model("gene_ridge_ar", alphas="zzz")

@@ -134,3 +134,11 @@ def test_a_gene_pair_contacts_table_gives_contact_weighted_edges() -> None:
     assert _weights(graph)[(0, 1)] == pytest.approx(strength[0])
     assert _weights(graph)[(0, 2)] == pytest.approx(strength[1])  # not 1.0 for every edge
     assert graph_pairs(table)["distance_bp"].tolist() == [10.0, 200.0]
+
+
+def test_pairs_naming_none_of_the_genes_are_refused() -> None:
+    """Ids in another case (or with versions) would give an empty graph without a word."""
+    with pytest.raises(InputError, match=r"pairs: gene1, gene2: expected ids of the graph's "
+                       r"genes \(e.g. 'A'\), got 'a'"):
+        build_gene_graph([g.upper() for g in GENES], _pairs())
+    assert build_gene_graph(GENES, _pairs().iloc[:0]).edge_index.shape[1] == 0  # no pairs: fine

@@ -46,7 +46,14 @@ class GeneScaler:
 
     def fit(self, values: np.ndarray, times: np.ndarray) -> GeneScaler:
         """Learn statistics from ``values[times]`` (``values``: ``[T, N]``, NaN ignored)."""
-        sub = np.asarray(values, dtype=np.float64)[np.asarray(times, dtype=int)]
+        values = np.asarray(values, dtype=np.float64)
+        times = np.asarray(times, dtype=int)
+        if values.ndim != 2:
+            raise InputError("values", "shape", "[T time points, N genes]", values.shape)
+        if times.size == 0 or times.min() < -values.shape[0] or times.max() >= values.shape[0]:
+            raise InputError("times", "", f"indices of the {values.shape[0]} time points",
+                             times.tolist()[:10])
+        sub = values[times]
         n_genes = sub.shape[1]
         seen = np.isfinite(sub).any(axis=0)
         mean = np.zeros(n_genes)
@@ -62,7 +69,16 @@ class GeneScaler:
         return self
 
     def transform(self, values: np.ndarray) -> np.ndarray:
-        return (values - self.mean_) / self.scale_
+        """``values`` ``[..., N]`` scaled with the fitted statistics."""
+        return (self._checked(values) - self.mean_) / self.scale_
 
     def inverse_transform(self, values: np.ndarray) -> np.ndarray:
-        return values * self.scale_ + self.mean_
+        """Scaled ``values`` ``[..., N]`` back on the original scale."""
+        return self._checked(values) * self.scale_ + self.mean_
+
+    def _checked(self, values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=np.float64)
+        if values.ndim == 0 or values.shape[-1] != self.mean_.shape[0]:
+            raise InputError("values", "shape", f"[..., N={self.mean_.shape[0]}] (the genes the "
+                             "scaler was fitted on)", values.shape)
+        return values

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -26,6 +27,7 @@ from sklearn.exceptions import NotFittedError
 from hicexpr.lib import atomic
 from hicexpr.lib.errors import InputError
 
+log = logging.getLogger(__name__)
 ArrayPair = tuple[np.ndarray, np.ndarray]
 F = TypeVar("F", bound="Forecaster")
 
@@ -47,12 +49,44 @@ def as_arrays(X: Any, y: Any = None) -> ArrayPair:
     return X, y
 
 
-def as_validation(validation: Any) -> ArrayPair | None:
+def as_validation(validation: Any, X: np.ndarray, y: np.ndarray) -> ArrayPair | None:
+    """The validation windows, checked against the training windows ``X`` and targets ``y``."""
     if validation is None:
         return None
-    if hasattr(validation, "X"):
-        return as_arrays(validation)
-    return as_arrays(*validation)
+    Xv, yv = as_arrays(validation) if hasattr(validation, "X") else as_arrays(*validation)
+    if yv is None or (Xv.shape[1], Xv.shape[2], yv.shape[1]) != (X.shape[1], X.shape[2],
+                                                                 y.shape[1]):
+        got = None if yv is None else (Xv.shape[1], Xv.shape[2], yv.shape[1])
+        raise InputError("validation", "windows", "the training windows' input length, genes "
+                         f"and horizon {(X.shape[1], X.shape[2], y.shape[1])}", got)
+    if not np.isfinite(yv).any():
+        raise InputError("validation", "y", "at least one finite target", "all NaN")
+    return Xv, yv
+
+
+def check_graph(graph: Any, n_nodes: int, model: str, uses_graph: bool) -> None:
+    """Refuse a graph that is not a PyG-style graph on the ``n_nodes`` genes or has non-finite
+    edge weights; warn when a model that uses a graph gets none, or one without edges."""
+    if graph is None:
+        if uses_graph:
+            log.warning("%s: no graph given: fitted without Hi-C neighbours", model)
+        return
+    edge_index = getattr(graph, "edge_index", None)
+    if edge_index is None:
+        raise InputError("graph", "", "a PyG Data with edge_index (hicexpr.graph."
+                         "build_gene_graph)", type(graph).__name__)
+    edges = np.asarray(edge_index.cpu() if hasattr(edge_index, "cpu") else edge_index)
+    nodes = getattr(graph, "num_nodes", None)
+    if (nodes is not None and nodes != n_nodes) or (edges.size and edges.max() >= n_nodes):
+        raise InputError("graph", "num_nodes", f"{n_nodes} nodes (one per gene)",
+                         nodes if nodes is not None else int(edges.max()) + 1)
+    weight = getattr(graph, "edge_weight", None)
+    if weight is not None and not np.isfinite(np.asarray(weight.detach().cpu()
+                                                         if hasattr(weight, "detach")
+                                                         else weight)).all():
+        raise InputError("graph", "edge_weight", "finite edge weights", "NaN or inf")
+    if uses_graph and edges.size == 0:
+        log.warning("%s: the graph has no edges: fitted without Hi-C neighbours", model)
 
 
 class Forecaster(BaseEstimator):
@@ -66,13 +100,20 @@ class Forecaster(BaseEstimator):
 
     def fit(self: F, X: Any, y: Any = None, *, graph: Any = None, validation: Any = None) -> F:
         """Fit on windows ``X`` ``[W, L, N]`` and targets ``y`` ``[W, H, N]``; returns self."""
+        from hicexpr.forecast.registry import check_params
+
+        name = check_params(self)
         X, y = as_arrays(X, y)
         if y is None:
             raise InputError("y", "", "targets [W, H, N]", None)
+        if not np.isfinite(y).any():
+            raise InputError("y", "", "at least one finite target", "all NaN")
+        check_graph(graph, X.shape[2], name, self.uses_graph)
+        validation = as_validation(validation, X, y)
         self.n_genes_ = X.shape[2]
         self.input_length_ = X.shape[1]
         self.horizon_ = y.shape[1]
-        self._fit(X, y, graph, as_validation(validation))
+        self._fit(X, y, graph, validation)
         self.is_fitted_ = True
         return self
 
@@ -99,6 +140,7 @@ class Forecaster(BaseEstimator):
             got = None if y is None else (X.shape[1], X.shape[2], y.shape[1])
             raise InputError("refit", "windows", "the fitted input length, genes and horizon "
                              f"{(self.input_length_, self.n_genes_, self.horizon_)}", got)
+        check_graph(graph, X.shape[2], type(self).__name__, False)
         self._refit(X, y, graph)
         return self
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 import typing
 from typing import Any
 
@@ -55,6 +56,28 @@ def make_model(name: str, **params: Any) -> Forecaster:
     return kind(**checked)
 
 
+def check_params(model: Forecaster) -> str:
+    """Raise :class:`InputError` for a hyper-parameter of the wrong kind: what
+    :func:`make_model` checks, for models built directly or changed with ``set_params``.
+    Returns the model's registry name (its class name if unregistered)."""
+    kind = type(model)
+    name = next((n for n, k in MODELS.items() if k is kind), kind.__name__)
+    defaults = kind().get_params()
+    numeric = _numeric_params(kind)
+    for key, value in model.get_params(deep=False).items():
+        is_numeric = key in numeric or _is_number(defaults.get(key))
+        if is_numeric and isinstance(value, str):
+            raise InputError(f"models.{name}.{key}", "", f"a number (default {defaults[key]})",
+                             value)
+        if key in defaults:
+            _check_param(f"models.{name}.{key}", defaults[key], value, key in numeric)
+    return name
+
+
+def _is_number_list(value: Any) -> bool:
+    return isinstance(value, list | tuple) and len(value) > 0 and all(map(_is_number, value))
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -63,6 +86,8 @@ def _numeric_params(kind: type[Forecaster]) -> set[str]:
     """Parameters annotated ``int`` / ``float`` (or ``float | None``) and nothing else."""
     out = set()
     for key, hint in typing.get_type_hints(kind.__init__).items():
+        if typing.get_origin(hint) not in (None, typing.Union, types.UnionType):
+            continue  # Sequence[float], tuple[int, ...]: not a number
         allowed = set(typing.get_args(hint)) or {hint}
         if allowed - {type(None)} and allowed - {type(None)} <= {int, float}:
             out.add(key)
@@ -72,7 +97,11 @@ def _numeric_params(kind: type[Forecaster]) -> set[str]:
 def _check_param(field: str, default: Any, value: Any, numeric: bool) -> Any:
     """``value`` checked against the parameter's kind: a number for a numeric parameter (None
     where that is the default), an integer (``3.0`` -> ``3``) for an integer one; ``lags`` at
-    least 1."""
+    least 1; a non-empty list of numbers where the default is one."""
+    if _is_number_list(default):
+        if not _is_number_list(value):
+            raise InputError(field, "", f"a list of numbers (default {list(default)})", value)
+        return value
     if not (numeric or _is_number(default)) or (value is None and default is None):
         return value
     if isinstance(value, str):  # YAML reads 1e-3 (no dot) as a string

@@ -113,6 +113,9 @@ def build_gene_graph(
         raise InputError("pairs", f"column '{missing[0]}'", "a gene-pair table", got)
     i = index.get_indexer(pairs["gene1"].astype(str))
     j = index.get_indexer(pairs["gene2"].astype(str))
+    if len(pairs) and len(index) and not ((i >= 0) | (j >= 0)).any():  # e.g. ids in another case
+        raise InputError("pairs", "gene1, gene2", f"ids of the graph's genes (e.g. '{index[0]}')",
+                         str(pairs["gene1"].iloc[0]))
     keep = (i >= 0) & (j >= 0) & (i != j) & (_column(pairs, "contact", 1.0) >= w.min_contact)
     src, dst, weight = i[keep], j[keep], pair_weights(pairs, w)[keep]
     if similarity is not None and w.similarity and len(similarity):
