@@ -115,3 +115,14 @@ def test_gene_scaler_refuses_other_genes_and_bad_times() -> None:
         GeneScaler().fit(values, [0, 50])
     with pytest.raises(InputError, match=r"values: shape: expected \[T time points, N genes\]"):
         GeneScaler().fit(values[0], [0])
+
+
+def test_make_windows_refuses_origins_outside_the_series_and_other_shapes() -> None:
+    values = np.arange(40.0).reshape(10, 4)
+    assert make_windows(values, values, [2, 9], 3).X.shape == (2, 3, 4)
+    for origin in (1, 10, -1):
+        with pytest.raises(InputError, match=f"origins: expected time indices from L - 1 = 2 to "
+                           f"T - 1 = 9, got {origin}$"):
+            make_windows(values, values, [origin], 3)
+    with pytest.raises(InputError, match=r"targets: shape: expected \[T, N\] like the inputs"):
+        make_windows(values, values[:, :3], [5], 3)

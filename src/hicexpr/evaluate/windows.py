@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hicexpr.lib.errors import InputError
+
 
 @dataclass
 class WindowSet:
@@ -49,7 +51,15 @@ def make_windows(
         target_times: when given, targets at other time indices are masked (NaN).
     """
     origins = np.asarray(origins, dtype=int)
+    inputs, targets = np.asarray(inputs), np.asarray(targets)
+    if inputs.ndim != 2 or targets.shape != inputs.shape:
+        raise InputError("targets", "shape", f"[T, N] like the inputs {inputs.shape}",
+                         targets.shape)
     n_times, n_genes = inputs.shape
+    bad = origins[(origins < input_length - 1) | (origins >= n_times)]
+    if bad.size:
+        raise InputError("origins", "", f"time indices from L - 1 = {input_length - 1} to "
+                         f"T - 1 = {n_times - 1}", int(bad[0]))
     X = np.empty((len(origins), input_length, n_genes), dtype=np.float64)
     y = np.full((len(origins), horizon, n_genes), np.nan, dtype=np.float64)
     allowed = np.ones(n_times, bool)
