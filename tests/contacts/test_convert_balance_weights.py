@@ -90,6 +90,10 @@ def test_divisive_kr_weights_give_the_ice_results(synthetic_cool) -> None:
     p_kr = gene_pair_contacts(clr, genes, weight="KR")
     np.testing.assert_allclose(p_kr["balanced"], p_w["balanced"], equal_nan=True)
     assert "weight_KR" not in cooler.Cooler(clr.uri).bins().columns  # the input is unchanged
+    with pytest.raises(InputError, match="balance: expected True or False"):
+        gene_pair_contacts(clr, genes, balance="KR")  # a truthy string would mean `weight`
+    with pytest.raises(InputError, match="max_distance: expected a distance in bp >= 0"):
+        gene_pair_contacts(clr, genes, max_distance=-5)
 
 
 def test_divisive_weights_refused_where_no_copy_is_made(synthetic_cool) -> None:

@@ -61,3 +61,11 @@ def test_a_horizon_beyond_the_test_block_is_refused_before_any_fit() -> None:
         evaluate_forecasters(values, ["persistence"], horizon=5, seeds=[0])
     result = evaluate_forecasters(values, ["persistence"], horizon=4, seeds=[0])
     assert "skill_h4" in set(result.summary.metric)
+
+
+@pytest.mark.parametrize("fractions", [{"test_fraction": -0.1}, {"val_fraction": 1.0},
+                                       {"test_fraction": 0}])
+def test_fractions_outside_zero_one_are_refused(fractions) -> None:
+    name = next(iter(fractions))
+    with pytest.raises(InputError, match=f"{name}: expected a fraction between 0 and 1"):
+        make_splits(20, **fractions)

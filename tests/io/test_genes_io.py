@@ -112,3 +112,8 @@ def test_csv_that_is_not_step_says_what_a_csv_must_be(tmp_path):
         with pytest.raises(InputError, match="genes.csv: line 1: expected a STEP interaction "
                            rf"CSV header .*, got '{got}'"):
             read_genes(table)
+
+
+def test_unknown_duplicates_policy_is_refused(tmp_path):
+    with pytest.raises(InputError, match="duplicates: expected first, suffix or error, got 'xyz'"):
+        read_genes(tmp_path / "genes.bed", duplicates="xyz")

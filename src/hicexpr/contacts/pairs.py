@@ -49,6 +49,11 @@ def gene_pair_contacts(
         genes: gene table, or the output of :func:`gene_bins` (``bin_id``, ``in_coverage``).
         max_distance: only cis pairs with TSS distance <= this (bp).
     """
+    if max_distance is not None and max_distance < 0:
+        raise InputError("max_distance", "", "a distance in bp >= 0 (None: no limit)",
+                         max_distance)
+    if not isinstance(balance, bool | np.bool_):
+        raise InputError("balance", "", "True or False (the weight column is weight=)", balance)
     if balance:  # divisive (Juicer KR/VC) weights: a multiplicative copy
         clr, weight = multiplicative_weights(clr, weight)
         require_balanced(clr, weight=weight)

@@ -61,6 +61,9 @@ def make_splits(
     """
     if protocol not in PROTOCOLS:
         raise InputError("protocol", "", f"one of {', '.join(PROTOCOLS)}", protocol)
+    for name, fraction in (("test_fraction", test_fraction), ("val_fraction", val_fraction)):
+        if not 0 < fraction < 1:
+            raise InputError(name, "", "a fraction between 0 and 1", fraction)
     if protocol == "chronological":
         return [chronological_split(n_times, input_length, test_fraction, val_fraction)]
     if protocol == "rolling-origin":

@@ -44,6 +44,8 @@ def read_genes(path: str | os.PathLike[str], fmt: str = "auto",
         duplicates: ``first``, ``suffix`` or ``error`` for repeated gene ids.
     """
     file = Path(path)
+    if duplicates not in ("first", "suffix", "error"):
+        raise InputError("duplicates", "", "first, suffix or error", duplicates)
     if not file.is_file():
         raise InputError(file, "", "an existing gene annotation file", "no such file")
     fmt = detect_format(file) if fmt == "auto" else fmt.lower()
