@@ -251,3 +251,7 @@ def test_set_params_values_are_checked_at_fit() -> None:
         make_model("gru").set_params(hidden=2.5).fit(X, y)
     with pytest.raises(InputError, match="models.gene_ridge_ar.alphas: expected a list of "):
         make_model("gene_ridge_ar", alphas="zzz")
+    with pytest.raises(InputError, match="models.gru.dropout: expected a number"):
+        make_model("gru").set_params(dropout=True).fit(X, y)
+    grid = make_model("gru", hidden=np.int64(4), max_epochs=np.int64(2))  # from a numpy grid
+    assert grid.hidden == 4 and np.isfinite(grid.fit(X, y).predict(X)).all()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numbers
 import types
 import typing
 from typing import Any
+
+import numpy as np
 
 from hicexpr.forecast.base import Forecaster
 from hicexpr.forecast.baselines import (
@@ -79,7 +82,8 @@ def _is_number_list(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A real number, numpy scalars included (``np.int64(3)``); not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
 def _numeric_params(kind: type[Forecaster]) -> set[str]:
