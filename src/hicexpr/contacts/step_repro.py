@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import zlib
 from pathlib import Path
 
 import cooler
@@ -23,7 +22,7 @@ from scipy.stats import spearmanr
 from hicexpr.contacts.features import compartments, gene_features, insulation
 from hicexpr.contacts.mapping import gene_bins
 from hicexpr.io.contacts import open_contacts
-from hicexpr.io.text import compression
+from hicexpr.io.step import read_step_csv
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.paths import shared_data_dir
 
@@ -42,10 +41,7 @@ def step_dir_default() -> Path:
 def read_step_pairs(path: str | os.PathLike[str]) -> pd.DataFrame:
     """The non-expression columns of a STEP interaction CSV."""
     file = Path(path)
-    try:
-        df = pd.read_csv(file, usecols=lambda c: "Time" not in c, compression=compression(file))
-    except (OSError, EOFError, zlib.error, ValueError) as exc:
-        raise InputError(file, "", "a STEP interaction CSV", str(exc)[:60]) from None
+    df = read_step_csv(file, usecols=lambda c: "Time" not in c)
     need = ["Gene1", "Gene2", "HiC_Interaction"] + [f"Gene1_{f}" for f in _GENE_FIELDS]
     missing = [c for c in need if c not in df.columns]
     if missing:

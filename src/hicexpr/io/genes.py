@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hicexpr.io.text import compression, open_text
+from hicexpr.io.step import read_step_csv
+from hicexpr.io.text import open_text
 from hicexpr.lib.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -241,11 +242,7 @@ def _read_sgd(file: Path) -> pd.DataFrame:
 
 def _read_step(file: Path) -> pd.DataFrame:
     """Unique genes of a STEP interaction CSV (Gene1*/Gene2* columns; strand unknown)."""
-    try:
-        df = pd.read_csv(file, usecols=lambda c: "Time" not in c, compression=compression(file))
-    except (OSError, EOFError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError,
-            UnicodeDecodeError) as exc:
-        raise InputError(file, "", "a STEP interaction CSV", str(exc)[:60]) from None
+    df = read_step_csv(file, usecols=lambda c: "Time" not in c)
     parts = []
     for side in ("Gene1", "Gene2"):
         cols = [side, f"{side}_Chromosome", f"{side}_Start", f"{side}_End"]

@@ -22,6 +22,7 @@ import os
 import re
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -233,14 +234,23 @@ def mirna_sample_days(raw_mirna: PathLike) -> list[float | None]:
 # --- CSV parsing ---------------------------------------------------------------------------
 
 
-def _read_csv(file: Path) -> pd.DataFrame:
+def read_step_csv(file: Path, usecols: Callable[[str], bool] | None = None) -> pd.DataFrame:
+    """A STEP interaction CSV as pandas reads it (gzip by content; ``usecols`` as there).
+
+    Raises:
+        InputError: missing, empty, truncated or unparsable file.
+    """
     if not file.is_file():
         raise InputError(file, "", "an existing STEP interaction CSV", "no such file")
     try:
-        table = pd.read_csv(file, compression=compression(file))
+        return pd.read_csv(file, usecols=usecols, compression=compression(file))
     except (OSError, EOFError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError,
             UnicodeDecodeError) as exc:
         raise InputError(file, "", "a STEP interaction CSV", str(exc).splitlines()[0]) from None
+
+
+def _read_csv(file: Path) -> pd.DataFrame:
+    table = read_step_csv(file)
     table = table.loc[:, ~table.columns.str.startswith("Unnamed")]
     required = ["Gene1", "Gene2", "HiC_Interaction"] + [
         f"Gene{s}_{k}" for s in (1, 2) for k in ("Chromosome", "Start", "End", "Bin")
