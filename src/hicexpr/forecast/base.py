@@ -71,22 +71,31 @@ def check_graph(graph: Any, n_nodes: int, model: str, uses_graph: bool) -> None:
         if uses_graph:
             log.warning("%s: no graph given: fitted without Hi-C neighbours", model)
         return
-    edge_index = getattr(graph, "edge_index", None)
-    if edge_index is None:
+    if getattr(graph, "edge_index", None) is None:
         raise InputError("graph", "", "a PyG Data with edge_index (hicexpr.graph."
                          "build_gene_graph)", type(graph).__name__)
-    edges = np.asarray(edge_index.cpu() if hasattr(edge_index, "cpu") else edge_index)
+    edges = check_nodes(graph, n_nodes)
+    weight = getattr(graph, "edge_weight", None)
+    if weight is not None and not np.isfinite(_numpy(weight)).all():
+        raise InputError("graph", "edge_weight", "finite edge weights", "NaN or inf")
+    if uses_graph and edges.size == 0:
+        log.warning("%s: the graph has no edges: fitted without Hi-C neighbours", model)
+
+
+def check_nodes(graph: Any, n_nodes: int) -> np.ndarray:
+    """The graph's ``edge_index`` ``[2, E]`` as numpy; :class:`InputError` unless the graph
+    is on ``n_nodes`` nodes (one per gene)."""
+    edges = _numpy(graph.edge_index)
     nodes = getattr(graph, "num_nodes", None)
     if (nodes is not None and nodes != n_nodes) or (edges.size and edges.max() >= n_nodes):
         raise InputError("graph", "num_nodes", f"{n_nodes} nodes (one per gene)",
                          nodes if nodes is not None else int(edges.max()) + 1)
-    weight = getattr(graph, "edge_weight", None)
-    if weight is not None and not np.isfinite(np.asarray(weight.detach().cpu()
-                                                         if hasattr(weight, "detach")
-                                                         else weight)).all():
-        raise InputError("graph", "edge_weight", "finite edge weights", "NaN or inf")
-    if uses_graph and edges.size == 0:
-        log.warning("%s: the graph has no edges: fitted without Hi-C neighbours", model)
+    return edges
+
+
+def _numpy(values: Any) -> np.ndarray:
+    """A torch tensor (any device) or array-like as a numpy array."""
+    return np.asarray(values.detach().cpu() if hasattr(values, "detach") else values)
 
 
 class Forecaster(BaseEstimator):

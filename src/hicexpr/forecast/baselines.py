@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from hicexpr.forecast.base import ArrayPair, Forecaster
-from hicexpr.lib.errors import InputError
+from hicexpr.forecast.base import ArrayPair, Forecaster, check_nodes
 
 ALPHAS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 
@@ -48,11 +47,7 @@ def row_normalised_adjacency(graph: Any, n_nodes: int) -> sp.csr_matrix:
     """Sparse ``[N, N]`` adjacency from a PyG-style graph, rows summing to 1 (0 if isolated)."""
     if graph is None:
         return sp.csr_matrix((n_nodes, n_nodes))
-    ei = graph.edge_index.cpu().numpy()
-    nodes = getattr(graph, "num_nodes", None)
-    if (nodes is not None and nodes != n_nodes) or (ei.size and ei.max() >= n_nodes):
-        raise InputError("graph", "num_nodes", f"{n_nodes} nodes (one per gene)",
-                         nodes if nodes is not None else int(ei.max()) + 1)
+    ei = check_nodes(graph, n_nodes)
     if ei.size == 0:
         return sp.csr_matrix((n_nodes, n_nodes))
     w = getattr(graph, "edge_weight", None)

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from hicexpr.forecast.base import ArrayPair, Forecaster
+from hicexpr.forecast.base import ArrayPair, Forecaster, check_nodes
 from hicexpr.forecast.baselines import PooledRidgeAR
 from hicexpr.forecast.connectivity_attention import connectivity_stats
 from hicexpr.forecast.graph_ar import GraphAR
@@ -23,8 +23,7 @@ def graph_tensors(graph: Any, n_nodes: int) -> tuple[Tensor, Tensor, Tensor | No
     """(edge_index ``[2, E]``, edge_weight ``[E]`` scaled to max 1, node features or None)."""
     if graph is None:
         return torch.zeros((2, 0), dtype=torch.long), torch.zeros(0), None
-    if getattr(graph, "num_nodes", n_nodes) != n_nodes:
-        raise InputError("graph", "num_nodes", f"{n_nodes} nodes (one per gene)", graph.num_nodes)
+    check_nodes(graph, n_nodes)
     ei = graph.edge_index.long()
     w = getattr(graph, "edge_weight", None)
     w = torch.ones(ei.shape[1]) if w is None else w.detach().float().abs()
