@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 import types
 import typing
@@ -48,12 +49,11 @@ def make_model(name: str, **params: Any) -> Forecaster:
         expected = f"one of {', '.join(MODELS)}" + (f" (did you mean '{hint}'?)" if hint else "")
         raise InputError("models", "", expected, name)
     kind = MODELS[name]
-    defaults = kind().get_params()
+    defaults, numeric = _param_kinds(kind)
     unknown = set(params) - set(defaults)
     if unknown:
         raise InputError(f"models.{name}", "", f"parameters among {sorted(defaults)}",
                          sorted(unknown))
-    numeric = _numeric_params(kind)
     checked = {key: _check_param(f"models.{name}.{key}", defaults[key], value,
                                  key in numeric) for key, value in params.items()}
     return kind(**checked)
@@ -65,8 +65,7 @@ def check_params(model: Forecaster) -> str:
     Returns the model's registry name (its class name if unregistered)."""
     kind = type(model)
     name = next((n for n, k in MODELS.items() if k is kind), kind.__name__)
-    defaults = kind().get_params()
-    numeric = _numeric_params(kind)
+    defaults, numeric = _param_kinds(kind)
     for key, value in model.get_params(deep=False).items():
         is_numeric = key in numeric or _is_number(defaults.get(key))
         if is_numeric and isinstance(value, str):
@@ -84,6 +83,13 @@ def _is_number_list(value: Any) -> bool:
 def _is_number(value: Any) -> bool:
     """A real number, numpy scalars included (``np.int64(3)``); not a bool."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
+@functools.cache
+def _param_kinds(kind: type[Forecaster]) -> tuple[dict[str, Any], frozenset[str]]:
+    """A model class's default hyper-parameters and those annotated as numbers (computed once
+    per class: :func:`check_params` runs at every fit)."""
+    return kind().get_params(), frozenset(_numeric_params(kind))
 
 
 def _numeric_params(kind: type[Forecaster]) -> set[str]:
