@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from hicexpr.io.text import compression, open_text
-from hicexpr.lib.errors import InputError
+from hicexpr.lib.errors import InputError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def read_gmt(path: str | os.PathLike[str]) -> dict[str, list[str]]:
             text = fh.read()
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
         raise InputError(file, "", "a readable GMT text file (UTF-8, gzip ok)",
-                         str(exc).splitlines()[0][:80]) from None
+                         first_line(exc)) from None
     sets: dict[str, list[str]] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.startswith("#"):

@@ -21,7 +21,7 @@ import pandas as pd
 import pooch
 
 from hicexpr.lib import atomic
-from hicexpr.lib.errors import InputError, closest
+from hicexpr.lib.errors import InputError, closest, first_line
 from hicexpr.lib.progress import track
 
 log = logging.getLogger(__name__)
@@ -147,16 +147,11 @@ def _download(name: str, files: list[dict[str, Any]], target: Path) -> list[Path
         try:
             out.append(Path(fetcher.fetch(f["path"])))
         except ValueError as exc:  # pooch: hash mismatch
-            raise InputError(f["url"], "sha256", f["sha256"], str(exc).split("\n")[0]) from None
+            raise InputError(f["url"], "sha256", f["sha256"], first_line(exc)) from None
         except OSError as exc:  # requests' errors are OSErrors: no network, HTTP 404, ...
             raise InputError(f["url"], "", "a reachable URL (offline: import a local copy "
-                             "with --from DIR)", _first_line(exc)) from None
+                             "with --from DIR)", first_line(exc)) from None
     return out
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text if len(text) <= 120 else text[:117] + "..."
 
 
 __all__ = ["cache_dir", "load_registry", "dataset_files", "list_datasets", "fetch_dataset"]

@@ -22,7 +22,7 @@ import pandas as pd
 
 from hicexpr.io.text import compression, open_text, unversioned
 from hicexpr.io.timelabels import TimeLabelError, label_times, parse_time_label
-from hicexpr.lib.errors import InputError
+from hicexpr.lib.errors import InputError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -218,8 +218,7 @@ def _read_table(file: Path) -> pd.DataFrame:
                            compression=compression(file))
     except (OSError, EOFError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError,
             UnicodeDecodeError, csv.Error) as exc:
-        first = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise InputError(file, "", "a genes x samples table", first) from None
+        raise InputError(file, "", "a genes x samples table", first_line(exc)) from None
     if n_data == len(head[0]) + 1 and body[n_data - 1].fillna("").str.strip().eq("").all() \
             and not _names_a_sample(head[0][0], file):
         body = body.drop(columns=n_data - 1)  # a delimiter at the end of every gene row
@@ -297,7 +296,7 @@ def _read_h5ad(file: Path) -> tuple[pd.DataFrame, list[str] | None, str]:
     try:
         adata = ad.read_h5ad(file)
     except Exception as exc:  # noqa: BLE001 - h5py/anndata raise many types
-        raise InputError(file, "", "a readable .h5ad file", str(exc).splitlines()[0]) from None
+        raise InputError(file, "", "a readable .h5ad file", first_line(exc)) from None
     X = adata.X.toarray() if hasattr(adata.X, "toarray") else np.asarray(adata.X)
     infinite = np.argwhere(np.isinf(X))
     if len(infinite):  # as in text tables: inf would break scaling and metrics downstream
@@ -388,8 +387,7 @@ def read_sample_times(path: PathLike) -> dict[str, float]:
                           compression=compression(file))
     except (OSError, EOFError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError,
             UnicodeDecodeError) as exc:
-        first = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise InputError(file, "", "a sample -> time table", first) from None
+        raise InputError(file, "", "a sample -> time table", first_line(exc)) from None
     if raw.shape[1] < 2:
         raise InputError(file, "line 1", "2 columns (sample, time)", f"{raw.shape[1]} column")
     mapping: dict[str, float] = {}
@@ -432,7 +430,7 @@ def _read_gene_file(file: Path) -> pd.DataFrame:
     try:
         raw = pd.read_csv(file, sep="\t", header=None, comment="#", dtype=str)
     except (OSError, pd.errors.ParserError) as exc:
-        raise InputError(file, "", "a BED gene table", str(exc).splitlines()[0]) from None
+        raise InputError(file, "", "a BED gene table", first_line(exc)) from None
     if raw.shape[1] < 4:
         raise InputError(file, "line 1", "BED columns chrom, start, end, name", raw.shape[1])
     table = pd.DataFrame(

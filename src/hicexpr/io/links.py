@@ -16,7 +16,7 @@ import pandas as pd
 
 from hicexpr.io.text import compression
 from hicexpr.io.tracks import harmonise_chrom
-from hicexpr.lib.errors import InputError
+from hicexpr.lib.errors import InputError, first_line
 
 PathLike = str | os.PathLike[str]
 
@@ -32,7 +32,7 @@ def _read_tsv(path: Path, **kwargs: Any) -> pd.DataFrame:
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(path, "", "a complete gzip file", f"corrupt gzip ({exc})") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(path, "", "a tab-separated table", str(exc).splitlines()[0]) from None
+        raise InputError(path, "", "a tab-separated table", first_line(exc)) from None
 
 
 def _as_int(df: pd.DataFrame, col: str | int, path: Path) -> np.ndarray:

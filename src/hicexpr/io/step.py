@@ -33,7 +33,7 @@ import pandas as pd
 from hicexpr.io.expression import expression_anndata, parse_numbers
 from hicexpr.io.text import compression, open_text
 from hicexpr.io.timelabels import EMBRYONIC_OFFSET
-from hicexpr.lib.errors import InputError
+from hicexpr.lib.errors import InputError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +246,7 @@ def read_step_csv(file: Path, usecols: Callable[[str], bool] | None = None) -> p
         return pd.read_csv(file, usecols=usecols, compression=compression(file))
     except (OSError, EOFError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError,
             UnicodeDecodeError) as exc:
-        raise InputError(file, "", "a STEP interaction CSV", str(exc).splitlines()[0]) from None
+        raise InputError(file, "", "a STEP interaction CSV", first_line(exc)) from None
 
 
 def _read_csv(file: Path) -> pd.DataFrame:
@@ -441,7 +441,7 @@ def _read_text_table(file: Path, nrows: int | None = None) -> pd.DataFrame:
         with open_text(file, errors="replace") as fh:
             text = fh.read()
     except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(file, "", "a readable file", str(exc).splitlines()[0]) from None
+        raise InputError(file, "", "a readable file", first_line(exc)) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # STEP's raw files use old-Mac CR
     return pd.read_csv(
         io.StringIO(text), sep="\t", header=None, dtype=str, keep_default_na=False, nrows=nrows

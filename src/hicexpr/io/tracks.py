@@ -17,7 +17,7 @@ import pandas as pd
 
 from hicexpr.io.chroms import chrom_mapping
 from hicexpr.io.text import compression, open_text
-from hicexpr.lib.errors import InputError
+from hicexpr.lib.errors import InputError, first_line
 
 PathLike = str | os.PathLike[str]
 
@@ -54,7 +54,7 @@ def _read_columns(path: Path, min_cols: int) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise InputError(path, "", "at least one interval", "an empty file") from None
     except pd.errors.ParserError as exc:
-        raise InputError(path, "", "tab-separated columns", str(exc).splitlines()[0]) from None
+        raise InputError(path, "", "tab-separated columns", first_line(exc)) from None
     except UnicodeDecodeError:
         raise InputError(path, "", "a text interval file (BED, narrowPeak)", "binary data") \
             from None

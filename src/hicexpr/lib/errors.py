@@ -41,6 +41,12 @@ class InputError(HicexprError, ValueError):
         super().__init__(msg)
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name when the message is empty),
+    for the ``got`` of an :class:`InputError`."""
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
 def closest(name: str, choices: Iterable[str]) -> str | None:
     """The closest valid name to ``name`` (for 'did you mean' hints), or None."""
     matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from hicexpr.lib.errors import InputError
+from hicexpr.lib.errors import InputError, first_line
 
 TABLES = {
     "predictions": ("predictions.tsv", "predictions.parquet", "predictions.tsv.gz"),
@@ -95,7 +95,7 @@ def load_run(run_dir: str | os.PathLike[str]) -> RunData:
         try:
             loaded = yaml.safe_load(run.config_text)
         except yaml.YAMLError as exc:
-            raise InputError(config_file, "", "valid YAML", str(exc).splitlines()[0]) from None
+            raise InputError(config_file, "", "valid YAML", first_line(exc)) from None
         run.config = loaded if isinstance(loaded, dict) else {}
     run.versions = _read_json(path / "versions.json")
     run.metrics = _read_json(path / "metrics.json")
@@ -183,7 +183,7 @@ def read_table(file: Path) -> pd.DataFrame:
         return pd.read_csv(file, sep="\t", low_memory=False)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise InputError(file, "", "a tab-separated table with a header line",
-                         str(exc).splitlines()[0]) from None
+                         first_line(exc)) from None
 
 
 def _read_json(file: Path) -> dict[str, Any]:
