@@ -77,7 +77,7 @@ def gene_graph(dataset: Any, top_k: int | None = 10, node2vec_dim: int = 0, seed
     """
     from hicexpr.graph import EdgeWeights, build_gene_graph
 
-    mode = node2vec or ("static" if node2vec_dim > 0 else "none")
+    mode = node2vec_mode(node2vec, node2vec_dim)
     if mode not in NODE2VEC:
         raise InputError("config", "node2vec", " | ".join(NODE2VEC), mode)
     dim = node2vec_dim or NODE2VEC_DIM
@@ -141,15 +141,15 @@ class TemporalNode2vecGraph:
         return graph
 
 
-def node2vec_mode(config: ForecastConfig) -> str:
-    """The Node2vec mode a config runs: ``node2vec``, else static when ``node2vec_dim > 0``."""
-    return config.node2vec or ("static" if config.node2vec_dim > 0 else "none")
+def node2vec_mode(node2vec: str | None, node2vec_dim: int) -> str:
+    """The Node2vec mode that runs: ``node2vec``, else static when ``node2vec_dim > 0``."""
+    return node2vec or ("static" if node2vec_dim > 0 else "none")
 
 
 def resolved_config(config: ForecastConfig, scaling: str) -> ForecastConfig:
     """``config`` with the defaults a run resolved (scaling, Node2vec mode) written out, so
     config.yaml says what ran; re-running it gives the same results."""
-    mode = node2vec_mode(config)
+    mode = node2vec_mode(config.node2vec, config.node2vec_dim)
     dim = config.node2vec_dim or (NODE2VEC_DIM if mode != "none" else 0)
     return config.model_copy(update={"scaling": scaling, "node2vec": mode, "node2vec_dim": dim})
 
