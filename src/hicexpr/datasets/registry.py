@@ -22,17 +22,14 @@ import pooch
 
 from hicexpr.lib import atomic
 from hicexpr.lib.errors import InputError, closest, first_line
+from hicexpr.lib.paths import user_cache_dir
 from hicexpr.lib.progress import track
 
 log = logging.getLogger(__name__)
 
-CACHE_ENV = "HICEXPR_CACHE"
-
-
 def cache_dir() -> Path:
     """Where fetched data sets go: ``$HICEXPR_CACHE`` or ``~/.cache/hicexpr``."""
-    env = os.environ.get(CACHE_ENV)
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "hicexpr"
+    return user_cache_dir()
 
 
 @functools.lru_cache(maxsize=1)

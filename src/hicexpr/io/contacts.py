@@ -35,10 +35,10 @@ from hicexpr.io.chroms import EXTENT_KEY
 from hicexpr.io.text import compression
 from hicexpr.lib.atomic import atomic_path
 from hicexpr.lib.errors import InputError
+from hicexpr.lib.paths import user_cache_dir
 
 log = logging.getLogger(__name__)
 
-CACHE_ENV = "HICEXPR_CACHE"
 _CACHE_VERSION = "2"  # 2: .hic weights marked multiplicative (divisive_weights = False)
 _DENSE_SUFFIXES = (".tsv", ".tsv.gz", ".matrix", ".matrix.gz", ".mat")
 _LABEL = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d+)-(?P<end>\d+)$")
@@ -48,7 +48,7 @@ DIVISIVE_WEIGHT_NAMES = ("KR", "VC", "VC_SQRT")
 
 def cache_dir() -> Path:
     """Folder for converted maps: ``$HICEXPR_CACHE`` or ``~/.cache/hicexpr``."""
-    path = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "hicexpr")
+    path = user_cache_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

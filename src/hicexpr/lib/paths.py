@@ -8,6 +8,14 @@ from pathlib import Path
 from hicexpr.lib.errors import InputError
 
 ENV_VAR = "HICEXPR_DATA"
+CACHE_ENV = "HICEXPR_CACHE"
+
+
+def user_cache_dir() -> Path:
+    """hicexpr's cache folder (fetched data sets, converted maps): ``$HICEXPR_CACHE`` or
+    ``~/.cache/hicexpr``; not created here."""
+    env = os.environ.get(CACHE_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "hicexpr"
 
 
 def shared_data_dir(required: bool = True) -> Path | None:
