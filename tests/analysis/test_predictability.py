@@ -123,3 +123,18 @@ def test_gene_factors_keeps_one_degree_column_from_the_graph() -> None:
     assert list(table.columns).count("degree") == 1
     assert table["degree"].tolist() == [1, 1]
     assert gene_factors(feats)["degree"].tolist() == [7, 9]  # no graph: the table's own column
+
+
+def test_gene_factors_refuses_expression_with_genes_as_rows() -> None:
+    feats = pd.DataFrame({"gene_id": ["a", "b", "c"], "E1": [0.3, -0.2, 0.1]})
+    genes_by_times = pd.DataFrame([[1.0, 3.0], [2.0, 2.0], [0.0, 5.0]], index=["a", "b", "c"])
+    with pytest.raises(InputError, match=r"transpose it \(expression.T\)"):
+        gene_factors(feats, expression=genes_by_times)
+    assert gene_factors(feats, expression=genes_by_times.T)["expression_range"].tolist() == \
+        [2.0, 0.0, 5.0]
+
+
+def test_predictability_refuses_scores_sharing_no_gene_with_the_factors() -> None:
+    factors = pd.DataFrame({"degree": [1.0, 2.0]}, index=["a", "b"])
+    with pytest.raises(InputError, match="gene ids shared with the factors table"):
+        predictability(pd.Series([0.1, 0.2], index=["x", "y"]), factors)

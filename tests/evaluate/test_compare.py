@@ -85,3 +85,12 @@ def test_unknown_model_and_unpaired_windows_are_named() -> None:
         paired_skill_delta(shifted, "a", "b")
     with pytest.raises(InputError, match="columns"):
         paired_skill_delta(table.drop(columns="observed"), "a", "b")
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [({"level": 95}, "level"), ({"level": 0.0}, "level"),
+                                               ({"n_boot": 0}, "n_boot"),
+                                               ({"n_boot": 10.5}, "n_boot")])
+def test_bootstrap_settings_are_checked(kwargs: dict, field: str) -> None:
+    table = _table({"a": 0.5, "b": 0.5, "persistence": 1.0})
+    with pytest.raises(InputError, match=f"bootstrap: {field}: expected"):
+        paired_skill_delta(table, "a", "b", **kwargs)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hicexpr.evaluate.metrics import SUMMARY_METRICS, forecast_metrics, per_gene_metrics
+from hicexpr.lib.errors import InputError
 
 
 def test_metrics_by_hand() -> None:
@@ -33,3 +35,17 @@ def test_pooled_pearson_is_dominated_by_levels_but_deviation_is_not() -> None:
     assert m["pooled_pearson"] > 0.95
     assert np.isnan(m["deviation_pearson"]) or abs(m["deviation_pearson"]) < 1e-9
     assert np.isnan(m["gene_pearson_mean"])  # constant forecasts have no correlation
+
+
+def test_forecaster_output_of_all_horizons_is_refused_with_the_slice_to_use() -> None:
+    rng = np.random.default_rng(1)
+    observed = rng.normal(size=(5, 2, 3))  # [W, H, N]
+    with pytest.raises(InputError, match=r"predict\(X\)\[:, h - 1\]"):
+        forecast_metrics(observed, observed, observed, np.zeros(3))
+    flat = observed[:, 0]
+    with pytest.raises(InputError, match="predicted: expected the shape of observed"):
+        per_gene_metrics(flat, flat[:, :2], flat, np.zeros(3))
+    with pytest.raises(InputError, match="train_mean: expected one value per gene"):
+        forecast_metrics(flat, flat, flat, np.zeros(4))
+    per_window = forecast_metrics(flat, flat, np.zeros_like(flat), np.zeros_like(flat))
+    assert per_window["rmse"] == 0.0 and per_window["skill"] == 1.0

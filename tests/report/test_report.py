@@ -363,3 +363,17 @@ def test_forecast_summary_names_best_model_baselines_and_graph_verdict(tmp_path:
     text = write_report(run).read_text(encoding="utf-8")
     parse_strict(text)
     assert "<li>graph_ar vs pooled_ridge_ar: +0.050 [+0.010, +0.090] (ahead).</li>" in text
+
+
+def test_scores_sharing_no_gene_with_the_gene_features_are_noted_not_fatal(
+        tmp_path: Path) -> None:
+    run = tmp_path / "ids"
+    run.mkdir()
+    pd.DataFrame({"gene": ["a", "b", "c"], "model": "m", "seed": 0, "pearson": [0.1, 0.5, 0.9]}
+                 ).to_csv(run / "per_gene_metrics.tsv", sep="\t", index=False)
+    pd.DataFrame({"gene_id": ["ENSG1", "ENSG2", "ENSG3"], "E1": [0.1, -0.2, 0.3]}
+                 ).to_csv(run / "gene_features.tsv", sep="\t", index=False)
+    (run / "metrics.json").write_text(json.dumps({"task": "forecast"}))
+    text = write_report(run).read_text(encoding="utf-8")
+    parse_strict(text)
+    assert "share no gene id with the gene properties: predictability not tested" in text

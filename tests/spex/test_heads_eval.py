@@ -68,6 +68,9 @@ def test_splits_and_folds():
     # a config naming chromosomes without the prefix of the gene table still matches
     assert ev.chromosome_split(chroms, ["8"], ["9"]).tolist() == \
         ev.chromosome_split(chroms).tolist()
+    # one chromosome given as a plain string, not split into its letters
+    assert ev.chromosome_split(chroms, "chr8", "9").tolist() == \
+        ev.chromosome_split(chroms).tolist()
     _, _, many = _data()
     folds = ev.chromosome_folds(many, k=3, val=["chr2"])
     tested = np.zeros(many.size, int)

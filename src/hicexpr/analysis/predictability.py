@@ -70,11 +70,23 @@ def gene_factors(
     if edges is not None:
         parts.append(graph_degree(edges))
     if expression is not None:
+        _check_genes_are_columns(expression, {str(g) for part in parts for g in part.index})
         parts.append(expression_range(expression))
     if not parts:
         return pd.DataFrame()
     table = pd.concat(parts, axis=1)
     return table[[c for c in FACTOR_COLUMNS if c in table.columns]]
+
+
+def _check_genes_are_columns(expression: pd.DataFrame, genes: set[str]) -> None:
+    """Refuse a genes x times ``expression`` when the other properties name its rows, not its
+    columns."""
+    in_rows = len(genes & set(expression.index.astype(str)))
+    in_columns = len(genes & set(expression.columns.astype(str)))
+    if in_rows > in_columns:
+        raise InputError("expression", "layout", "time x gene (genes as columns); its rows are "
+                         "genes: transpose it (expression.T)",
+                         f"{in_rows} genes in rows, {in_columns} in columns")
 
 
 def predictability(scores: pd.Series, factors: pd.DataFrame, min_n: int = 5) -> pd.DataFrame:
@@ -91,6 +103,11 @@ def predictability(scores: pd.Series, factors: pd.DataFrame, min_n: int = 5) -> 
         first and second group for categorical factors; NaN p-value when too few genes;
         ``p_adjusted`` = Benjamini-Hochberg over the factors tested).
     """
+    shared = scores.index.astype(str).isin(factors.index.astype(str))
+    if len(factors.columns) and not shared.any():
+        raise InputError("scores", "genes", "gene ids shared with the factors table (e.g. "
+                         f"{', '.join(map(str, factors.index[:3]))})",
+                         ", ".join(map(str, scores.index[:3])) or "no genes")
     rows = []
     for factor in factors.columns:
         joined = pd.concat([scores.rename("score"), factors[factor]], axis=1, join="inner")

@@ -69,9 +69,19 @@ def paired_skill_delta(predictions: pd.DataFrame, model: str, baseline: str,
     """Skill(``model``) - skill(``baseline``) (both vs ``reference``) on the same test windows,
     with a percentile bootstrap CI over genes, the share of resamples where ``model`` is not
     better (``p_not_better``) and a :func:`verdict`."""
+    _check_bootstrap(n_boot, level)
     errors = _errors(predictions, (model, baseline, reference), horizon)
     counts = _resamples(errors[model].shape[1], n_boot, seed)
     return _compare(errors, model, baseline, reference, horizon, counts, level)
+
+
+def _check_bootstrap(n_boot: int, level: float) -> None:
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise InputError("bootstrap", "n_boot", "a whole number of resamples >= 1", n_boot)
+    if isinstance(level, bool) or not isinstance(level, (float, int, np.number)) \
+            or not 0.0 < level < 1.0:
+        raise InputError("bootstrap", "level", "a confidence level between 0 and 1 (0.95 for "
+                         "95%)", level)
 
 
 def _errors(predictions: pd.DataFrame, names: Sequence[str], horizon: int
@@ -114,6 +124,7 @@ def compare_to_baselines(predictions: pd.DataFrame, models: Sequence[str],
     itself; ``reference`` as the baseline gives the model's own skill with its CI)."""
     columns = ["model", "baseline", "reference", "horizon", "delta_skill", "ci_low", "ci_high",
                "p_not_better", "verdict", "n_genes", "n_seeds"]
+    _check_bootstrap(n_boot, 0.95)
     pairs = [(m, b) for m in models for b in baselines if b != m]
     if not pairs:
         return pd.DataFrame([], columns=columns)

@@ -1,8 +1,8 @@
 """Forecast metrics over test predictions (original expression scale).
 
 All functions take ``observed``, ``predicted`` and ``last`` (the persistence forecast) as
-``[W, N]`` arrays (windows x genes, one horizon) and ``train_mean`` ``[N]``; NaN in ``observed``
-marks missing targets.
+``[W, N]`` arrays (windows x genes, one horizon) and ``train_mean`` ``[N]`` (or ``[W, N]`` when
+rolling origins have their own training means); NaN in ``observed`` marks missing targets.
 
 - per-gene Pearson / Spearman over test time points (mean and median over genes);
 - ``deviation_pearson``: pooled Pearson of deviations from each gene's training mean (removes the
@@ -20,6 +20,8 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from hicexpr.lib.errors import InputError
 
 SUMMARY_METRICS = (
     "gene_pearson_mean",
@@ -66,12 +68,31 @@ def _pooled_pearson(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a[ok], b[ok])[0, 1])
 
 
+def check_metric_inputs(observed: np.ndarray, predicted: np.ndarray, last: np.ndarray,
+                        train_mean: np.ndarray) -> None:
+    """Refuse inputs that are not ``[W, N]`` arrays of one shape and a ``[N]`` or ``[W, N]``
+    training mean (a forecaster's ``[W, H, N]`` output is sliced to one horizon first)."""
+    arrays = {"observed": observed, "predicted": predicted, "last": last}
+    for name, values in arrays.items():
+        if np.ndim(values) != 2:
+            raise InputError("metrics", name, "a [windows, genes] array (for horizon h pass "
+                             "predict(X)[:, h - 1])", f"shape {np.shape(values)}")
+        if np.shape(values) != np.shape(observed):
+            raise InputError("metrics", name, f"the shape of observed {np.shape(observed)}",
+                             np.shape(values))
+    n_windows, n_genes = np.shape(observed)
+    if np.shape(train_mean) not in ((n_genes,), (1, n_genes), (n_windows, n_genes)):
+        raise InputError("metrics", "train_mean", f"one value per gene ({n_genes}), or per "
+                         "window and gene", f"shape {np.shape(train_mean)}")
+
+
 def per_gene_metrics(
     observed: np.ndarray, predicted: np.ndarray, last: np.ndarray, train_mean: np.ndarray
 ) -> pd.DataFrame:
     """One row per gene: pearson, spearman, deviation_pearson, rmse, mae, direction_accuracy,
     skill. ``deviation_pearson`` per gene is the uncentred correlation (cosine) of deviations from
     the gene's training mean, so a forecast on the wrong side of the mean scores negative."""
+    check_metric_inputs(observed, predicted, last, train_mean)
     ok = np.isfinite(observed)
     err = np.where(ok, predicted - observed, np.nan)
     per_err = np.where(ok, last - observed, np.nan)
@@ -102,6 +123,7 @@ def forecast_metrics(
     observed: np.ndarray, predicted: np.ndarray, last: np.ndarray, train_mean: np.ndarray
 ) -> dict[str, float]:
     """Summary metrics (see module docstring), in :data:`SUMMARY_METRICS` order."""
+    check_metric_inputs(observed, predicted, last, train_mean)
     ok = np.isfinite(observed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

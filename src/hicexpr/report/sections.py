@@ -135,6 +135,10 @@ def _predictability(run: RunData, options: ReportOptions, content: ReportContent
         content.notes.append("no gene properties available (gene_features.tsv, graph_edges.tsv, "
                              "expression): predictability not tested")
         return
+    if not content.scores.index.astype(str).isin(factors.index.astype(str)).any():
+        content.notes.append("the per-gene scores share no gene id with the gene properties: "
+                             "predictability not tested")
+        return
     content.predictability = predictability(content.scores, factors)
     fig = plot_predictability(content.scores, factors, content.predictability,
                               content.score_name)

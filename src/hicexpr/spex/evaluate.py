@@ -22,10 +22,10 @@ def log_expression(values: np.ndarray, pseudocount: float = PSEUDOCOUNT) -> np.n
     return np.log(np.asarray(values, dtype=np.float64) + pseudocount)
 
 
-def chromosome_split(chroms: pd.Series | np.ndarray, test: Sequence[str] = ("chr8",),
-                     val: Sequence[str] = ("chr9",)) -> np.ndarray:
+def chromosome_split(chroms: pd.Series | np.ndarray, test: Sequence[str] | str = ("chr8",),
+                     val: Sequence[str] | str = ("chr9",)) -> np.ndarray:
     """``train`` / ``val`` / ``test`` label per gene from its chromosome (``8`` and ``chr8``
-    name the same chromosome)."""
+    name the same chromosome; ``test="chr8"`` is the list ``["chr8"]``)."""
     chroms = np.asarray(chroms).astype(str)
     test, val = _named_as(test, chroms), _named_as(val, chroms)
     overlap = set(test) & set(val)
@@ -43,7 +43,7 @@ def chromosome_split(chroms: pd.Series | np.ndarray, test: Sequence[str] = ("chr
 
 
 def chromosome_folds(chroms: pd.Series | np.ndarray, k: int = 5,
-                     val: Sequence[str] = ("chr9",)) -> list[np.ndarray]:
+                     val: Sequence[str] | str = ("chr9",)) -> list[np.ndarray]:
     """k chromosome-grouped folds with balanced gene counts.
 
     Each fold validates on ``val``; a fold that tests ``val`` validates instead on the largest
@@ -70,8 +70,10 @@ def chromosome_folds(chroms: pd.Series | np.ndarray, k: int = 5,
     return out
 
 
-def _named_as(wanted: Sequence[str], chroms: np.ndarray) -> list[str]:
-    """``wanted`` chromosome names spelt as in ``chroms`` (``8`` -> ``chr8``), where they match."""
+def _named_as(wanted: Sequence[str] | str, chroms: np.ndarray) -> list[str]:
+    """``wanted`` chromosome names spelt as in ``chroms`` (``8`` -> ``chr8``), where they match
+    (one name may be given as a plain string)."""
+    wanted = [wanted] if isinstance(wanted, str) else list(wanted)
     by_key = {chrom_key(c): c for c in np.unique(chroms)}
     return [by_key.get(chrom_key(w), w) for w in wanted]
 
