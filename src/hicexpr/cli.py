@@ -321,6 +321,13 @@ def _spex(
 
 
 # forecast / graph: hicexpr.workflows.forecast (run_forecast, run_graph)
+# (config.ForecastConfig's defaults, spelt out so that --help does not import pydantic)
+DEFAULT_MODELS = ("persistence, window_mean, gene_ridge_ar, pooled_ridge_ar, ridge_ar_hic, gru, "
+                  "stepmr, stepmi, graph_ar, graph_ensemble")
+NODE2VEC_HELP = ("none | static | temporal Node2vec node features [default: static when "
+                 "node2vec_dim > 0, else none].")
+
+
 def _forecast_overrides(**values: object) -> dict[str, object]:
     return {k: v for k, v in values.items() if v not in (None, [], ())}
 
@@ -337,7 +344,7 @@ def forecast_cmd(
     genes: str | None = typer.Option(None, "--genes", help="Gene table."),
     sample_times: str | None = typer.Option(None, "--sample-times", help="Sample -> time TSV."),
     models: list[str] | None = typer.Option(None, "--models", help="Models, comma-separated "
-                                            "or repeated [default: every model]."),
+                                            f"or repeated [default: {DEFAULT_MODELS}]."),
     protocol: str | None = typer.Option(None, "--protocol", help="chronological | "
                                         "rolling-origin | step-random (leaky)."),
     seeds: int | None = typer.Option(None, "--seeds", help="Number of seeds [default: 5]."),
@@ -345,8 +352,7 @@ def forecast_cmd(
     input_length: int | None = typer.Option(None, "--input-length", min=1, help="Input time "
                                             "points per window [default: 3]; ridge baselines "
                                             "keep their own lags (model_params, 3)."),
-    node2vec: str | None = typer.Option(None, "--node2vec", help="none | static | temporal "
-                                        "Node2vec node features (default none)."),
+    node2vec: str | None = typer.Option(None, "--node2vec", help=NODE2VEC_HELP),
     report: bool | None = typer.Option(None, "--report/--no-report", help="Write report.html."),
     scaling: str | None = typer.Option(None, "--scaling", help="standard | scale | none "
                                        "per-gene scaling (default: the dataset's)."),
@@ -381,6 +387,7 @@ def graph_cmd(
     genes: str | None = typer.Option(None, "--genes", help="Gene table."),
     top_k: int | None = typer.Option(None, "--top-k", help="Strongest edges per gene [10]."),
     node2vec_dim: int | None = typer.Option(None, "--node2vec-dim", help="Node2vec size [0]."),
+    node2vec: str | None = typer.Option(None, "--node2vec", help=NODE2VEC_HELP),
     config: Path | None = typer.Option(None, "--config", help="YAML config file."),
 ) -> None:
     """Build the Hi-C gene graph (edges.tsv) and optional Node2vec embedding -> run folder."""
@@ -388,7 +395,7 @@ def graph_cmd(
 
     overrides = _forecast_overrides(dataset=dataset, expression=expression, contacts=contacts,
                                     resolution=resolution, genes=genes, top_k=top_k,
-                                    node2vec_dim=node2vec_dim)
+                                    node2vec_dim=node2vec_dim, node2vec=node2vec)
     cfg = load_config(ForecastConfig, config, overrides)
     from hicexpr.workflows.forecast import run_graph
 

@@ -292,3 +292,33 @@ def test_cli_input_length_and_help_defaults(simulated, tmp_path) -> None:
     usage = CliRunner().invoke(app, ["forecast", "--help"]).output
     usage = " ".join(usage.replace("│", " ").split())  # undo the help panel's wrapping
     assert "[default: 5]" in usage and "[default: 3]" in usage  # not eaten as markup
+    from hicexpr.cli import DEFAULT_MODELS
+    from hicexpr.config import ForecastConfig
+
+    assert DEFAULT_MODELS == ", ".join(ForecastConfig().models)
+    assert f"[default: {DEFAULT_MODELS}]" in usage
+
+
+def test_cli_graph_temporal_node2vec_writes_what_the_models_see(simulated, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from hicexpr.cli import app
+    from hicexpr.workflows.forecast import first_split, load_dataset
+
+    out = tmp_path / "temporal"
+    result = CliRunner().invoke(app, [
+        "graph", "--expression", str(simulated.expression), "--contacts", str(simulated.cool),
+        "--genes", str(simulated.genes), "--top-k", "3", "--node2vec-dim", "4",
+        "--node2vec", "temporal", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert yaml.safe_load((out / "config.yaml").read_text())["node2vec"] == "temporal"
+    config = _config(simulated, tmp_path / "unused").model_copy(
+        update={"top_k": 3, "node2vec_dim": 4, "node2vec": "temporal"})
+    dataset = load_dataset(config)
+    temporal = gene_graph(dataset, 3, 4, node2vec="temporal")
+    train = first_split(dataset, config).train_times
+    expected = temporal(train).x.numpy()  # the latest training time point's embedding
+    emb = pd.read_csv(out / "node2vec.tsv", sep="\t").set_index("gene")
+    assert np.allclose(emb.to_numpy(), expected, atol=1e-5)
+    static = gene_graph(dataset, 3, 4, node2vec="static").x.numpy()
+    assert not np.allclose(emb.to_numpy(), static, atol=1e-3)  # not the static embedding

@@ -306,6 +306,13 @@ def write_comparisons(run: RunFolder, result: ForecastResult, models: list[str],
 COEXPRESSION_LAGS = (0, 1)
 
 
+def first_split(dataset: Any, config: ForecastConfig) -> Any:
+    """The protocol's first split of the dataset's time points (its training times fit
+    everything a graph run writes)."""
+    return make_splits(dataset.expression.n_obs, config.protocol, config.input_length,
+                       config.test_fraction, config.val_fraction, config.n_folds)[0]
+
+
 def write_contact_coexpression(run: RunFolder, dataset: Any, graph: Any,
                                config: ForecastConfig, cache: Cache | None = None) -> None:
     """``contact_coexpression.tsv``: does each contact measure (and the graph) join genes that
@@ -313,8 +320,7 @@ def write_contact_coexpression(run: RunFolder, dataset: Any, graph: Any,
     if dataset.pairs is None or not len(dataset.pairs):
         return
     try:
-        split = make_splits(dataset.expression.n_obs, config.protocol, config.input_length,
-                            config.test_fraction, config.val_fraction, config.n_folds)[0]
+        split = first_split(dataset, config)
     except InputError as exc:  # too short a series for the protocol's splits
         log.warning("contact vs co-expression not computed (no %s training split): %s",
                     config.protocol, exc)
@@ -433,15 +439,19 @@ def _best_model(summary: pd.DataFrame) -> str:
 
 
 def run_graph(config: ForecastConfig, out: str | os.PathLike[str]) -> Path:
-    """Write the gene graph of a dataset as ``edges.tsv`` (gene1, gene2, weight), with
-    ``node2vec_dim > 0`` ``node2vec.tsv``, and ``contact_coexpression.tsv`` (do the edges join
-    genes that change together on the protocol's training times?) into run folder ``out``."""
+    """Write the gene graph of a dataset as ``edges.tsv`` (gene1, gene2, weight), with Node2vec
+    ``node2vec.tsv`` (temporal: the embedding the models see, fitted on the first split's
+    training times), and ``contact_coexpression.tsv`` (do the edges join genes that change
+    together on the protocol's training times?) into run folder ``out``."""
     check_ranges(config)
     run = RunFolder(out, keep=run_inputs(config))
-    run.write_config(config)
+    run.write_config(config.model_copy(update={
+        "node2vec": node2vec_mode(config.node2vec, config.node2vec_dim)}))
     run.write_versions()
     dataset = load_dataset(config)
-    graph = gene_graph(dataset, config.top_k, config.node2vec_dim)
+    graph = gene_graph(dataset, config.top_k, config.node2vec_dim, node2vec=config.node2vec)
+    if isinstance(graph, TemporalNode2vecGraph):
+        graph = graph(first_split(dataset, config).train_times)
     genes = np.asarray(dataset.genes)
     ei = graph.edge_index.numpy()
     keep = ei[0] < ei[1]
@@ -455,6 +465,6 @@ def run_graph(config: ForecastConfig, out: str | os.PathLike[str]) -> Path:
         run.write_table("node2vec.tsv", emb.rename_axis("gene").reset_index())
     run.write_json("graph.json", {"n_genes": len(genes), "n_edges": int(keep.sum()),
                                   "dataset": dataset.name})
-    write_contact_coexpression(run, dataset, getattr(graph, "base", graph), config)
+    write_contact_coexpression(run, dataset, graph, config)
     run.complete()
     return run.path
