@@ -105,10 +105,14 @@ def test_divisive_weights_refused_where_no_copy_is_made(synthetic_cool) -> None:
 def test_weights_mode_gives_every_engine_a_multiplicative_column(synthetic_cool) -> None:
     from hicexpr.workflows.contacts import resolve_weights
 
-    clr, column, how = resolve_weights(_with_divisive_kr(_balanced(synthetic_cool)), "weights",
-                                       "KR", "map.cool")
+    src = _with_divisive_kr(_balanced(synthetic_cool))
+    clr, column, how = resolve_weights(src, "weights", "KR", "map.cool")
     assert column == "weight_KR" and how == "map weights 'KR'"
     require_balanced(clr, weight=column)  # what the --workers engine checks
+    ice = src.bins()["weight"][:].to_numpy()
+    assert np.isnan(ice).any() and np.isfinite(ice).sum() > 30  # masked bins stay masked
+    np.testing.assert_allclose(clr.bins()[column][:].to_numpy(), ice, rtol=1e-12,
+                               equal_nan=True)  # 1 / KR: the ICE weight again
 
 
 def test_all_zero_map_is_not_balanced(tmp_path: Path) -> None:
