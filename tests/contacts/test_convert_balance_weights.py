@@ -47,9 +47,15 @@ def test_convert_to_mcool_round_trips_into_features(synthetic_cool, tmp_path: Pa
     groups = cooler.fileops.list_coolers(str(out))
     assert groups[0] == "/resolutions/50000" and len(groups) > 1  # a real multi-resolution file
     assert open_contacts(out, 50_000).pixels()[:].equals(cooler.Cooler(str(src)).pixels()[:])
-    run = run_contact_features(out, _genes_bed(tmp_path / "genes.bed"), tmp_path / "run",
-                               resolution=50_000)
+    genes = _genes_bed(tmp_path / "genes.bed")
+    run = run_contact_features(out, genes, tmp_path / "run", resolution=50_000)
     assert (run / "COMPLETE").exists()
+    # the converted map gives the features of the map it came from
+    ref = run_contact_features(src, genes, tmp_path / "ref")
+    got = pd.read_csv(run / "gene_features.tsv", sep="\t")
+    want = pd.read_csv(ref / "gene_features.tsv", sep="\t")
+    assert len(got) == 12 and got["insulation"].notna().sum() >= 10
+    pd.testing.assert_frame_equal(got, want)
 
 
 def test_legacy_mcool_with_a_root_cooler_opens(synthetic_cool, tmp_path: Path) -> None:
