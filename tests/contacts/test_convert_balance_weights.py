@@ -47,9 +47,15 @@ def test_convert_to_mcool_round_trips_into_features(synthetic_cool, tmp_path: Pa
     groups = cooler.fileops.list_coolers(str(out))
     assert groups[0] == "/resolutions/50000" and len(groups) > 1  # a real multi-resolution file
     assert open_contacts(out, 50_000).pixels()[:].equals(cooler.Cooler(str(src)).pixels()[:])
-    run = run_contact_features(out, _genes_bed(tmp_path / "genes.bed"), tmp_path / "run",
-                               resolution=50_000)
+    genes = _genes_bed(tmp_path / "genes.bed")
+    run = run_contact_features(out, genes, tmp_path / "run", resolution=50_000)
     assert (run / "COMPLETE").exists()
+    # the converted map gives the features of the map it came from
+    ref = run_contact_features(src, genes, tmp_path / "ref")
+    got = pd.read_csv(run / "gene_features.tsv", sep="\t")
+    want = pd.read_csv(ref / "gene_features.tsv", sep="\t")
+    assert len(got) == 12 and got["insulation"].notna().sum() >= 10
+    pd.testing.assert_frame_equal(got, want)
 
 
 def test_legacy_mcool_with_a_root_cooler_opens(synthetic_cool, tmp_path: Path) -> None:
@@ -105,10 +111,14 @@ def test_divisive_weights_refused_where_no_copy_is_made(synthetic_cool) -> None:
 def test_weights_mode_gives_every_engine_a_multiplicative_column(synthetic_cool) -> None:
     from hicexpr.workflows.contacts import resolve_weights
 
-    clr, column, how = resolve_weights(_with_divisive_kr(_balanced(synthetic_cool)), "weights",
-                                       "KR", "map.cool")
+    src = _with_divisive_kr(_balanced(synthetic_cool))
+    clr, column, how = resolve_weights(src, "weights", "KR", "map.cool")
     assert column == "weight_KR" and how == "map weights 'KR'"
     require_balanced(clr, weight=column)  # what the --workers engine checks
+    ice = src.bins()["weight"][:].to_numpy()
+    assert np.isnan(ice).any() and np.isfinite(ice).sum() > 30  # masked bins stay masked
+    np.testing.assert_allclose(clr.bins()[column][:].to_numpy(), ice, rtol=1e-12,
+                               equal_nan=True)  # 1 / KR: the ICE weight again
 
 
 def test_all_zero_map_is_not_balanced(tmp_path: Path) -> None:

@@ -85,7 +85,7 @@ def test_top_partners_ranks(chr22_pairs):
     third = top[top["rank"] == 3].set_index("gene")["balanced"]
     common = first.index.intersection(third.index)
     assert (first[common] >= third[common]).all()
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="k: expected a positive number of partners, got 0"):
         top_partners(pairs, k=0)
 
 
@@ -94,5 +94,5 @@ def test_contact_to_distance_is_monotone():
     assert d[0] == 1.0
     assert d[0] < d[1] < d[2] and np.isinf(d[3]) and np.isinf(d[4])
     np.testing.assert_allclose(d[1], 10 ** (1 / 3))
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="alpha: expected a positive exponent, got 0"):
         contact_to_distance(np.ones(3), alpha=0)

@@ -7,7 +7,6 @@ import hashlib
 import re
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from hicexpr.datasets import registry
@@ -144,5 +143,12 @@ def test_cache_dir_from_environment(
     assert registry.cache_dir() == Path.home() / ".cache" / "hicexpr"
 
 
-def test_list_is_a_dataframe() -> None:
-    assert isinstance(list_datasets(), pd.DataFrame)
+def test_list_rows_agree_with_each_data_set_files() -> None:
+    table = list_datasets().set_index("name")
+    assert list(table.index) == list(registry.load_registry()["datasets"])
+    for name, row in table.iterrows():
+        files = dataset_files(name)
+        assert row["files"] == len(files), name
+        assert row["public_urls"] == sum(f["url"] is not None for f in files), name
+        assert row["size_mb"] == pytest.approx(sum(f["size"] for f in files) / 1e6, abs=0.005)
+    assert table.loc["step_hic", "files"] == 20 and table.loc["formats", "public_urls"] == 0

@@ -64,8 +64,16 @@ def test_equal_models_tie_and_ci_covers_zero() -> None:
 def test_missing_observations_are_left_out_like_the_runner() -> None:
     table = _table({"persistence": 1.5, "a": 0.5, "b": 1.0})
     table.loc[table.gene == "g0", "observed"] = np.nan
+    gap = (table.gene == "g1") & (table.time == 2.0) & (table.seed == 1)
+    table.loc[gap, "observed"] = np.nan  # one missing window of another gene
     sse = gene_squared_errors(table, "a")
     assert "g0" not in sse.columns and sse.shape == (2, 59)
+    rows = table[(table.model == "a") & table.observed.notna()]
+    for seed, gene in [(0, "g1"), (1, "g1"), (1, "g7")]:
+        own = rows[(rows.seed == seed) & (rows.gene == gene)]
+        assert len(own) == (5 if (seed, gene) == (1, "g1") else 6)
+        expected = float(((own.predicted - own.observed) ** 2).sum())
+        assert sse.loc[seed, gene] == pytest.approx(expected, rel=1e-12)
 
 
 def test_compare_to_baselines_one_row_per_pair() -> None:

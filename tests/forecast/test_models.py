@@ -90,6 +90,12 @@ def test_graph_ar_forecasts_from_one_input_time_point() -> None:
     X, y = rng.normal(size=(20, 1, 30)), rng.normal(size=(20, 1, 30))
     model = make_model("graph_ar").fit(X, y, validation=(X[:5], y[:5]))
     assert np.isfinite(model.predict(X)).all()
+    # planted mean reversion: the next value is half the current one; new windows follow it
+    half = 0.5 * X + 0.05 * rng.normal(size=X.shape)
+    model = make_model("graph_ar").fit(X, half, validation=(X[:5], half[:5]))
+    new = rng.normal(size=(6, 1, 30))
+    error = np.mean((model.predict(new) - 0.5 * new) ** 2)
+    assert error < 0.01 * np.mean((new - 0.5 * new) ** 2)  # far better than persistence
 
 
 @pytest.mark.slow

@@ -78,8 +78,18 @@ def test_output_path_that_is_a_file(tmp_path: Path) -> None:
 
 
 def test_package_versions_lists_tracked_packages() -> None:
+    import platform
+    import sys
+
+    import cooler
+    import numpy as np
+
+    from hicexpr import __version__
+
     versions = package_versions()
-    assert versions["numpy"] and versions["cooler"] and versions["python"].count(".") == 2
+    assert versions["numpy"] == np.__version__ and versions["cooler"] == cooler.__version__
+    assert versions["hicexpr"] == __version__
+    assert versions["python"] == platform.python_version() == "{}.{}.{}".format(*sys.version_info)
 
 
 def test_a_new_run_removes_only_what_the_earlier_run_wrote(tmp_path: Path) -> None:

@@ -79,9 +79,29 @@ def test_folder_fingerprint_covers_every_file(tmp_path: Path) -> None:
     assert file_fingerprint(tmp_path / "missing")["missing"] is True
 
 
-def test_code_version_has_package_version_and_source_hash() -> None:
+def test_code_version_has_package_version_and_source_hash(tmp_path: Path,
+                                                          monkeypatch) -> None:
+    import hicexpr.lib.cache as cache_module
+
     version, digest = code_version().split("+")
-    assert version == "0.1.0" and len(digest) == 12 and int(digest, 16) >= 0
+    assert version == "0.1.0" and len(digest) == 12
+    int(digest, 16)  # hex digits
+    # the digest follows the package's .py sources (a copy stands in for the package)
+    pkg = tmp_path / "pkg"
+    (pkg / "lib").mkdir(parents=True)
+    (pkg / "lib" / "cache.py").write_text("x = 1\n")
+    (pkg / "mod.py").write_text("y = 2\n")
+    monkeypatch.setattr(cache_module, "__file__", str(pkg / "lib" / "cache.py"))
+    uncached = code_version.__wrapped__  # the real one is computed once per process
+    first = uncached()
+    assert first.split("+")[1] != digest and uncached() == first
+    (pkg / "notes.txt").write_text("not code")
+    assert uncached() == first  # only .py files count
+    (pkg / "mod.py").write_text("y = 3\n")  # same size, other content
+    edited = uncached()
+    assert edited != first
+    (pkg / "mod.py").rename(pkg / "other.py")  # same bytes, another module
+    assert uncached() not in (first, edited)
 
 
 def test_corrupt_entry_is_recomputed(tmp_path: Path) -> None:

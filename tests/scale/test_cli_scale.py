@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from hicexpr.cli import app
 from hicexpr.datasets.simulate import simulate_dataset
+from hicexpr.lib.errors import InputError
 
 runner = CliRunner()
 
@@ -47,4 +48,6 @@ def test_simulate_large_cli(tmp_path) -> None:
     assert clr.chromnames == ["chr1", "chr2"] and int(clr.info["nbins"]) == 30_000
     bad = runner.invoke(app, ["simulate", "--large", "--out", str(tmp_path / "x"),
                               "--genome-size", "1000000"])
-    assert bad.exit_code != 0
+    assert bad.exit_code != 0 and isinstance(bad.exception, InputError)
+    assert str(bad.exception).startswith("simulate --large: options: expected no --config or "
+                                          "--genome-size") and not (tmp_path / "x").exists()

@@ -99,7 +99,8 @@ def test_blocks_and_batches_partition() -> None:
     np.testing.assert_array_equal(np.concatenate(blocks), np.arange(10))
     assert [len(b) for b in window_batches(10, 4)] == [4, 4, 2]
     assert len(window_batches(10, None)) == 1
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="gene_blocks: expected a positive number of gene "
+                       "blocks, got 0"):
         gene_blocks(10, 0)
 
 

@@ -43,7 +43,8 @@ def test_distance_bins_and_weighted_mean():
     assert F.loc["g1", "mark|d500000-inf"] == 0
     W = pa.partner_features(GENES, p, _profiles(), "weighted_mean")
     assert W.loc["g1", "mark|wmean"] == pytest.approx((1 * 1.0 + 3 * 3.0) / 4)
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="aggregation: expected one of sides, distance_bins, "
+                       "weighted_mean, activity, got 'median'"):
         pa.partner_features(GENES, p, _profiles(), "median")
 
 
