@@ -186,8 +186,9 @@ def test_expected_band_formula() -> None:
 @pytest.mark.parametrize(("bad", "message"), [
     (dict(n_genes=0), "simulate: n_genes: expected a positive value, got 0"),
     (dict(resolution=-5), "simulate: resolution: expected a positive value, got -5"),
-    (dict(genome_size=500_000), "simulate: genome_size: expected at least 400000 bp in the "
-     "smallest chromosome"),
+    (dict(genome_size=500_000), r"simulate: genome_size: expected at least 400000 bp in the "
+     r"smallest chromosome \(two domains\), got '500000 bp in all, 120000 bp in the smallest of "
+     r"3 chromosomes'"),
     (dict(max_gain=1.2), "simulate: max_gain: expected 0 <= self_coupling < max_gain < 1, "
      "got 1.2"),
     (dict(bogus=1), "simulate: parameters: expected known SimulationParams fields, got .*bogus"),

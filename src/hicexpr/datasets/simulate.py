@@ -133,10 +133,12 @@ class SimulationParams:
         lo, hi = self.domain_size
         if not 0 < lo <= hi or lo < 3 * self.resolution:
             raise InputError("simulate", "tad_size", "0 < min <= max, min >= 3 bins", (lo, hi))
-        if chrom_lengths(self).min() < 2 * lo:
+        smallest = int(chrom_lengths(self).min())
+        if smallest < 2 * lo:
             raise InputError(
-                "simulate", "genome_size", f"at least {2 * lo} bp in the smallest chromosome",
-                self.genome_size,
+                "simulate", "genome_size", f"at least {2 * lo} bp in the smallest chromosome "
+                "(two domains)", f"{self.genome_size} bp in all, {smallest} bp in the smallest "
+                f"of {self.n_chroms} chromosomes",
             )
         if not 0 <= self.self_coupling < self.max_gain < 1:
             raise InputError(
