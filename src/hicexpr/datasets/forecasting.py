@@ -481,18 +481,30 @@ def cooler_pair_features(
     balanced = "weight" in clr.bins().columns
     if not balanced:
         log.warning("contact map has no balancing weights: raw counts used")
-    table = genes.rename_axis("gene_id").reset_index()
-    if "symbol" not in table:
-        table["symbol"] = table["gene_id"]
-    if "strand" not in table:
-        table["strand"] = "."
+    table = _contact_gene_table(genes)
     raw = gene_pair_contacts(clr, table, max_distance=max_distance, balance=balanced)
     weight = "weight" if balanced else None
     mapped = gene_bins(clr, table)
     feats = gene_features(clr, mapped, window_bp=insulation_window, weight=weight,
                           comp=compartments(clr, genes=mapped, weight=weight,
                                             max_bins=MAX_DENSE_E1_BINS))
-    raw = pair_flags(raw, feats)
+    pairs = _pair_table(pair_flags(raw, feats), feats, balanced)
+    return pairs, _add_degree(_gene_feature_table(genes, feats), pairs)
+
+
+def _contact_gene_table(genes: pd.DataFrame) -> pd.DataFrame:
+    """``genes`` with the id as column ``gene_id`` and ``symbol`` / ``strand`` filled in."""
+    table = genes.rename_axis("gene_id").reset_index()
+    if "symbol" not in table:
+        table["symbol"] = table["gene_id"]
+    if "strand" not in table:
+        table["strand"] = "."
+    return table
+
+
+def _pair_table(raw: pd.DataFrame, feats: pd.DataFrame, balanced: bool) -> pd.DataFrame:
+    """The standard pair table (+ ``oe``) of flagged gene-pair contacts, sorted by
+    ``gene1 < gene2``; ``contact`` normalises the contact over its median positive value."""
     hic = raw["balanced" if balanced else "count"].to_numpy(dtype=float)
     positive = hic[np.isfinite(hic) & (hic > 0)]
     scale = float(np.median(positive)) if positive.size else 1.0
@@ -509,12 +521,16 @@ def cooler_pair_features(
     })
     swap = pairs["gene1"] > pairs["gene2"]
     pairs.loc[swap, ["gene1", "gene2"]] = pairs.loc[swap, ["gene2", "gene1"]].to_numpy()
-    pairs = pairs.sort_values(["gene1", "gene2"]).reset_index(drop=True)
+    return pairs.sort_values(["gene1", "gene2"]).reset_index(drop=True)
+
+
+def _gene_feature_table(genes: pd.DataFrame, feats: pd.DataFrame) -> pd.DataFrame:
+    """Per-gene ``chrom, start, bin, insulation, compartment_e1, is_boundary,
+    boundary_distance_bins, tad_id`` in the order of ``genes`` (first row per gene)."""
     f = feats.drop_duplicates("gene_id").set_index("gene_id").reindex(genes.index)
-    out = pd.DataFrame({
+    return pd.DataFrame({
         "chrom": genes["chrom"], "start": genes["start"], "bin": f["bin_id"],
         "insulation": f["insulation"], "compartment_e1": f["E1"],
         "is_boundary": f["is_boundary"].fillna(False).astype(bool),
         "boundary_distance_bins": f["boundary_distance_bins"], "tad_id": f["tad_id"],
     }, index=genes.index)
-    return pairs, _add_degree(out, pairs)

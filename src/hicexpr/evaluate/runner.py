@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -197,71 +198,136 @@ def evaluate_forecasters(
             and sd), ``scale`` (root mean square only) or ``none`` (for log ratios against a
             reference, whose natural level is 0).
     """
+    values = _expression_matrix(expression)
+    specs = {m: {} for m in models} if not isinstance(models, dict) else dict(models)
+    genes, times = _gene_and_time_labels(genes, times, values.shape)
+    check_scaling(scaling)
+    tables, leaky = _Tables(), False
+    folds_by_seed: dict[int, list[tuple[_Fold, Any]]] = {}
+    for seed, name in track([(s, m) for s in seeds for m in specs], f"forecast ({protocol})"):
+        if seed not in folds_by_seed:
+            folds_by_seed[seed] = _seed_folds(values, graph, seed, protocol, input_length,
+                                              horizon, test_fraction, val_fraction, n_folds,
+                                              scaling)
+        folds = folds_by_seed[seed]
+        leaky = leaky or any(fold.split.leaky for fold, _ in folds)
+        fit = partial(_cached_fit_predict, cache, name, specs[name], L=input_length, H=horizon,
+                      seed=seed, refit=refit)
+        tables.add(name, seed, _pooled_test_windows(values, folds, horizon, fit), genes, times)
+    return tables.result(protocol, leaky, list(seeds))
+
+
+def _expression_matrix(expression: np.ndarray) -> np.ndarray:
+    """``expression`` as a float ``[T, N]`` array (:class:`InputError` if not 2-D)."""
     values = np.asarray(expression, dtype=np.float64)
     if values.ndim != 2:
         raise InputError("expression", "shape", "a [time points, genes] matrix", values.shape)
-    specs = {m: {} for m in models} if not isinstance(models, dict) else dict(models)
-    n_times, n_genes = values.shape
+    return values
+
+
+def _gene_and_time_labels(genes: Sequence[str] | None, times: Sequence[float] | None,
+                          shape: tuple[int, ...]) -> tuple[list[str], np.ndarray]:
+    """Gene names (``g0``, ``g1``, ... by default) and checked times (row indices by default)."""
+    n_times, n_genes = shape
     genes = list(genes) if genes is not None else [f"g{i}" for i in range(n_genes)]
     times = np.asarray(times if times is not None else np.arange(n_times), dtype=float)
     check_times(times, n_times)
-    check_scaling(scaling)
-    pred_rows, gene_rows, seed_rows, time_rows = [], [], [], []
-    leaky = False
-    jobs = [(seed, name) for seed in seeds for name in specs]
-    folds_by_seed: dict[int, list[tuple[_Fold, Any]]] = {}
-    for seed, name in track(jobs, f"forecast ({protocol})"):
-        if seed not in folds_by_seed:
-            splits = make_splits(n_times, protocol, input_length, test_fraction, val_fraction,
-                                 n_folds, seed)
-            check_horizon(horizon, splits, n_times)
-            folds_by_seed[seed] = [(_prepare(values, s, scaling), _graph_for(graph, s))
-                                   for s in splits]
-        obs_parts, pred_parts, last_parts, mean_parts, origin_parts = [], [], [], [], []
-        wall = 0.0
-        for fold, fold_graph in folds_by_seed[seed]:
-            leaky = leaky or fold.split.leaky
-            pred, seconds = _cached_fit_predict(cache, name, specs[name], fold, fold_graph,
-                                                input_length, horizon, seed, refit)
-            wall += seconds
-            pred_parts.append(fold.scaler.inverse_transform(pred))
-            origins = fold.split.test
-            obs = np.full((len(origins), horizon, n_genes), np.nan)
-            for h in range(1, horizon + 1):
-                ok = origins + h < n_times
-                obs[ok, h - 1] = values[origins[ok] + h]
-            obs_parts.append(obs)
-            last_parts.append(fold.scaler.inverse_transform(fold.inputs[origins]))
-            mean_parts.append(np.broadcast_to(fold.scaler.mean_, (len(origins), n_genes)))
-            origin_parts.append(origins)
-        obs, pred = np.concatenate(obs_parts), np.concatenate(pred_parts)
-        last, tmean = np.concatenate(last_parts), np.concatenate(mean_parts)
-        origins = np.concatenate(origin_parts)
-        time_rows.append({"model": name, "seed": seed, "wall_s": wall})
-        for h in range(1, horizon + 1):
+    return genes, times
+
+
+def _seed_folds(values: np.ndarray, graph: GraphSource, seed: int, protocol: str,
+                input_length: int, horizon: int, test_fraction: float, val_fraction: float,
+                n_folds: int, scaling: str) -> list[tuple[_Fold, Any]]:
+    """Every split of ``seed``, prepared (scaled, gaps filled), with its graph."""
+    n_times = values.shape[0]
+    splits = make_splits(n_times, protocol, input_length, test_fraction, val_fraction, n_folds,
+                         seed)
+    check_horizon(horizon, splits, n_times)
+    return [(_prepare(values, s, scaling), _graph_for(graph, s)) for s in splits]
+
+
+@dataclass
+class _TestWindows:
+    """One model x seed's test windows, pooled over folds, on the original scale."""
+
+    origins: np.ndarray  # [W] time index of each window's last input
+    observed: np.ndarray  # [W, H, N] (NaN for targets past the series end)
+    predicted: np.ndarray  # [W, H, N]
+    last: np.ndarray  # [W, N] last input
+    train_mean: np.ndarray  # [W, N] the fold scaler's mean
+    wall_s: float
+
+
+def _observed_targets(values: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+    """``[W, H, N]``: ``values[origin + h]`` for h = 1..``horizon`` (NaN past the series end)."""
+    n_times, n_genes = values.shape
+    obs = np.full((len(origins), horizon, n_genes), np.nan)
+    for h in range(1, horizon + 1):
+        ok = origins + h < n_times
+        obs[ok, h - 1] = values[origins[ok] + h]
+    return obs
+
+
+def _pooled_test_windows(values: np.ndarray, folds: list[tuple[_Fold, Any]], horizon: int,
+                         fit: Callable[[_Fold, Any], tuple[np.ndarray, float]]) -> _TestWindows:
+    """Fit and predict every fold with ``fit(fold, graph) -> (pred, seconds)``; pool the tests."""
+    obs_parts, pred_parts, last_parts, mean_parts, origin_parts = [], [], [], [], []
+    wall = 0.0
+    for fold, fold_graph in folds:
+        pred, seconds = fit(fold, fold_graph)
+        wall += seconds
+        pred_parts.append(fold.scaler.inverse_transform(pred))
+        origins = fold.split.test
+        obs_parts.append(_observed_targets(values, origins, horizon))
+        last_parts.append(fold.scaler.inverse_transform(fold.inputs[origins]))
+        mean_parts.append(np.broadcast_to(fold.scaler.mean_, (len(origins), values.shape[1])))
+        origin_parts.append(origins)
+    return _TestWindows(np.concatenate(origin_parts), np.concatenate(obs_parts),
+                        np.concatenate(pred_parts), np.concatenate(last_parts),
+                        np.concatenate(mean_parts), wall)
+
+
+@dataclass
+class _Tables:
+    """Rows of the result tables, collected one model x seed at a time."""
+
+    predictions: list[pd.DataFrame] = field(default_factory=list)
+    per_gene: list[pd.DataFrame] = field(default_factory=list)
+    per_seed: list[dict[str, Any]] = field(default_factory=list)
+    timings: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, name: str, seed: int, windows: _TestWindows, genes: list[str],
+            times: np.ndarray) -> None:
+        """Score one model x seed: metrics per horizon, per-gene metrics at horizon 1."""
+        self.timings.append({"model": name, "seed": seed, "wall_s": windows.wall_s})
+        last, tmean = windows.last, windows.train_mean
+        for h in range(1, windows.observed.shape[1] + 1):
             suffix = "" if h == 1 else f"_h{h}"
-            o, p = obs[:, h - 1], pred[:, h - 1]
+            o, p = windows.observed[:, h - 1], windows.predicted[:, h - 1]
             for metric, value in forecast_metrics(o, p, last, tmean).items():
-                seed_rows.append({"model": name, "seed": seed, "metric": metric + suffix,
-                                  "value": value})
+                self.per_seed.append({"model": name, "seed": seed, "metric": metric + suffix,
+                                      "value": value})
             if h == 1:
                 table = per_gene_metrics(o, p, last, tmean)
                 table.insert(0, "gene", genes)
                 table.insert(1, "model", name)
                 table.insert(2, "seed", seed)
-                gene_rows.append(table)
-            pred_rows.append(_prediction_rows(genes, times, origins, h, name, seed, o, p))
-    per_seed = pd.DataFrame(seed_rows)
-    return ForecastResult(
-        protocol=protocol,
-        leaky=leaky,
-        seeds=list(seeds),
-        predictions=pd.concat(pred_rows, ignore_index=True),
-        per_gene=pd.concat(gene_rows, ignore_index=True),
-        per_seed=per_seed,
-        summary=summarise(per_seed),
-        timings=pd.DataFrame(time_rows),
-    )
+                self.per_gene.append(table)
+            self.predictions.append(
+                _prediction_rows(genes, times, windows.origins, h, name, seed, o, p))
+
+    def result(self, protocol: str, leaky: bool, seeds: list[int]) -> ForecastResult:
+        per_seed = pd.DataFrame(self.per_seed)
+        return ForecastResult(
+            protocol=protocol,
+            leaky=leaky,
+            seeds=seeds,
+            predictions=pd.concat(self.predictions, ignore_index=True),
+            per_gene=pd.concat(self.per_gene, ignore_index=True),
+            per_seed=per_seed,
+            summary=summarise(per_seed),
+            timings=pd.DataFrame(self.timings),
+        )
 
 
 def _prediction_rows(genes: list[str], times: np.ndarray, origins: np.ndarray, h: int, name: str,

@@ -129,6 +129,24 @@ def read_step_pairs(
     file = Path(csv)
     table = _read_csv(file)
     time_cols = _time_columns(file, table)
+    sides, values = _records(table, time_cols)
+    if reference is not None:
+        _resolve_labels(sides, values, reference, tol)
+    keep_rows, conflicts = _consensus(sides, values, reference, tol)
+    genes = _genes_frame(sides.loc[keep_rows])
+    pairs = _pairs_frame(table, sides)
+    series = pd.DataFrame(values[keep_rows], index=sides.loc[keep_rows, "gene"].to_numpy())
+    expression = _kept_expression(file, series, genes, time_cols, raw_mirna)
+    if len(conflicts):
+        log.warning("%s: %d gene labels carry conflicting series in different rows", file,
+                    conflicts["gene"].nunique())
+    return StepPairs(pairs, genes, expression, conflicts, str(file))
+
+
+def _records(table: pd.DataFrame, time_cols: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Both sides of every row as records (side 1 rows first): ``gene, chrom, start, end, bin,
+    compartment, insulation, tad_distance, name, line, label, status``, and their series
+    ``[2 x rows, times]``."""
     sides = pd.concat([_side(table, 1), _side(table, 2)], ignore_index=True)
     values = np.vstack([
         table[[f"Gene{s}_Time_{c}" for c in time_cols]].to_numpy(dtype=float) for s in (1, 2)
@@ -136,13 +154,17 @@ def read_step_pairs(
     sides["line"] = np.tile(np.arange(len(table)) + 2, 2)
     sides["label"] = sides["gene"]
     sides["status"] = "unchecked"
-    if reference is not None:
-        _resolve_labels(sides, values, reference, tol)
-    keep_rows, conflicts = _consensus(sides, values, reference, tol)
-    genes = _genes_frame(sides.loc[keep_rows])
-    pairs = _pairs_frame(table, sides)
-    frame = pd.DataFrame(values[keep_rows], index=sides.loc[keep_rows, "gene"].to_numpy())
-    frame = frame.reindex(genes.index)
+    return sides, values
+
+
+def _kept_expression(file: Path, series: pd.DataFrame, genes: pd.DataFrame,
+                     time_cols: list[str], raw_mirna: PathLike | None) -> ad.AnnData:
+    """AnnData of the kept ``series`` (genes x time columns) with the genes' coordinates.
+
+    miRNA sample columns become days (:func:`_mirna_days`); time points without any value
+    are dropped.
+    """
+    frame = series.reindex(genes.index)
     frame.columns = list(time_cols)
     labels = [float(c) for c in time_cols]
     provenance: dict[str, object] = {"table": str(file), "series": "resolved CSV series"}
@@ -155,13 +177,7 @@ def read_step_pairs(
     expression = expression_anndata(frame, labels, source=str(file), provenance=provenance)
     coords = genes[["chrom", "start", "end", "strand", "tss", "symbol"]]
     expression.var = expression.var.join(coords)
-    if len(conflicts):
-        log.warning(
-            "%s: %d gene labels carry conflicting series in different rows",
-            file,
-            conflicts["gene"].nunique(),
-        )
-    return StepPairs(pairs, genes, expression, conflicts, str(file))
+    return expression
 
 
 def read_step_mrna_raw(path: PathLike) -> ad.AnnData:

@@ -99,25 +99,8 @@ def run_contact_features(
     run.write_config(config)
     clr, wname, how = resolve_weights(clr0, balance, weight, str(hic))
     dist = int(max_distance or default_max_distance(clr))
-    if is_serial(workers, scheduler):
-        mapped = gene_bins(clr, table, source=str(genes))
-        ins = insulation(clr, window_bp, weight=wname)
-        comp = compartments(clr, genes=mapped, weight=wname)
-        feats = gene_features(clr, mapped, weight=wname, ins=ins, comp=comp)
-        pairs = gene_pair_contacts(clr, mapped, max_distance=dist, balance=wname is not None,
-                                   weight=wname or "weight", trans=trans)
-    else:
-        from hicexpr.workflows.scale import contact_features_parallel
-
-        cf = contact_features_parallel(clr.uri, table, workers, scheduler, window_bp, dist,
-                                       wname, source=str(genes))
-        mapped, ins, comp, feats, pairs = cf.genes, cf.insulation, cf.compartments, \
-            cf.features, cf.pairs
-        if trans:
-            pairs = gene_pair_contacts(clr, mapped, max_distance=dist,
-                                       balance=wname is not None, weight=wname or "weight",
-                                       trans=True)
-    pairs = pair_flags(pairs, feats)
+    mapped, ins, comp, feats, pairs = _contact_tables(clr, table, str(genes), window_bp, dist,
+                                                      wname, trans, workers, scheduler)
     tads = tad_domains(ins)
     _write_outputs(run, clr, feats, pairs, ins, comp, tads)
     run.write_versions({"map": clr.uri, "balancing": how})
@@ -127,6 +110,34 @@ def run_contact_features(
     _log_summary(dataset, metrics)
     run.complete()
     return run.path
+
+
+def _contact_tables(clr: cooler.Cooler, table: pd.DataFrame, source: str,
+                    window_bp: int | None, dist: int, wname: str | None, trans: bool,
+                    workers: int | None, scheduler: str | None) -> tuple[pd.DataFrame, ...]:
+    """``(mapped genes, insulation, compartments, gene features, flagged gene pairs)``.
+
+    Serial, or one chromosome per Dask task with trans pairs then added serially.
+    """
+    if is_serial(workers, scheduler):
+        mapped = gene_bins(clr, table, source=source)
+        ins = insulation(clr, window_bp, weight=wname)
+        comp = compartments(clr, genes=mapped, weight=wname)
+        feats = gene_features(clr, mapped, weight=wname, ins=ins, comp=comp)
+        pairs = gene_pair_contacts(clr, mapped, max_distance=dist, balance=wname is not None,
+                                   weight=wname or "weight", trans=trans)
+    else:
+        from hicexpr.workflows.scale import contact_features_parallel
+
+        cf = contact_features_parallel(clr.uri, table, workers, scheduler, window_bp, dist,
+                                       wname, source=source)
+        mapped, ins, comp, feats, pairs = cf.genes, cf.insulation, cf.compartments, \
+            cf.features, cf.pairs
+        if trans:
+            pairs = gene_pair_contacts(clr, mapped, max_distance=dist,
+                                       balance=wname is not None, weight=wname or "weight",
+                                       trans=True)
+    return mapped, ins, comp, feats, pair_flags(pairs, feats)
 
 
 def _write_outputs(run: RunFolder, clr: cooler.Cooler, feats: pd.DataFrame, pairs: pd.DataFrame,

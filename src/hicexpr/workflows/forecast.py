@@ -223,21 +223,59 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
     target = out or config.out
     if target is None:
         raise InputError("config", "out", "an output folder (--out DIR)")
-    check_models(config.models, config.model_params)
-    check_ranges(config)
-    if config.protocol not in PROTOCOLS:
-        raise InputError("config", "protocol", f"one of {', '.join(PROTOCOLS)}", config.protocol)
-    if config.scaling is not None:
-        check_scaling(config.scaling)
+    _check_config(config)
     run = RunFolder(target, keep=run_inputs(config))
     run.write_config(config)
     seeds = list(range(config.seeds))
     run.write_versions({"seeds": seeds})
     start = time.perf_counter()
     cache = Cache.for_run(run.path)  # a re-run after a kill resumes from here
+    dataset = _checked_dataset(config, cache)
+    graph = _cached_graph(dataset, config, cache)
+    static = getattr(graph, "base", graph)
+    scaling = check_scaling(config.scaling or getattr(dataset, "scaling", "standard"))
+    run.write_config(resolved_config(config, scaling))
+    log.info("%s: %d time points x %d genes, %d graph edges", dataset.name,
+             dataset.expression.n_obs, dataset.expression.n_vars, static.edge_index.shape[1])
+    result = _evaluate(dataset, graph, config, seeds, scaling, cache)
+    log.info("cache: %(hits)d hits, %(misses)d misses", cache.stats())
+    extra = {"contacts": contacts_path(config), "baselines": list_baselines(config.models),
+             "scaling": scaling}
+    write_result(run, result, dataset, static, time.perf_counter() - start, extra)
+    write_comparisons(run, result, config.models, config.n_boot)
+    write_contact_coexpression(run, dataset, static, config, cache)
+    write_report_inputs(run, dataset, static)
+    if config.report:
+        from hicexpr.report import write_report
+
+        write_report(run.path)
+    run.complete()
+    return run.path
+
+
+def _check_config(config: ForecastConfig) -> None:
+    """Raise :class:`InputError` for unknown models, protocol or scaling and out-of-range
+    options (before any output)."""
+    check_models(config.models, config.model_params)
+    check_ranges(config)
+    if config.protocol not in PROTOCOLS:
+        raise InputError("config", "protocol", f"one of {', '.join(PROTOCOLS)}", config.protocol)
+    if config.scaling is not None:
+        check_scaling(config.scaling)
+
+
+def _checked_dataset(config: ForecastConfig, cache: Cache) -> Any:
+    """The config's dataset (through ``cache``), checked for genes and time points."""
     dataset = cache.get_or_compute("dataset", dataset_key(config), lambda: load_dataset(config))
     check_genes(dataset, config.expression)
     check_time_points(dataset, config)
+    return dataset
+
+
+def _cached_graph(dataset: Any, config: ForecastConfig,
+                  cache: Cache) -> Data | TemporalNode2vecGraph:
+    """The dataset's gene graph (through ``cache``; a temporal Node2vec graph caches its
+    embeddings there too)."""
     graph = cache.get_or_compute(
         "graph", {"genes": list(dataset.genes), "pairs": dataset.pairs, "top_k": config.top_k,
                   "node2vec_dim": config.node2vec_dim, "node2vec": config.node2vec},
@@ -245,12 +283,13 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
                            node2vec=config.node2vec))
     if isinstance(graph, TemporalNode2vecGraph):
         graph.cache = cache
-    static = getattr(graph, "base", graph)
-    scaling = check_scaling(config.scaling or getattr(dataset, "scaling", "standard"))
-    run.write_config(resolved_config(config, scaling))
-    log.info("%s: %d time points x %d genes, %d graph edges", dataset.name,
-             dataset.expression.n_obs, dataset.expression.n_vars, static.edge_index.shape[1])
-    result = evaluate_forecasters(
+    return graph
+
+
+def _evaluate(dataset: Any, graph: Data | TemporalNode2vecGraph, config: ForecastConfig,
+              seeds: list[int], scaling: str, cache: Cache) -> ForecastResult:
+    """:func:`evaluate_forecasters` with the config's models and protocol on ``dataset``."""
+    return evaluate_forecasters(
         dataset.values(),
         {m: config.model_params.get(m, {}) for m in config.models},
         graph=graph,
@@ -267,19 +306,6 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
         cache=cache,
         scaling=scaling,
     )
-    log.info("cache: %(hits)d hits, %(misses)d misses", cache.stats())
-    extra = {"contacts": contacts_path(config), "baselines": list_baselines(config.models),
-             "scaling": scaling}
-    write_result(run, result, dataset, static, time.perf_counter() - start, extra)
-    write_comparisons(run, result, config.models, config.n_boot)
-    write_contact_coexpression(run, dataset, static, config, cache)
-    write_report_inputs(run, dataset, static)
-    if config.report:
-        from hicexpr.report import write_report
-
-        write_report(run.path)
-    run.complete()
-    return run.path
 
 
 def write_comparisons(run: RunFolder, result: ForecastResult, models: list[str],

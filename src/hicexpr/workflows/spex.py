@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import anndata as ad
 import numpy as np
 import pandas as pd
 
@@ -148,6 +150,38 @@ def run_spex(
     cfg = config or SpexConfig()
     check_at_least(cfg, SPEX_AT_LEAST)
     check_lists(cfg)
+    run = _open_run(out, cfg, genes, expression, tracks, segmentations, bigwigs, contacts, loops,
+                    links)
+    timings: dict[str, float] = {}
+    with _timed(timings, "read_s"):
+        gene_table, expr, samples, src = _read_inputs(genes, expression, tracks, segmentations,
+                                                      bigwigs, cfg)
+    with _timed(timings, "local_features_s"):
+        local = spatial.local_features(gene_table, src, cfg.half_width, cfg.step, cfg.width,
+                                       cfg.rates)
+    with _timed(timings, "partner_features_s"):
+        sources = read_partner_sources(gene_table, contacts, loops, links, cfg)
+        blocks = partner_blocks(gene_table, sources, src, cfg)
+    table, preds, gains = _fit_samples(gene_table, expr, samples, local, blocks, cfg, timings)
+    _write(run, cfg, table, preds, gains, len(gene_table), len(samples) > 1, timings, expression,
+           {k: int(v["gene_id"].nunique()) for k, v in sources.items()}, len(src.names))
+    _finish(run, cfg.report)
+    return run.path
+
+
+@contextmanager
+def _timed(timings: dict[str, float], key: str) -> Iterator[None]:
+    """Store the seconds the ``with`` block took in ``timings[key]``."""
+    t0 = time.perf_counter()
+    yield
+    timings[key] = time.perf_counter() - t0
+
+
+def _open_run(out: PathLike, cfg: SpexConfig, genes: PathLike, expression: PathLike,
+              tracks: Sequence[PathLike], segmentations: Sequence[PathLike],
+              bigwigs: Sequence[PathLike], contacts: Sequence[str], loops: Sequence[str],
+              links: Sequence[str]) -> RunFolder:
+    """The run folder (keeping the input files), with its config and versions written."""
     source_files = [source_label(s)[1] for s in (*contacts, *loops, *links)]
     run = RunFolder(out, keep=[genes, expression, *tracks, *segmentations, *bigwigs,
                                *source_files])
@@ -157,45 +191,60 @@ def run_spex(
                       "bigwigs": [str(b) for b in bigwigs], "contacts": list(contacts),
                       "loops": list(loops), "links": list(links)})
     run.write_versions({"seeds": [cfg.seed]})
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
+    return run
+
+
+def _read_inputs(genes: PathLike, expression: PathLike, tracks: Sequence[PathLike],
+                 segmentations: Sequence[PathLike], bigwigs: Sequence[PathLike],
+                 cfg: SpexConfig
+                 ) -> tuple[pd.DataFrame, ad.AnnData, list[str], profiles.ProfileSource]:
+    """Aligned gene table and expression (samples x genes), the samples and the profiles."""
     gene_table, expr = data.align_genes(data.read_gene_table(genes),
                                         data.read_expression_table(expression))
     samples = _samples(expr.obs_names.tolist(), cfg.samples, expression)
     src = profile_source(tracks, segmentations, bigwigs, cfg,
                          sorted(gene_table["chrom"].unique()))
-    timings["read_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    local = spatial.local_features(gene_table, src, cfg.half_width, cfg.step, cfg.width,
-                                   cfg.rates)
-    timings["local_features_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    sources = read_partner_sources(gene_table, contacts, loops, links, cfg)
-    blocks = partner_blocks(gene_table, sources, src, cfg)
-    timings["partner_features_s"] = time.perf_counter() - t0
+    return gene_table, expr, samples, src
+
+
+def _fit_samples(gene_table: pd.DataFrame, expr: ad.AnnData, samples: list[str],
+                 local: pd.DataFrame, blocks: dict[str, pd.DataFrame], cfg: SpexConfig,
+                 timings: dict[str, float]
+                 ) -> tuple[pd.DataFrame, list[pd.DataFrame], list[pd.DataFrame]]:
+    """Every head on local-only and local + 3D features, per sample (``timings["fit_s"]``).
+
+    Returns the scores table and the per-sample prediction and per-gene gain tables.
+    """
     splits = _splits(gene_table, cfg)
     models = {h: heads.make_head(h, n_jobs=cfg.n_jobs) for h in cfg.heads}
-    control_heads = set(_control_heads(cfg))
-    skip = {(h, s) for h in cfg.heads for s in blocks
-            if s.endswith((":random", ":shuffled")) and h not in control_heads}
+    skip = _skipped_controls(cfg, blocks)
     tables, preds, gains = [], [], []
-    t0 = time.perf_counter()
-    for sample in samples:
-        y = ev.log_expression(expr[sample, :].X.ravel())
-        res = experiment.compare(local, blocks, y, splits, models, cfg.n_boot, cfg.seed, skip)
-        tables.append(res.table.assign(sample=sample))
-        preds.append(experiment.prediction_table(gene_table, y, splits, res).assign(sample=sample))
-        gains.append(experiment.gain_table(gene_table, y, res).assign(sample=sample))
-    timings["fit_s"] = time.perf_counter() - t0
-    table = pd.concat(tables, ignore_index=True)
-    _write(run, cfg, table, preds, gains, len(gene_table), len(samples) > 1, timings, expression,
-           {k: int(v["gene_id"].nunique()) for k, v in sources.items()}, len(src.names))
-    if cfg.report:
+    with _timed(timings, "fit_s"):
+        for sample in samples:
+            y = ev.log_expression(expr[sample, :].X.ravel())
+            res = experiment.compare(local, blocks, y, splits, models, cfg.n_boot, cfg.seed,
+                                     skip)
+            tables.append(res.table.assign(sample=sample))
+            preds.append(experiment.prediction_table(gene_table, y, splits, res)
+                         .assign(sample=sample))
+            gains.append(experiment.gain_table(gene_table, y, res).assign(sample=sample))
+    return pd.concat(tables, ignore_index=True), preds, gains
+
+
+def _skipped_controls(cfg: SpexConfig, blocks: dict[str, pd.DataFrame]) -> set[tuple[str, str]]:
+    """(head, block) pairs not fitted: control blocks for heads outside the control heads."""
+    control_heads = set(_control_heads(cfg))
+    return {(h, s) for h in cfg.heads for s in blocks
+            if s.endswith((":random", ":shuffled")) and h not in control_heads}
+
+
+def _finish(run: RunFolder, report: bool) -> None:
+    """Write ``report.html`` if asked, then mark the run complete."""
+    if report:
         from hicexpr.report import write_report
 
         write_report(run.path)
     run.complete()
-    return run.path
 
 
 def profile_source(tracks: Sequence[PathLike], segmentations: Sequence[PathLike],
