@@ -138,10 +138,8 @@ def _contacts_pairs(
     top_k: int | None = typer.Option(None, help="Keep each gene's k strongest partners."),
 ) -> None:
     """Gene-pair contacts (raw, balanced, observed/expected) as a table or BEDPE."""
-    from hicexpr.contacts.pairs import check_pair_options
     from hicexpr.workflows.contacts import run_gene_pairs
 
-    check_pair_options(out, max_distance=max_distance, top_k=top_k, resolution=resolution)
     typer.echo(str(run_gene_pairs(hic, genes, out, resolution=resolution,
                                   max_distance=max_distance, balance=balance,
                                   min_count=min_count, trans=trans, top_k=top_k)))

@@ -162,3 +162,29 @@ def test_cli_pairs_refuses_csv_before_any_work(synthetic_cool, tmp_path: Path) -
         f"error: {tmp_path / 'pp.csv'}: --out: expected a file ending in .tsv, .tsv.gz, "
         ".parquet, .bedpe, got 'pp.csv'"]
     assert not (tmp_path / "pp.csv").exists()
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    ({"max_distance": 0}, "contacts features: max_distance: expected a positive value (bp), "
+     "got 0"),
+    ({"window_bp": -1}, "contacts features: window_bp: expected a positive value (bp), got -1"),
+])
+def test_features_refuse_zero_or_negative_sizes_before_any_output(
+        synthetic_cool, tmp_path: Path, kw: dict, message: str) -> None:
+    from hicexpr.workflows.contacts import run_contact_features
+
+    src = synthetic_cool({"chr1": 1_000_000}, 50_000)
+    genes = _genes_bed(tmp_path / "genes.bed", n=5)
+    with pytest.raises(InputError) as info:
+        run_contact_features(src, genes, tmp_path / "run", **kw)
+    assert str(info.value) == message  # 0 used to mean the 2 Mb default
+    assert not (tmp_path / "run").exists()
+
+
+def test_python_gene_pairs_refuse_zero_max_distance(synthetic_cool, tmp_path: Path) -> None:
+    from hicexpr.workflows.contacts import run_gene_pairs
+
+    src = synthetic_cool({"chr1": 1_000_000}, 50_000)
+    genes = _genes_bed(tmp_path / "genes.bed", n=5)
+    with pytest.raises(InputError, match="--max-distance: expected a positive value, got 0"):
+        run_gene_pairs(src, genes, tmp_path / "pp.tsv", max_distance=0)

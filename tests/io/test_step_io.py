@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import logging
+import warnings
 from pathlib import Path
 
 import anndata as ad
@@ -84,6 +86,30 @@ def test_reference_relabels_and_flags_unmatched(tmp_path: Path) -> None:
     assert (sp.pairs.loc[sp.pairs["line"] <= 5, ["status1", "status2"]] == "own").all().all()
     np.testing.assert_allclose(sp.expression[:, "B"].X.ravel(), SERIES["B"])
     assert sp.genes.loc["D", "start"] == COORDS["D"][1]
+
+
+def test_a_record_without_values_is_unmatched_not_a_crash(tmp_path: Path) -> None:
+    path = _step_csv(tmp_path / "interaction_mrna.csv")
+    table = pd.read_csv(path)
+    table.loc[3, [f"Gene2_Time_{t}" for t in TIMES]] = np.nan  # line 5: D's series blank
+    table.to_csv(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        sp = read_step_pairs(path, reference=_reference())
+    assert sp.pairs.set_index("line").loc[5, "status2"] == "unmatched"
+    assert sp.pairs.set_index("line").loc[6, "status1"] == "relabelled"  # D's other record
+
+
+def test_a_reference_on_other_times_is_reported_once(tmp_path: Path,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    reference = _reference()[:3].copy()
+    with caplog.at_level(logging.WARNING, logger="hicexpr.io.step"):
+        sp = read_step_pairs(_step_csv(tmp_path / "interaction_mrna.csv"), reference=reference)
+    assert [r.getMessage() for r in caplog.records] == [
+        "reference has 3 times, the table 4: not used",
+        f"{tmp_path / 'interaction_mrna.csv'}: 2 gene labels carry conflicting series in "
+        "different rows"]
+    assert set(sp.pairs["status1"]) == {"unchecked"}
 
 
 def test_names_and_days() -> None:

@@ -20,6 +20,7 @@ import io
 import logging
 import os
 import re
+import warnings
 import zlib
 from collections import Counter
 from collections.abc import Callable
@@ -130,9 +131,10 @@ def read_step_pairs(
     table = _read_csv(file)
     time_cols = _time_columns(file, table)
     sides, values = _records(table, time_cols)
-    if reference is not None:
-        _resolve_labels(sides, values, reference, tol)
-    keep_rows, conflicts = _consensus(sides, values, reference, tol)
+    ref = _reference_matrix(reference, values.shape[1]) if reference is not None else None
+    if ref is not None:
+        _resolve_labels(sides, values, ref, tol)
+    keep_rows, conflicts = _consensus(sides, values, ref, tol)
     genes = _genes_frame(sides.loc[keep_rows])
     pairs = _pairs_frame(table, sides)
     series = pd.DataFrame(values[keep_rows], index=sides.loc[keep_rows, "gene"].to_numpy())
@@ -338,17 +340,19 @@ def _genes_frame(records: pd.DataFrame) -> pd.DataFrame:
     return genes.sort_index()
 
 
-def _resolve_labels(
-    sides: pd.DataFrame, values: np.ndarray, reference: ad.AnnData, tol: float
-) -> None:
-    """Relabel records whose series is another gene's reference series (in place)."""
-    ref = _reference_matrix(reference, values.shape[1])
-    if ref is None:
-        return
+def _resolve_labels(sides: pd.DataFrame, values: np.ndarray, ref: pd.DataFrame,
+                    tol: float) -> None:
+    """Relabel records whose series is another gene's reference series ``ref`` (genes x
+    times), in place; a record without any value stays ``unmatched``."""
     ref_genes = list(ref.index)
     R = ref.to_numpy()
     for i in range(len(sides)):
-        diff = np.nanmax(np.abs(R - values[i][None, :]), axis=1)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
+            diff = np.nanmax(np.abs(R - values[i][None, :]), axis=1)
+        if not np.isfinite(diff).any():
+            sides.at[i, "status"] = "unmatched"
+            continue
         label = sides.at[i, "gene"]
         own = ref_genes.index(label) if label in ref_genes else -1
         if own >= 0 and diff[own] < tol:
@@ -363,6 +367,7 @@ def _resolve_labels(
 
 
 def _reference_matrix(reference: ad.AnnData, n_times: int) -> pd.DataFrame | None:
+    """The reference as genes x times, or None (with a warning) on other time points."""
     if reference.n_obs != n_times:
         log.warning("reference has %d times, the table %d: not used", reference.n_obs, n_times)
         return None
@@ -370,12 +375,19 @@ def _reference_matrix(reference: ad.AnnData, n_times: int) -> pd.DataFrame | Non
     return pd.DataFrame(X, index=[str(g) for g in reference.var_names])
 
 
+def _max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest absolute difference over the time points both series have (NaN: none)."""
+    diff = np.abs(a - b)
+    diff = diff[np.isfinite(diff)]
+    return float(diff.max()) if diff.size else float("nan")
+
+
 def _series_key(values: np.ndarray) -> bytes:
     return np.round(np.nan_to_num(values, nan=-1e30), 6).tobytes()
 
 
 def _consensus(
-    sides: pd.DataFrame, values: np.ndarray, reference: ad.AnnData | None, tol: float
+    sides: pd.DataFrame, values: np.ndarray, ref: pd.DataFrame | None, tol: float
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Row index of one record per gene (its kept series) and the table of conflicting labels.
 
@@ -383,14 +395,13 @@ def _consensus(
     frequent (first seen on ties). Conflicts are reported per label as written in the CSV.
     """
     keys = [_series_key(v) for v in values]
-    ref = _reference_matrix(reference, values.shape[1]) if reference is not None else None
     keep: dict[str, int] = {}
     for gene, idx in sides.groupby("gene", sort=False).groups.items():
         idx = list(idx)
         counts = Counter(keys[i] for i in idx)
         best = counts.most_common(1)[0][0]
         if ref is not None and gene in ref.index:
-            own = [i for i in idx if np.nanmax(np.abs(values[i] - ref.loc[gene].to_numpy())) < tol]
+            own = [i for i in idx if _max_abs_diff(values[i], ref.loc[gene].to_numpy()) < tol]
             best = keys[own[0]] if own else best
         keep[gene] = next(i for i in idx if keys[i] == best)
     owner: dict[bytes, list[str]] = {}
@@ -417,9 +428,8 @@ def _consensus(
                 "chrom": sides.at[first, "chrom"],
                 "start": int(sides.at[first, "start"]),
                 "status": sides.at[first, "status"],
-                "max_abs_diff_to_kept": float(
-                    np.nanmax(np.abs(values[first] - values[keep[label]]))
-                ) if label in keep else np.nan,
+                "max_abs_diff_to_kept": _max_abs_diff(values[first], values[keep[label]])
+                if label in keep else np.nan,
             })
     return np.array(sorted(keep.values())), pd.DataFrame(rows)
 

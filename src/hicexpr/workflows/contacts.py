@@ -20,6 +20,7 @@ from hicexpr.contacts import (
     pair_flags,
     tad_domains,
 )
+from hicexpr.contacts.pairs import check_pair_options
 from hicexpr.contacts.tracks import write_bed, write_bedgraph, write_bedpe
 from hicexpr.io.contacts import (
     balanced_copy,
@@ -59,6 +60,13 @@ def resolve_weights(clr: cooler.Cooler, balance: str, weight: str,
 DEFAULT_MAX_DISTANCE = 2_000_000
 
 
+def check_positive(source: str, **values: int | None) -> None:
+    """Refuse a size or distance option below 1 (None: its default)."""
+    for name, value in values.items():
+        if value is not None and value < 1:
+            raise InputError(source, name, "a positive value (bp)", value)
+
+
 def default_max_distance(clr: cooler.Cooler) -> int:
     """Default largest TSS distance of listed gene pairs: 2 Mb at every resolution."""
     return DEFAULT_MAX_DISTANCE
@@ -93,12 +101,14 @@ def run_contact_features(
     """
     config = {k: (str(v) if isinstance(v, Path) else v) for k, v in locals().items()}
     check_engine(workers, scheduler)
+    check_positive("contacts features", resolution=resolution, window_bp=window_bp,
+                   max_distance=max_distance)
     clr0 = open_contacts(hic, resolution, assembly=assembly)  # inputs checked before any output
     table = read_genes(genes, genes_format)
     run = RunFolder(out, keep=[hic, genes])
     run.write_config(config)
     clr, wname, how = resolve_weights(clr0, balance, weight, str(hic))
-    dist = int(max_distance or default_max_distance(clr))
+    dist = int(max_distance if max_distance is not None else default_max_distance(clr))
     mapped, ins, comp, feats, pairs = _contact_tables(clr, table, str(genes), window_bp, dist,
                                                       wname, trans, workers, scheduler)
     tads = tad_domains(ins)
@@ -226,10 +236,11 @@ def run_gene_pairs(
     from hicexpr.contacts import top_partners
     from hicexpr.lib.atomic import write_table
 
+    check_pair_options(out, max_distance=max_distance, top_k=top_k, resolution=resolution)
     clr, wname, _ = resolve_weights(open_contacts(hic, resolution, assembly=assembly), balance,
                                     weight, str(hic))
     mapped = gene_bins(clr, read_genes(genes), source=str(genes))
-    dist = max_distance or default_max_distance(clr)
+    dist = max_distance if max_distance is not None else default_max_distance(clr)
     pairs = gene_pair_contacts(clr, mapped, max_distance=dist, balance=wname is not None,
                                weight=wname or "weight", min_count=min_count, trans=trans)
     if top_k:
