@@ -303,6 +303,25 @@ def test_spex_figures_show_the_best_model() -> None:
     assert best_prediction_model(pred) == "b"
 
 
+def test_spex_figure_model_is_chosen_on_validation_not_on_the_test_genes(tmp_path: Path
+                                                                         ) -> None:
+    """The model shown in the SpEx figures is the one with the best validation-chromosome
+    Spearman (scores.tsv), not the one that scores best on the test genes: scrambling the
+    test genes' observed expression never changes it."""
+    run = make_spex_run(tmp_path)  # '3d' predicts the test genes better than 'local'
+    pd.DataFrame({"model": ["local", "3d"], "setting": "cross_chrom", "n_test": 60,
+                  "spearman": [0.5, 0.9], "val_spearman": [0.8, 0.6]}).to_csv(
+        run / "scores.tsv", sep="\t", index=False)
+    assert "Hexbin per split of local," in write_report(run).read_text(encoding="utf-8")
+    pred = pd.read_csv(run / "predictions.tsv", sep="\t")
+    for model in ("local", "3d"):  # make either model the best on the (scrambled) test genes
+        mine = pred[pred["model"] == model].set_index("gene")["predicted"]
+        pred["observed"] = pred["gene"].map(mine).to_numpy()  # a perfect fit on the test genes
+        pred.to_csv(run / "predictions.tsv", sep="\t", index=False)
+        text = write_report(run).read_text(encoding="utf-8")
+        assert "Hexbin per split of local," in text
+
+
 def test_all_nan_per_gene_scores_are_reported_not_fatal(tmp_path: Path) -> None:
     run = tmp_path / "nan"
     run.mkdir()
