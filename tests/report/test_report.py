@@ -126,6 +126,8 @@ def make_spex_run(root: Path, n_genes: int = 60, seed: int = 1) -> Path:
                   "abs_error_local": err_local, "abs_error_3d": err_3d,
                   "gain": err_local - err_3d}).to_csv(run / "per_gene_gain.tsv", sep="\t",
                                                       index=False)
+    pd.DataFrame({"model": ["local", "3d"], "setting": "cross_chrom", "n_test": n_genes,
+                  "val_spearman": [0.6, 0.8]}).to_csv(run / "scores.tsv", sep="\t", index=False)
     metrics = {"task": "spex", "dataset": "synthetic", "protocol": "chromosome-holdout",
                "leaky": True, "n_genes": n_genes, "seeds": [0],
                "summary": [{"model": "3d", "metric": "pearson", "mean": 0.9, "sd": 0.0, "n": 1}],
@@ -203,7 +205,7 @@ def test_spex_report_leaky_banner_and_figures(tmp_path: Path) -> None:
     assert stems == {"predicted_vs_observed", "spex_chromosomes", "spex_gain"}
     assert len(embedded_pngs(text)) == 3
     assert "per-gene gain from 3D features" in text
-    assert "Hexbin per split of 3d, the model with the highest Pearson" in text  # not 'local'
+    assert "Hexbin per split of 3d, the model with the highest validation" in text
     assert "enrichment not run: organism unknown" in text
     assert "no gene properties available" in text
 
@@ -295,12 +297,17 @@ def test_run_folder_gene_sets_gmt_is_used(tmp_path: Path) -> None:
     assert first.groups()[1:] == ("12", "20")  # top 20% of 60 genes = 12, all in TOP
 
 
-def test_spex_figures_show_the_best_model() -> None:
+def test_spex_figures_show_the_model_best_on_validation() -> None:
     from hicexpr.report.sections import best_prediction_model
 
     pred = pd.DataFrame({"model": ["a"] * 4 + ["b"] * 4, "split": "test",
                          "observed": [1.0, 2, 3, 4] * 2, "predicted": [4.0, 1, 3, 2, 1, 2, 3, 5]})
-    assert best_prediction_model(pred) == "b"
+    scores = pd.DataFrame({"model": ["a", "a", "b", "c"], "setting": ["local", "x", "local", "l"],
+                           "val_spearman": [0.7, 0.5, 0.55, 0.99]})  # 'c' has no predictions
+    assert best_prediction_model(pred, scores)[0] == "a"  # mean 0.6 > 0.55, though b fits test
+    assert best_prediction_model(pred)[0] == "a"  # no scores: the first model, not a test pick
+    nan = scores.assign(val_spearman=np.nan)  # no validation genes: no choice on test either
+    assert best_prediction_model(pred.iloc[::-1], nan)[0] == "b"
 
 
 def test_spex_figure_model_is_chosen_on_validation_not_on_the_test_genes(tmp_path: Path

@@ -17,6 +17,7 @@ TABLES = {
     "predictions": ("predictions.tsv", "predictions.parquet", "predictions.tsv.gz"),
     "per_gene_metrics": ("per_gene_metrics.tsv", "per_gene_metrics.parquet"),
     "per_gene_gain": ("per_gene_gain.tsv", "per_gene_gain.parquet"),
+    "scores": ("scores.tsv",),
     "comparisons": ("comparisons.tsv",),
     "contact_coexpression": ("contact_coexpression.tsv",),
     "gene_features": ("gene_features.tsv",),

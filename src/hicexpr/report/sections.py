@@ -265,10 +265,9 @@ def _forecast_figures(run: RunData, options: ReportOptions, content: ReportConte
 def _spex_figures(run: RunData, content: ReportContent) -> None:
     pred, gain = run.table("predictions"), run.table("per_gene_gain")
     if pred is not None and len(pred):
-        model = best_prediction_model(pred)
+        model, why = best_prediction_model(pred, run.table("scores"))
         _add(content, run, plot_predicted_vs_observed(pred, model), "predicted_vs_observed",
-             "Predicted vs observed", f"Hexbin per split of {model}, the model with the "
-             "highest Pearson correlation on the test rows.")
+             "Predicted vs observed", f"Hexbin per split of {model}, {why}.")
         if "chrom" in pred.columns:
             _add(content, run, plot_spex_chromosome_scatter(pred, model), "spex_chromosomes",
                  "Observed vs predicted per chromosome", f"Test split (or all rows) of {model} "
@@ -278,13 +277,19 @@ def _spex_figures(run: RunData, content: ReportContent) -> None:
              "Genes sorted by gain = |error| local-only minus |error| with 3D features.")
 
 
-def best_prediction_model(pred: pd.DataFrame) -> str:
-    """Model with the highest observed-vs-predicted Pearson r on the test rows (or all rows)."""
-    rows = pred[pred["split"] == "test"] if "split" in pred.columns else pred
-    rows = rows if len(rows) else pred
-    r = {str(m): d["observed"].corr(d["predicted"]) for m, d in rows.groupby("model")}
-    finite = {m: v for m, v in r.items() if pd.notna(v)}
-    return max(finite, key=finite.__getitem__) if finite else str(pred["model"].iloc[0])
+def best_prediction_model(pred: pd.DataFrame, scores: pd.DataFrame | None = None
+                          ) -> tuple[str, str]:
+    """The model to show and why: the highest mean validation-chromosome Spearman in
+    ``scores`` (scores.tsv), else the first model of ``pred``. Never chosen on the test genes,
+    whose scores the figures then show."""
+    models = [str(m) for m in pd.unique(pred["model"])]
+    if scores is not None and {"model", "val_spearman"} <= set(scores.columns):
+        rows = scores[scores["model"].astype(str).isin(models)]
+        val = pd.to_numeric(rows["val_spearman"], errors="coerce").groupby(
+            rows["model"].astype(str)).mean().dropna()
+        if len(val):
+            return str(val.idxmax()), "the model with the highest validation-chromosome Spearman"
+    return models[0], "the first model of predictions.tsv (no validation score to choose by)"
 
 
 def _graph_figure(run: RunData, content: ReportContent) -> None:
