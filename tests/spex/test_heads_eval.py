@@ -124,3 +124,30 @@ def test_validation_with_a_missing_target_or_other_features_is_refused(name):
         make_head(name).fit(X, y, rng.normal(size=(20, 6)), yv)
     with pytest.raises(InputError, match=r"X_val: shape: expected \[20, 6\]"):
         make_head(name).fit(X, y, rng.normal(size=(20, 5)), rng.normal(size=20))
+
+
+@pytest.mark.parametrize("name", ["ridge", "elasticnet", "gblinear", "gbtree"])
+def test_test_genes_expression_never_reaches_their_predictions_or_any_choice(name):
+    """Every split of the hold-out and of the k folds: scrambling the test genes' targets
+    changes neither their predictions nor the penalty / boosting rounds chosen."""
+    X, y, chroms = _data(n=300)
+    head = make_head(name, n_jobs=1) if name in ("gblinear", "gbtree") else make_head(name)
+    if name in ("gblinear", "gbtree"):
+        head.set_params(n_estimators=60, early_stopping_rounds=5)
+    splits = [ev.chromosome_split(chroms, ["chr1"], ["chr2"]),
+              *ev.chromosome_folds(chroms, 3, ["chr2"])]
+    rng = np.random.default_rng(1)
+    for split in splits:
+        test = split == "test"
+        scrambled = y.copy()
+        scrambled[test] = rng.permutation(y[test]) * 5 + 3
+        a, fit_a = ev.fit_predict(head, X, y, split)
+        b, fit_b = ev.fit_predict(head, X, scrambled, split)
+        np.testing.assert_allclose(b[test], a[test], rtol=0, atol=1e-5)
+        chosen = "alpha_" if name in ("ridge", "elasticnet") else "n_rounds_"
+        assert getattr(fit_a, chosen) == getattr(fit_b, chosen)
+        moved = X.copy()  # nor do their features (scalers fitted on the training genes only)
+        moved[test] = moved[test] * 10 + 4
+        c, fit_c = ev.fit_predict(head, moved, y, split)
+        np.testing.assert_allclose(c[~test], a[~test], rtol=0, atol=1e-5)
+        assert getattr(fit_c, chosen) == getattr(fit_a, chosen)
