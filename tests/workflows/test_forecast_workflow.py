@@ -322,3 +322,25 @@ def test_cli_graph_temporal_node2vec_writes_what_the_models_see(simulated, tmp_p
     assert np.allclose(emb.to_numpy(), expected, atol=1e-5)
     static = gene_graph(dataset, 3, 4, node2vec="static").x.numpy()
     assert not np.allclose(emb.to_numpy(), static, atol=1e-3)  # not the static embedding
+
+
+def test_a_rerun_on_other_expression_embeds_that_expression_not_the_cached_one(
+        simulated, tmp_path) -> None:
+    """The gene graph is cached by genes and contacts only; a temporal Node2vec graph must
+    still embed the expression of the run, not that of an earlier run in the same folder."""
+    from hicexpr.workflows.forecast import _cached_graph, _checked_dataset
+
+    table = pd.read_csv(simulated.expression, sep="\t", index_col=0)
+    other = tmp_path / "other.tsv"
+    table.iloc[:, :] = np.random.default_rng(5).normal(10.0, 3.0, size=table.shape)
+    table.to_csv(other, sep="\t")
+    cache, train = Cache.for_run(tmp_path / "run"), np.arange(12)
+    features = []
+    for expression in (simulated.expression, other):
+        config = _config(simulated, tmp_path / "run", node2vec="temporal", node2vec_dim=4)
+        config = config.model_copy(update={"expression": str(expression)})
+        dataset = _checked_dataset(config, cache)
+        features.append(_cached_graph(dataset, config, cache)(train).x.numpy())
+    fresh = gene_graph(dataset, config.top_k, 4, node2vec="temporal")(train).x.numpy()
+    np.testing.assert_allclose(features[1], fresh, rtol=0, atol=1e-6)
+    assert not np.allclose(features[0], features[1])

@@ -3,8 +3,9 @@
 For each seed and split: fit a per-gene scaler on the split's scaler times (``scaling``: see
 :mod:`hicexpr.evaluate.scaling`), fill missing inputs from the past only, cut train /
 validation / test windows (training targets restricted to training times; validation targets
-never at test times), fit each model on train (validation only for early stopping / alpha),
-predict test windows, undo the scaling and score on the original scale.
+before the first test target: never at or after test times, also in a rolling-origin fold whose
+test block is followed by later folds'), fit each model on train (validation only for early
+stopping / alpha), predict test windows, undo the scaling and score on the original scale.
 """
 
 from __future__ import annotations
@@ -88,8 +89,8 @@ def fit_on_split(
     """Fit one model on one split of ``values`` ``[T, N]``.
 
     Returns the fitted model, the (scaled) test windows and the scaler. Only training windows
-    (targets at training times) and validation windows (targets never at test times) reach
-    ``fit``, so changing test values cannot change the fitted model.
+    (targets at training times) and validation windows (targets before the first test target)
+    reach ``fit``, so changing test (or later) values cannot change the fitted model.
     """
     fold = _prepare(values, split, check_scaling(scaling))
     model, test, _ = _fit_fold(name, params, fold, graph, input_length, horizon, seed, refit)
@@ -100,8 +101,7 @@ def _fit_fold(name: str, params: dict[str, Any], fold: _Fold, graph: Any, L: int
               seed: int, refit: bool = True) -> tuple[Forecaster, WindowSet, float]:
     split = fold.split
     n_times = fold.inputs.shape[0]
-    test_targets = np.unique(split.test + 1)
-    val_times = np.setdiff1d(np.arange(n_times), test_targets)
+    val_times = _validation_times(split, n_times)
     train = make_windows(fold.inputs, fold.targets, split.train, L, H, split.train_times)
     val = make_windows(fold.inputs, fold.targets, split.val, L, H, val_times)
     test = make_windows(fold.inputs, fold.targets, split.test, L, H)
@@ -115,6 +115,18 @@ def _fit_fold(name: str, params: dict[str, Any], fold: _Fold, graph: Any, L: int
                             L, H, val_times if not split.leaky else split.train_times)
         model.refit(both, graph=graph)
     return model, test, time.perf_counter() - start
+
+
+def _validation_times(split: Split, n_times: int) -> np.ndarray:
+    """Time indices whose values may be validation (and refit) targets: those before the
+    split's first test target. A rolling-origin fold's test block is not the end of the
+    series: the times after it are later folds' test targets, and a validation window's
+    horizons past the block would reach them. Leaky step-random: every time but the test
+    targets (validation never equals test)."""
+    test_targets = np.unique(split.test + 1)
+    if split.leaky:
+        return np.setdiff1d(np.arange(n_times), test_targets)
+    return np.arange(int(test_targets.min()))
 
 
 def _fit_predict(name: str, params: dict[str, Any], fold: _Fold, graph: Any, L: int, H: int,

@@ -275,13 +275,16 @@ def _checked_dataset(config: ForecastConfig, cache: Cache) -> Any:
 def _cached_graph(dataset: Any, config: ForecastConfig,
                   cache: Cache) -> Data | TemporalNode2vecGraph:
     """The dataset's gene graph (through ``cache``; a temporal Node2vec graph caches its
-    embeddings there too)."""
+    embeddings there too, keyed by the training values of ``dataset``)."""
     graph = cache.get_or_compute(
         "graph", {"genes": list(dataset.genes), "pairs": dataset.pairs, "top_k": config.top_k,
                   "node2vec_dim": config.node2vec_dim, "node2vec": config.node2vec},
         lambda: gene_graph(dataset, config.top_k, config.node2vec_dim,
                            node2vec=config.node2vec))
     if isinstance(graph, TemporalNode2vecGraph):
+        # the key holds genes and contacts only: embed this run's expression, not that of
+        # the run that cached the graph (a rerun in the same folder on another file)
+        graph.dataset = dataset
         graph.cache = cache
     return graph
 
