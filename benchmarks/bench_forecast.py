@@ -189,6 +189,11 @@ def summarise(records: list[dict[str, Any]]) -> str:
         cell = (f"{top['model']} ({top['metrics']['skill']['mean']:.3f})" if top else "-")
         lines.append(f"| {dataset} | {protocol} | {best['model']} "
                      f"({best['metrics']['skill']['mean']:.3f}) | {cell} |")
+    lines += ["", "Both columns are picked by the test block's mean skill: a summary of the "
+              "results, not a model choice (no model is fitted or tuned on it). Picking the best "
+              "of about ten models this way flatters the best model and is conservative for the "
+              "best ridge baseline; the paired CIs in docs/forecasting.md do not correct for the "
+              "pick."]
     return "\n".join(lines)
 
 
