@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
@@ -81,8 +82,16 @@ def plot_gene_graph(edges: pd.DataFrame, gene: str, hops: int = 1, max_nodes: in
     ax.scatter(xy[:, 0], xy[:, 1], s=60, c=colours, zorder=2)
     for name, (x, y) in zip(names, xy, strict=False):
         ax.text(x, y + 0.08, (labels or {}).get(name, name), fontsize=7, ha="center")
-    ax.set_aspect("equal", adjustable="datalim")
+    _fit_labels(ax, xy)
     ax.axis("off")
     ax.set_title(f"Gene graph around {(labels or {}).get(gene, gene)} "
                  f"({len(names) - 1} neighbours, {len(sub)} edges)")
     return fig
+
+
+def _fit_labels(ax: Axes, xy: np.ndarray, pad: float = 0.25) -> None:
+    """Equal aspect with room around the nodes for their labels (above) and the title."""
+    radius = max(float(np.abs(xy).max()), 0.5)
+    ax.set_xlim(-radius - pad, radius + pad)
+    ax.set_ylim(-radius - pad, radius + pad)
+    ax.set_aspect("equal", adjustable="box")

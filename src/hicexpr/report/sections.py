@@ -302,8 +302,9 @@ def _graph_figure(run: RunData, content: ReportContent) -> None:
     if not ranked:
         return
     labels = id_mapping_from_genes(run.table("genes"), "symbol")
-    fig = plot_gene_graph(edges, ranked[0], hops=1, labels=dict(labels or {}))
-    _add(content, run, fig, "gene_graph", f"Gene graph around {ranked[0]}",
+    labels = dict(labels or {})
+    fig = plot_gene_graph(edges, ranked[0], hops=1, labels=labels)
+    _add(content, run, fig, "gene_graph", f"Gene graph around {labels.get(ranked[0], ranked[0])}",
          "The top-scoring gene (red) and its neighbours in the gene graph; edge width = weight.")
 
 
