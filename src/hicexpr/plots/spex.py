@@ -31,14 +31,19 @@ def plot_spex_chromosome_scatter(
     """
     require_columns(predictions, ("chrom", "model", "observed", "predicted"), "predictions")
     rows = predictions
+    shown = []
     for col, value in (("model", model), ("setting", setting)):
         if col in rows.columns:
-            rows = rows[rows[col] == (value if value is not None else rows[col].iloc[0])]
+            value = value if value is not None else rows[col].iloc[0]
+            rows = rows[rows[col] == value]
+            shown.append(str(value))
     if split is not None and "split" in rows.columns and (rows["split"] == split).any():
         rows = rows[rows["split"] == split]
+        shown.append(f"{split} split")
     chroms = sorted(rows["chrom"].astype(str).unique(), key=_chrom_key)
+    ncols = max(1, min(ncols, len(chroms)))
     nrows = max(1, int(np.ceil(len(chroms) / ncols)))
-    fig = new_figure(2.2 * ncols, 2.2 * nrows)
+    fig = new_figure(max(2.2 * ncols, 4.5), 2.2 * nrows + 0.6)  # room for the title
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, chrom in zip(axes, chroms, strict=False):
         part = rows[rows["chrom"].astype(str) == chrom]
@@ -49,8 +54,9 @@ def plot_spex_chromosome_scatter(
         ax.tick_params(labelsize=6)
     for ax in axes[len(chroms):]:
         ax.set_visible(False)
-    fig.supxlabel("observed")
-    fig.supylabel("predicted")
+    fig.supxlabel("observed", fontsize=9)
+    fig.supylabel("predicted", fontsize=9)
+    fig.suptitle(f"Observed vs predicted per chromosome ({', '.join(shown)})", fontsize=9)
     return fig
 
 
