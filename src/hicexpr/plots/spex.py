@@ -60,21 +60,21 @@ def plot_spex_chromosome_scatter(
     return fig
 
 
-def plot_spex_gain(per_gene_gain: pd.DataFrame) -> Figure:
-    """Per-gene gain from 3D features (``abs_error_local - abs_error_3d``), sorted, per setting.
+def plot_spex_gain(per_gene_gain: pd.DataFrame, ncols: int = 3) -> Figure:
+    """Per-gene gain from 3D features (``abs_error_local - abs_error_3d``), sorted, one panel per
+    setting (and per model when the table has several), ``ncols`` panels per row, shared y axis.
 
     Returns:
-        Figure with one axes per setting; each holds one line of the sorted gains (its data is
+        Figure with one axes per panel; each holds one line of the sorted gains (its data is
         the plotted array) and a zero line. Positive = the 3D features reduced the error.
     """
     require_columns(per_gene_gain, ("gene", "gain"), "per_gene_gain")
-    settings = (sorted(per_gene_gain["setting"].astype(str).unique())
-                if "setting" in per_gene_gain.columns else ["all"])
-    fig = new_figure(4.5 * len(settings), 3.5)
-    axes = fig.subplots(1, len(settings), squeeze=False)[0]
-    for ax, setting in zip(axes, settings, strict=False):
-        part = (per_gene_gain if setting == "all" and "setting" not in per_gene_gain.columns
-                else per_gene_gain[per_gene_gain["setting"].astype(str) == setting])
+    panels = gain_panels(per_gene_gain)
+    ncols = max(1, min(ncols, len(panels)))
+    nrows = int(np.ceil(len(panels) / ncols))
+    fig = new_figure(4.5 * ncols, 3.2 * nrows)
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True).ravel()
+    for ax, (label, part) in zip(axes, panels.items(), strict=False):
         gain = np.sort(part["gain"].to_numpy(float))[::-1]
         improved = float(np.mean(gain > 0)) if len(gain) else float("nan")
         ax.plot(np.arange(len(gain)), gain, color="#4C72B0")
@@ -83,10 +83,28 @@ def plot_spex_gain(per_gene_gain: pd.DataFrame) -> Figure:
         ax.fill_between(np.arange(len(gain)), gain, 0, where=gain < 0, color="#C44E52",
                         alpha=0.4)
         ax.axhline(0, color="black", lw=0.6)
-        ax.set_title(f"{setting}: {improved:.0%} of genes improved", fontsize=9)
+        ax.set_title(f"{label}: {improved:.0%} of genes improved", fontsize=9)
         ax.set_xlabel("genes (sorted by gain)")
         ax.set_ylabel("gain (abs error local - 3D)")
+        ax.yaxis.set_tick_params(labelleft=True)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
     return fig
+
+
+def gain_panels(per_gene_gain: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Rows of each panel: one per setting (``all`` without a setting column), split by model
+    when several models are in the table (a gene counted once per panel)."""
+    keys = [c for c in ("setting", "model") if c in per_gene_gain.columns]
+    if "model" in keys and per_gene_gain["model"].nunique() < 2:
+        keys.remove("model")
+    if not keys:
+        return {"all": per_gene_gain}
+    panels = {}
+    for key, part in per_gene_gain.groupby([per_gene_gain[k].astype(str) for k in keys]):
+        key = key if isinstance(key, tuple) else (key,)
+        panels[key[0] + (f" ({key[1]})" if len(key) > 1 else "")] = part
+    return panels
 
 
 def _chrom_key(name: str) -> tuple[int, int, str]:
