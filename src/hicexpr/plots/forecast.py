@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from hicexpr.lib.errors import InputError
 from hicexpr.plots._common import (
@@ -51,6 +52,7 @@ def plot_predicted_vs_observed(
     model: str | None = None,
     seed: int | None = None,
     gridsize: int = 40,
+    setting: str | None = None,
 ) -> Figure:
     """Hexbin of predicted against observed expression, one panel per split.
 
@@ -59,29 +61,39 @@ def plot_predicted_vs_observed(
         model: model to show (default: first in the table).
         seed: one seed only (default: all seeds pooled).
         gridsize: hexagons across the x axis.
+        setting: SpEx setting to show when the table has a ``setting`` column (default: the
+            model's first; settings are never pooled, each holds every gene once).
 
     Returns:
-        Figure with one axes per split, titled ``split: n=..., r=...``.
+        Figure with one axes per split, titled ``split: n=..., r=...``, each with a colour bar
+        (its own axes, labelled ``<colorbar>``) of points per hexagon.
     """
     require_columns(predictions, ("split", "model", "observed", "predicted"), "predictions")
     rows = select_model(predictions, model, seed)
+    shown = str(rows["model"].iloc[0]) if len(rows) else str(model)
+    if "setting" in rows.columns and len(rows):
+        setting = setting if setting is not None else str(rows["setting"].iloc[0])
+        rows = rows[rows["setting"].astype(str) == setting]
+        shown = f"{shown}, {setting}"
     rows = rows[np.isfinite(rows["observed"]) & np.isfinite(rows["predicted"])]
     splits = ordered_splits(list(rows["split"].astype(str).unique()))
-    fig = new_figure(4.0 * max(len(splits), 1), 4.0)
+    fig = new_figure(4.8 * max(len(splits), 1), 4.0)
     axes = fig.subplots(1, max(len(splits), 1), squeeze=False)[0]
     lo = float(min(rows["observed"].min(), rows["predicted"].min())) if len(rows) else 0.0
     hi = float(max(rows["observed"].max(), rows["predicted"].max())) if len(rows) else 1.0
     for ax, split in zip(axes, splits, strict=False):
         part = rows[rows["split"].astype(str) == split]
         obs, pred = part["observed"].to_numpy(float), part["predicted"].to_numpy(float)
-        ax.hexbin(obs, pred, gridsize=gridsize, mincnt=1, cmap="viridis",
-                  extent=(lo, hi, lo, hi))
+        hexes = ax.hexbin(obs, pred, gridsize=gridsize, mincnt=1, cmap="viridis",
+                          extent=(lo, hi, lo, hi))
+        bar = fig.colorbar(hexes, ax=ax, label="points per hexagon", shrink=0.8)
+        bar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.plot([lo, hi], [lo, hi], color="black", lw=0.8, ls="--")
         r = _pearson(obs, pred)
         ax.set_title(f"{split}: n={len(part)}, r={r:.3f}")
         ax.set_xlabel("observed")
         ax.set_ylabel("predicted")
-    fig.suptitle(f"Predicted vs observed ({rows['model'].iloc[0] if len(rows) else model})")
+    fig.suptitle(f"Predicted vs observed ({shown})")
     return fig
 
 

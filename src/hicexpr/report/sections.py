@@ -241,7 +241,8 @@ def _forecast_figures(run: RunData, options: ReportOptions, content: ReportConte
         model = best if best in set(pred["model"]) else None
         _add(content, run, plot_predicted_vs_observed(pred, model), "predicted_vs_observed",
              "Predicted vs observed", "Hexbin of predicted against observed expression per "
-             "split, all seeds and horizons pooled; dashed line = perfect prediction.")
+             "split, all seeds and horizons pooled; colour = points per hexagon; dashed line = "
+             "perfect prediction.")
         if content.scores is not None:
             ranked = content.scores.sort_values(ascending=False)
             ranked = ranked[ranked.index.isin(set(pred["gene"].astype(str)))]
@@ -267,7 +268,8 @@ def _spex_figures(run: RunData, content: ReportContent) -> None:
     if pred is not None and len(pred):
         model, why = best_prediction_model(pred, run.table("scores"))
         _add(content, run, plot_predicted_vs_observed(pred, model), "predicted_vs_observed",
-             "Predicted vs observed", f"Hexbin per split of {model}, {why}.")
+             "Predicted vs observed", f"Hexbin per split of {model} (first setting), {why}; "
+             "colour = points per hexagon; dashed line = perfect prediction.")
         if "chrom" in pred.columns:
             _add(content, run, plot_spex_chromosome_scatter(pred, model), "spex_chromosomes",
                  "Observed vs predicted per chromosome", f"Test split (or all rows) of {model} "
