@@ -102,6 +102,8 @@ def plot_trajectory_page(
     genes: Sequence[str],
     model: str | None = None,
     ncols: int = 3,
+    labels: dict[str, str] | None = None,
+    title: str | None = None,
 ) -> Figure:
     """Observed vs forecast trajectories for several genes, the period of each split in the
     table shaded (a forecast run's table holds the test windows only).
@@ -113,6 +115,8 @@ def plot_trajectory_page(
         genes: genes to draw (one axes each, in order).
         model: model whose forecast is drawn (default: first in the table).
         ncols: axes per row.
+        labels: optional gene id -> display name (panel titles read ``name (id)``).
+        title: what the page shows, after the default title (e.g. ``most predictable genes``).
     """
     require_columns(predictions, PREDICTION_COLUMNS, "predictions")
     if model is None:
@@ -122,12 +126,21 @@ def plot_trajectory_page(
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, gene in zip(axes, genes, strict=False):
         draw_trajectory(ax, predictions, gene, model)
-    if len(genes):
-        axes[0].legend(fontsize=6, loc="best")
+        ax.set_title(gene_label(gene, labels), fontsize=9)
+    if len(genes):  # one legend for the page, below the panels: it never hides a line
+        handles, names = axes[0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="outside lower center", ncols=len(names), fontsize=8,
+                   frameon=False)
     for ax in axes[len(genes):]:
         ax.set_visible(False)
-    fig.suptitle(f"Observed vs forecast ({model})")
+    fig.suptitle(f"Observed vs forecast ({model})" + (f": {title}" if title else ""))
     return fig
+
+
+def gene_label(gene: str, labels: dict[str, str] | None) -> str:
+    """``name (id)`` when ``labels`` gives ``gene`` another name, else the id."""
+    name = (labels or {}).get(gene)
+    return f"{name} ({gene})" if name and name != gene else str(gene)
 
 
 def trajectory_data(
@@ -157,7 +170,7 @@ def draw_trajectory(ax: Axes, predictions: pd.DataFrame, gene: str, model: str) 
     for split in ordered_splits(list(spans)):
         start, end = spans[split]
         ax.axvspan(start - half, end + half, color=SPLIT_COLOURS.get(split, "#DDDDDD"),
-                   alpha=0.15, lw=0, label=split)
+                   alpha=0.15, lw=0, label=f"{split} period")
     ax.plot(observed.index, observed.to_numpy(), color="black", marker="o", ms=3,
             label="observed")
     ax.plot(forecast.index, forecast.to_numpy(), color="#C44E52", marker="s", ms=3,

@@ -247,16 +247,18 @@ def _forecast_figures(run: RunData, options: ReportOptions, content: ReportConte
             ranked = content.scores.sort_values(ascending=False)
             ranked = ranked[ranked.index.isin(set(pred["gene"].astype(str)))]
             n = options.trajectory_genes
+            labels = dict(id_mapping_from_genes(run.table("genes"), "symbol") or {})
             pages = {"trajectories_top": ("most predictable genes", list(ranked.index[:n])),
                      "trajectories_bottom": ("least predictable genes",
                                              list(ranked.index[::-1][: n // 2]))}
             for stem, (label, genes) in pages.items():
                 if genes:
                     fig = plot_trajectory_page(pred.assign(gene=pred["gene"].astype(str)),
-                                               genes, model)
+                                               genes, model, labels=labels, title=label)
                     _add(content, run, fig, stem, f"Trajectories: {label}",
                          "Observed (black) and forecast (red, shortest horizon, mean over seeds) "
-                         "expression; shaded = train / validation / test periods.")
+                         "expression; shaded = the periods of the splits in predictions.tsv "
+                         "(a forecast run writes the test windows only).")
     if pgm is not None and "pearson" in pgm.columns:
         _add(content, run, plot_metric_boxplots(pgm, "pearson", run.baselines), "metric_boxplots",
              "Per-gene Pearson by model", "One box per model over genes (mean over seeds); "
