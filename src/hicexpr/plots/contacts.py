@@ -6,6 +6,7 @@ import bioframe
 import cooler
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
@@ -14,6 +15,7 @@ from hicexpr.lib.errors import InputError
 from hicexpr.plots._common import new_figure
 
 Region = tuple[str, int, int]
+MISSING_COLOUR = "#D9D9D9"  # bins without contacts or filtered out by balancing
 
 
 def parse_region(clr: cooler.Cooler, region: str | Region) -> Region:
@@ -66,7 +68,8 @@ def plot_contact_region(
     heights = [4.0] + [1.0] * len(tracks)
     fig = new_figure(6.5, sum(heights) + 0.8)
     axes = fig.subplots(len(heights), 1, sharex=True, height_ratios=heights, squeeze=False)[:, 0]
-    _draw_heatmap(axes[0], matrix, chrom, start, end, clr.binsize)
+    _draw_heatmap(axes[0], matrix, chrom, start, end, clr.binsize,
+                  balanced="weight" in clr.bins().columns)
     extent = (start / 1e6, end / 1e6)
     k = 1
     if boundaries_df is None and insulation_df is not None:
@@ -110,15 +113,17 @@ def _in_region(df: pd.DataFrame, chrom: str, start: int, end: int) -> pd.DataFra
 
 
 def _draw_heatmap(ax: Axes, matrix: np.ndarray, chrom: str, start: int, end: int,
-                  binsize: int | None) -> None:
+                  binsize: int | None, balanced: bool = True) -> None:
     finite = matrix[np.isfinite(matrix) & (matrix > 0)]
     norm = LogNorm(vmin=finite.min(), vmax=finite.max()) if finite.size else None
     shown = np.where(matrix > 0, matrix, np.nan)
-    image = ax.imshow(shown, cmap="YlOrRd", norm=norm, interpolation="none",
+    cmap = colormaps["YlOrRd"].with_extremes(bad=MISSING_COLOUR)  # filtered / empty bins
+    image = ax.imshow(shown, cmap=cmap, norm=norm, interpolation="none",
                       extent=(start / 1e6, end / 1e6, end / 1e6, start / 1e6), aspect="auto")
-    ax.figure.colorbar(image, ax=ax.figure.axes, label="contact frequency", shrink=0.5,
-                       location="right", anchor=(0.0, 1.0))
-    ax.set_ylabel("Mb")
+    label = "balanced contacts" if balanced else "raw contact counts"
+    ax.figure.colorbar(image, ax=ax.figure.axes, label=f"{label} (log scale; grey: none)",
+                       shrink=0.5, location="right", anchor=(0.0, 1.0))
+    ax.set_ylabel(f"{chrom} position (Mb)")
     ax.set_title(f"{chrom}:{start:,}-{end:,} ({binsize or 'variable'} bp bins)")
 
 
@@ -129,7 +134,7 @@ def _draw_insulation(ax: Axes, ins: pd.DataFrame, boundaries: pd.DataFrame | Non
     ax.plot(mid, ins[col].to_numpy(float), color="#4C72B0", lw=1)
     if boundaries is not None:
         _draw_boundaries(ax, _in_region(boundaries, chrom, start, end))
-    ax.set_ylabel("insulation", fontsize=8)
+    ax.set_ylabel("log2 insulation" if col.startswith("log2") else "insulation", fontsize=8)
 
 
 def _draw_boundaries(ax: Axes, boundaries: pd.DataFrame) -> None:
