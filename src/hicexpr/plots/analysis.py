@@ -55,10 +55,16 @@ def plot_enrichment(table: pd.DataFrame, title: str, top: int = 15,
     fig = new_figure(7.0, 0.3 * max(len(rows), 3) + 1.2)
     ax = fig.subplots()
     values = -np.log10(np.clip(rows[p_column].astype(float).to_numpy(), 1e-300, 1.0))
-    labels = [str(t)[:60] for t in rows["term"]]
+    labels = [_shorten(str(t), 60) for t in rows["term"]]
     ax.barh(np.arange(len(rows)), values, color="#4C72B0")
     ax.set_yticks(np.arange(len(rows)), labels, fontsize=7)
-    ax.axvline(-np.log10(0.05), color="#C44E52", ls="--", lw=0.8)
+    ax.axvline(-np.log10(0.05), color="#C44E52", ls="--", lw=0.8, label=f"{p_column} = 0.05")
+    ax.legend(fontsize=7, loc="lower right")
     ax.set_xlabel(f"-log10 {p_column}")
     ax.set_title(title, fontsize=9)
     return fig
+
+
+def _shorten(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
