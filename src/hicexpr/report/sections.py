@@ -319,7 +319,10 @@ def _contact_figure(run: RunData, options: ReportOptions, content: ReportContent
     try:
         region = options.region or _region_around_top_gene(run, content, clr)
         if region is None:
-            content.notes.append("contact map found but no gene coordinates to centre a region")
+            why = ("no per-gene score to pick a gene" if content.scores is None
+                   else "no scored gene with coordinates on the map")
+            content.notes.append(f"contact map found but {why} to centre a region on: no "
+                                 "contact-map figure (pass --region)")
             return
         insulation, computed = run.table("insulation"), ""
         if insulation is None:
