@@ -336,8 +336,9 @@ def _contact_figure(run: RunData, options: ReportOptions, content: ReportContent
         content.notes.append(f"contact-map figure skipped: {exc}")
         return
     _add(content, run, fig, "contact_region", f"Contact map {region}",
-         "Contacts (log colour scale) with insulation, TAD boundaries, compartment E1 and genes "
-         "below, where available." + computed)
+         "Contacts (log colour scale; grey = bins without contacts or filtered by balancing) "
+         "with insulation, compartment E1 (red = A) and genes (+ / - strand) below, where "
+         "available; red dotted lines = TAD boundaries." + computed)
 
 
 def _insulation_for_report(clr: cooler.Cooler) -> pd.DataFrame | None:
