@@ -270,8 +270,9 @@ def _spex_figures(run: RunData, content: ReportContent) -> None:
     if pred is not None and len(pred):
         model, why = best_prediction_model(pred, run.table("scores"))
         _add(content, run, plot_predicted_vs_observed(pred, model), "predicted_vs_observed",
-             "Predicted vs observed", f"Hexbin per split of {model} (first setting), {why}; "
-             "colour = points per hexagon; dashed line = perfect prediction.")
+             "Predicted vs observed", f"Hexbin per split of {model}, {why}; its first setting "
+             "only (settings are not pooled); colour = points per hexagon; dashed line = "
+             "perfect prediction.")
         if "chrom" in pred.columns:
             _add(content, run, plot_spex_chromosome_scatter(pred, model), "spex_chromosomes",
                  "Observed vs predicted per chromosome", f"Test split (or all rows) of {model} "
