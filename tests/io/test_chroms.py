@@ -56,3 +56,13 @@ def test_worm_x_and_arabidopsis_chr_names() -> None:
     assert chrom_mapping(["X"], worm) == {"X": "chrX"}
     assert harmonise_chrom(pd.Series(["Chr1", "1"])).tolist() == ["Chr1", "chr1"]
     assert chrom_mapping(["Chr1", "ChrC"], ["1", "2"]) == {"Chr1": "1"}
+
+
+def test_natural_sorted_reads_roman_numerals_only_in_a_roman_set() -> None:
+    from hicexpr.io.chroms import natural_sorted
+
+    assert natural_sorted(["chrX", "chr10", "chr2", "chrM", "chr1", "chrY"]) == \
+        ["chr1", "chr2", "chr10", "chrX", "chrY", "chrM"]
+    assert natural_sorted(["chrIX", "chrV", "chrmt", "chrXVI", "chrI", "chrX"]) == \
+        ["chrI", "chrV", "chrIX", "chrX", "chrXVI", "chrmt"]  # yeast chrX is chromosome 10
+    assert natural_sorted(["10", "X", "2"]) == ["2", "10", "X"]

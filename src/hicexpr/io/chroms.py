@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 
 import cooler
 import pandas as pd
@@ -31,6 +32,23 @@ def chrom_key(name: str) -> str:
         return "m"
     low = re.sub(r"^(chromosome[ _]?|chr)", "", low)
     return "m" if low in _MITO else low
+
+
+def natural_sorted(names: Iterable[str]) -> list[str]:
+    """``names`` in natural order: numbered chromosomes by number (``chr2 < chr10``; roman
+    numerals too when the set is roman-numbered, ``chrV < chrIX``, so human chrX stays a
+    letter), then the others by name (``X``, ``Y``), mitochondria last."""
+    names = list(names)
+    roman = _numbering(names) == "roman"
+
+    def order(name: str) -> tuple[int, int, str]:
+        key = chrom_key(name)
+        number = key if key.isdigit() else _roman_key(key) if roman else None
+        if number is not None:
+            return (0, int(number), "")
+        return (2, 0, key) if key == "m" else (1, 0, key)
+
+    return sorted(names, key=order)
 
 
 def _roman_key(key: str) -> str | None:

@@ -31,7 +31,7 @@ import cooler
 import numpy as np
 import pandas as pd
 
-from hicexpr.io.chroms import EXTENT_KEY
+from hicexpr.io.chroms import EXTENT_KEY, natural_sorted
 from hicexpr.io.text import compression
 from hicexpr.lib.atomic import atomic_path
 from hicexpr.lib.errors import InputError
@@ -367,11 +367,6 @@ def _hic_source(file: Path, resolution: int | None
 _CHROM_IN_NAME = re.compile(r"(chr[0-9A-Za-z]+?)(?:[_.]|$)")
 
 
-def _natural(name: str) -> tuple[int, str]:
-    key = name.removeprefix("chr")
-    return (int(key), "") if key.isdigit() else (10_000, key)
-
-
 def _step_files(file: Path) -> dict[str, Path]:
     files = sorted(file.glob("*.txt*")) if file.is_dir() else [file]
     found: dict[str, Path] = {}
@@ -383,7 +378,7 @@ def _step_files(file: Path) -> dict[str, Path]:
         found[match.group(1)] = f
     if not found:
         raise InputError(file, "", "STEP contact files (*chrN*.txt)", "none")
-    return dict(sorted(found.items(), key=lambda kv: _natural(kv[0])))
+    return {name: found[name] for name in natural_sorted(found)}
 
 
 STEP_CHUNK_ROWS = 250_000  # text rows parsed at a time: memory stays bounded whatever the size

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from hicexpr.io.chroms import natural_sorted
 from hicexpr.plots._common import new_figure
 from hicexpr.plots.forecast import require_columns
 
@@ -40,7 +41,7 @@ def plot_spex_chromosome_scatter(
     if split is not None and "split" in rows.columns and (rows["split"] == split).any():
         rows = rows[rows["split"] == split]
         shown.append(f"{split} split")
-    chroms = sorted(rows["chrom"].astype(str).unique(), key=_chrom_key)
+    chroms = natural_sorted(rows["chrom"].astype(str).unique())
     ncols = max(1, min(ncols, len(chroms)))
     nrows = max(1, int(np.ceil(len(chroms) / ncols)))
     fig = new_figure(max(2.2 * ncols, 4.5), 2.2 * nrows + 0.6)  # room for the title
@@ -107,8 +108,3 @@ def gain_panels(per_gene_gain: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return panels
 
 
-def _chrom_key(name: str) -> tuple[int, int, str]:
-    core = name.removeprefix("chr")
-    if core.isdigit():
-        return (0, int(core), "")
-    return (1, 0, core)
