@@ -228,10 +228,16 @@ def check_pair_options(out: str | os.PathLike[str], max_distance: int | None = N
     if not name.endswith(PAIR_OUTPUTS):
         raise InputError(out, "--out", f"a file ending in {', '.join(PAIR_OUTPUTS)}",
                          Path(out).name)
-    for option, value in (("--max-distance", max_distance), ("--top-k", top_k),
-                          ("--resolution", resolution)):
+    check_positive("contacts pairs", {"--max-distance": max_distance, "--top-k": top_k,
+                                      "--resolution": resolution})
+
+
+def check_positive(source: str, options: dict[str, int | None],
+                   expected: str = "a positive value") -> None:
+    """Refuse the first option below 1 (None: its default), naming ``source`` and the option."""
+    for option, value in options.items():
         if value is not None and value < 1:
-            raise InputError("contacts pairs", option, "a positive value", value)
+            raise InputError(source, option, expected, value)
 
 
 def top_partners(pairs: pd.DataFrame, k: int, max_distance: int | None = None,

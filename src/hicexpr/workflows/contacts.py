@@ -20,7 +20,7 @@ from hicexpr.contacts import (
     pair_flags,
     tad_domains,
 )
-from hicexpr.contacts.pairs import check_pair_options
+from hicexpr.contacts.pairs import check_pair_options, check_positive
 from hicexpr.contacts.tracks import write_bed, write_bedgraph, write_bedpe
 from hicexpr.io.contacts import (
     balanced_copy,
@@ -60,13 +60,6 @@ def resolve_weights(clr: cooler.Cooler, balance: str, weight: str,
 DEFAULT_MAX_DISTANCE = 2_000_000
 
 
-def check_positive(source: str, **values: int | None) -> None:
-    """Refuse a size or distance option below 1 (None: its default)."""
-    for name, value in values.items():
-        if value is not None and value < 1:
-            raise InputError(source, name, "a positive value (bp)", value)
-
-
 def default_max_distance(clr: cooler.Cooler) -> int:
     """Default largest TSS distance of listed gene pairs: 2 Mb at every resolution."""
     return DEFAULT_MAX_DISTANCE
@@ -101,8 +94,8 @@ def run_contact_features(
     """
     config = {k: (str(v) if isinstance(v, Path) else v) for k, v in locals().items()}
     check_engine(workers, scheduler)
-    check_positive("contacts features", resolution=resolution, window_bp=window_bp,
-                   max_distance=max_distance)
+    check_positive("contacts features", {"resolution": resolution, "window_bp": window_bp,
+                                         "max_distance": max_distance}, "a positive value (bp)")
     clr0 = open_contacts(hic, resolution, assembly=assembly)  # inputs checked before any output
     table = read_genes(genes, genes_format)
     run = RunFolder(out, keep=[hic, genes])
