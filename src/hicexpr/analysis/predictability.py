@@ -103,8 +103,7 @@ def predictability(scores: pd.Series, factors: pd.DataFrame, min_n: int = 5) -> 
         first and second group for categorical factors; NaN p-value when too few genes;
         ``p_adjusted`` = Benjamini-Hochberg over the factors tested).
     """
-    shared = scores.index.astype(str).isin(factors.index.astype(str))
-    if len(factors.columns) and not shared.any():
+    if len(factors.columns) and not shares_genes(scores, factors):
         raise InputError("scores", "genes", "gene ids shared with the factors table (e.g. "
                          f"{', '.join(map(str, factors.index[:3]))})",
                          ", ".join(map(str, scores.index[:3])) or "no genes")
@@ -122,6 +121,11 @@ def predictability(scores: pd.Series, factors: pd.DataFrame, min_n: int = 5) -> 
         table.loc[tested, "p_adjusted"] = stats.false_discovery_control(
             table.loc[tested, "p_value"].to_numpy(float), method="bh")
     return table
+
+
+def shares_genes(scores: pd.Series, factors: pd.DataFrame) -> bool:
+    """True when ``scores`` names at least one gene of ``factors`` (ids compared as text)."""
+    return bool(scores.index.astype(str).isin(factors.index.astype(str)).any())
 
 
 def _is_categorical(values: pd.Series) -> bool:

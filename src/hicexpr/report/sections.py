@@ -19,7 +19,7 @@ from hicexpr.analysis.genesets import (
     id_mapping_from_genes,
     infer_organism,
 )
-from hicexpr.analysis.predictability import gene_factors, predictability
+from hicexpr.analysis.predictability import gene_factors, predictability, shares_genes
 from hicexpr.analysis.scores import forecast_scores, spex_scores
 from hicexpr.lib.errors import HicexprError
 from hicexpr.lib.progress import track
@@ -135,7 +135,7 @@ def _predictability(run: RunData, options: ReportOptions, content: ReportContent
         content.notes.append("no gene properties available (gene_features.tsv, graph_edges.tsv, "
                              "expression): predictability not tested")
         return
-    if not content.scores.index.astype(str).isin(factors.index.astype(str)).any():
+    if not shares_genes(content.scores, factors):
         content.notes.append("the per-gene scores share no gene id with the gene properties: "
                              "predictability not tested")
         return
