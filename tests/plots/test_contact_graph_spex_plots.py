@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import cooler
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 from hicexpr.lib.errors import InputError
 from hicexpr.plots import (
@@ -55,6 +60,36 @@ def test_contact_heatmap_holds_the_region_matrix_and_tracks(toy_cooler: cooler.C
     labels = {t.get_text() for t in gene_ax.texts}
     assert labels == {"GA", "GB"}  # the gene outside the region is not drawn
     assert heat.get_xlim() == pytest.approx((0.01, 0.02))
+
+
+def _label_boxes(fig: Figure, ax: Axes) -> list[Bbox]:
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    return [t.get_window_extent(renderer) for t in ax.texts]
+
+
+def test_gene_labels_of_close_genes_never_overlap(toy_cooler: cooler.Cooler) -> None:
+    # 80 genes 120 bp apart on both strands: far more names than fit side by side
+    starts = 1_000 + 120 * np.arange(80)
+    genes = pd.DataFrame({"chrom": "chr1", "start": starts, "end": starts + 100,
+                          "symbol": [f"LONGNAME{i:02d}" for i in range(80)],
+                          "strand": ["+", "-"] * 40})
+    fig = plot_contact_region(toy_cooler, "chr1:0-12000", genes_df=genes, max_gene_labels=80)
+    gene_ax = fig.axes[1]  # heatmap, genes, then the colour bar
+    boxes = _label_boxes(fig, gene_ax)
+    assert 3 <= len(boxes) < 80  # several rows used, the rest left out
+    for a in range(len(boxes)):
+        for b in range(a + 1, len(boxes)):
+            assert not boxes[a].overlaps(boxes[b]), (gene_ax.texts[a].get_text(),
+                                                     gene_ax.texts[b].get_text())
+    inside = gene_ax.get_window_extent(FigureCanvasAgg(fig).get_renderer())
+    assert all(inside.x0 <= box.x0 and box.x1 <= inside.x1 for box in boxes)
+    assert len({t.get_position()[1] for t in gene_ax.texts}) > 2  # staggered over rows
+    assert f"{len(boxes)} of 80 genes labelled" in gene_ax.get_xlabel()
+    # the layout is fixed, so saving (another render) keeps the labels apart
+    fig.savefig(io.BytesIO(), format="png", dpi=110)
+    boxes = _label_boxes(fig, gene_ax)
+    assert not any(boxes[a].overlaps(boxes[b]) for a in range(len(boxes))
+                   for b in range(a + 1, len(boxes)))
 
 
 def test_contact_region_rejects_unknown_chromosome(toy_cooler: cooler.Cooler) -> None:

@@ -8,14 +8,20 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 
 from hicexpr.lib.errors import InputError
 from hicexpr.plots._common import new_figure
 
 Region = tuple[str, int, int]
 MISSING_COLOUR = "#D9D9D9"  # bins without contacts or filtered out by balancing
+LABEL_ROWS = (1.2, 2.2, 3.2)  # heights of the gene-label rows above (+) / below (-) the genes
+LABEL_GAP_PX = 3.0  # least gap (pixels) around a gene label
 
 
 def parse_region(clr: cooler.Cooler, region: str | Region) -> Region:
@@ -40,7 +46,7 @@ def plot_contact_region(
     boundaries_df: pd.DataFrame | None = None,
     compartments_df: pd.DataFrame | None = None,
     genes_df: pd.DataFrame | None = None,
-    max_gene_labels: int = 12,
+    max_gene_labels: int = 30,
 ) -> Figure:
     """Heatmap of ``region`` with tracks below, all sharing the genomic x axis (Mb).
 
@@ -53,11 +59,14 @@ def plot_contact_region(
             ``insulation_df`` whose ``is_boundary_*`` column is true).
         compartments_df: ``chrom, start, end, E1``.
         genes_df: ``chrom, start, end`` + ``symbol`` or ``gene_id`` (+ ``strand``).
-        max_gene_labels: label at most this many genes.
+        max_gene_labels: label at most this many genes (spread over the region). Labels are
+            staggered over rows and never overlap: one that fits in no row is left out, and
+            the gene track's x label says how many genes are labelled.
 
     Returns:
         Figure; axes 0 is the heatmap (its image holds the plotted matrix), then the
-        insulation, compartment and gene tracks, in that order, each only when given.
+        insulation, compartment and gene tracks, in that order, each only when given. Its
+        layout is fixed (the gene labels were placed on it).
     """
     chrom, start, end = parse_region(clr, region)
     matrix = region_matrix(clr, (chrom, start, end))
@@ -66,6 +75,8 @@ def plot_contact_region(
         start, end = int(edges["start"].iloc[0]), int(edges["end"].iloc[-1])
     tracks = [t for t in (insulation_df, compartments_df, genes_df) if t is not None]
     heights = [4.0] + [1.0] * len(tracks)
+    if genes_df is not None:
+        heights[-1] = 1.8  # room for the rows of gene labels
     fig = new_figure(6.5, sum(heights) + 0.8)
     axes = fig.subplots(len(heights), 1, sharex=True, height_ratios=heights, squeeze=False)[:, 0]
     _draw_heatmap(axes[0], matrix, chrom, start, end, clr.binsize,
@@ -83,10 +94,17 @@ def plot_contact_region(
     if compartments_df is not None:
         _draw_e1(axes[k], _in_region(compartments_df, chrom, start, end))
         k += 1
-    if genes_df is not None:
-        _draw_genes(axes[k], _in_region(genes_df, chrom, start, end), max_gene_labels)
     axes[-1].set_xlim(*extent)
     axes[-1].set_xlabel(f"{chrom} position (Mb)")
+    if genes_df is not None:
+        genes = _in_region(genes_df, chrom, start, end)
+        _draw_genes(axes[k], genes)
+        fig.draw_without_rendering()  # settle the layout: labels are placed in pixels
+        fig.set_layout_engine("none")
+        shown = place_gene_labels(axes[k], genes, max_gene_labels)
+        axes[-1].set_xlabel(f"{chrom} position (Mb); {shown} of {len(genes)} genes labelled"
+                            + (" (more would overlap or be too many)" if shown < len(genes)
+                               else ""))
     return fig
 
 
@@ -152,17 +170,54 @@ def _draw_e1(ax: Axes, comp: pd.DataFrame) -> None:
     ax.set_ylabel("E1 (A>0)", fontsize=8)
 
 
-def _draw_genes(ax: Axes, genes: pd.DataFrame, max_labels: int) -> None:
-    name_col = "symbol" if "symbol" in genes.columns else "gene_id"
-    strands = genes["strand"] if "strand" in genes.columns else pd.Series("+", genes.index)
-    step = max(1, int(np.ceil(len(genes) / max(max_labels, 1))))
-    for i, row in genes.iterrows():
-        y = 0.5 if strands[i] == "+" else -0.5
+def _draw_genes(ax: Axes, genes: pd.DataFrame) -> None:
+    for _, row in genes.iterrows():
+        y = 0.5 if _strand(row) == "+" else -0.5
         ax.plot([row["start"] / 1e6, row["end"] / 1e6], [y, y], lw=4,
                 color="#55A868" if y > 0 else "#8172B2", solid_capstyle="butt")
-        if i % step == 0 and name_col in genes.columns:
-            ax.text(row["start"] / 1e6, y + 0.3 * np.sign(y), str(row[name_col]), fontsize=6,
-                    rotation=45, va="bottom" if y > 0 else "top")
-    ax.set_ylim(-2.5, 2.5)
+    ax.set_ylim(-LABEL_ROWS[-1] - 0.8, LABEL_ROWS[-1] + 0.8)
     ax.set_yticks([-0.5, 0.5], ["-", "+"])
     ax.set_ylabel("genes", fontsize=8)
+
+
+def _strand(row: pd.Series) -> str:
+    return "-" if str(row.get("strand", "+")) == "-" else "+"
+
+
+def place_gene_labels(ax: Axes, genes: pd.DataFrame, max_labels: int) -> int:
+    """Label genes (at most ``max_labels``, spread along the region) above / below their strand,
+    each in the first row where its box, as the renderer draws it, meets no other label and
+    stays inside the axes; a label that fits nowhere is left out. Returns how many are shown.
+
+    Call it once the figure's layout is final (box sizes are in pixels).
+    """
+    name_col = "symbol" if "symbol" in genes.columns else "gene_id"
+    if name_col not in genes.columns or not len(genes) or max_labels < 1:
+        return 0
+    genes = genes.assign(_mid=(genes["start"] + genes["end"]) / 2e6).sort_values("_mid")
+    step = max(1, int(np.ceil(len(genes) / max_labels)))
+    canvas = ax.figure.canvas
+    renderer = (canvas if isinstance(canvas, FigureCanvasAgg)
+                else FigureCanvasAgg(ax.figure)).get_renderer()
+    inside = ax.get_window_extent(renderer)
+    placed: list[Text] = []
+    for _, row in genes.iloc[::step].iterrows():
+        label = _first_free_row(ax, row, str(row[name_col]), placed, inside, renderer)
+        if label is not None:
+            placed.append(label)
+    return len(placed)
+
+
+def _first_free_row(ax: Axes, row: pd.Series, name: str, placed: list[Text], inside: Bbox,
+                    renderer: RendererBase) -> Text | None:
+    """The label of one gene in the first free row, or None (nothing added to ``ax``)."""
+    sign = 1.0 if _strand(row) == "+" else -1.0
+    for height in LABEL_ROWS:
+        label = ax.text(row["_mid"], sign * height, name, fontsize=6, ha="center",
+                        va="center", in_layout=False)
+        box = label.get_window_extent(renderer).padded(LABEL_GAP_PX)
+        fits = inside.x0 <= box.x0 and box.x1 <= inside.x1
+        if fits and not any(box.overlaps(other.get_window_extent(renderer)) for other in placed):
+            return label
+        label.remove()
+    return None
