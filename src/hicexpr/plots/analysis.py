@@ -8,10 +8,27 @@ from matplotlib.figure import Figure
 
 from hicexpr.plots._common import new_figure
 
+# readable names of the gene properties (hicexpr.analysis.predictability.FACTOR_COLUMNS and
+# the feature columns of runs); a column not listed keeps its own name
+FACTOR_NAMES = {
+    "degree": "contact degree (gene-graph neighbours)",
+    "expression_range": "expression range",
+    "compartment": "A/B compartment",
+    "boundary_distance": "distance to TAD boundary",
+    "insulation": "insulation score",
+    "E1": "compartment E1 (A > 0)",
+}
+
+
+def readable_factor(factor: str) -> str:
+    """The readable name of a gene property (:data:`FACTOR_NAMES`), else ``factor`` itself."""
+    return FACTOR_NAMES.get(str(factor), str(factor))
+
 
 def plot_predictability(scores: pd.Series, factors: pd.DataFrame,
                         results: pd.DataFrame | None = None, score_name: str = "score") -> Figure:
-    """One panel per property (3 per row): scatter (numeric) or boxplot per group (categorical).
+    """One panel per property (3 per row): scatter (numeric) or boxplot per group (categorical),
+    titled and labelled with the property's readable name (:data:`FACTOR_NAMES`).
 
     Args:
         scores: per-gene score indexed by gene.
@@ -37,13 +54,14 @@ def plot_predictability(scores: pd.Series, factors: pd.DataFrame,
             data = [joined.loc[joined[factor].astype(str) == n, "score"] for n in names]
             ax.boxplot(data)
             ax.set_xticks(range(1, len(names) + 1), names)
-        title = factor
+        name = readable_factor(factor)
+        title = name
         if tests is not None and factor in tests.index:
             p = tests.loc[factor, "p_value"]
             test = str(tests.loc[factor, "test"]).split(" (")[0].split(",")[0]
-            title = f"{factor}\n{test}: p={p:.2g}" if np.isfinite(p) else f"{factor}\nnot tested"
+            title = f"{name}\n{test}: p={p:.2g}" if np.isfinite(p) else f"{name}\nnot tested"
         ax.set_title(title, fontsize=8)
-        ax.set_xlabel(factor)
+        ax.set_xlabel(name)
         ax.set_ylabel(score_name)
     return fig
 
