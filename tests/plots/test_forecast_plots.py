@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_hex
 
 from hicexpr.lib.errors import InputError
 from hicexpr.plots import (
@@ -14,7 +15,7 @@ from hicexpr.plots import (
     plot_trajectory_page,
     save_figure,
 )
-from hicexpr.plots._common import BASELINE_COLOUR
+from hicexpr.plots._common import MODEL_COLOURS, model_colours
 
 
 @pytest.fixture()
@@ -89,9 +90,57 @@ def test_boxplot_medians_order_and_baseline_colour(predictions: pd.DataFrame) ->
     medians = [line.get_ydata()[0] for line in ax.lines[4::6]]  # 6 lines per box, 5th = median
     # seed means: persistence A 0.2, B 0.4 -> median 0.3; gnn A 0.85, B 0.65 -> 0.75
     assert medians == pytest.approx([0.3, 0.75])
-    colours = [p.get_facecolor()[:3] for p in ax.patches]
-    assert np.allclose(colours[0], tuple(int(BASELINE_COLOUR[i:i + 2], 16) / 255
-                                         for i in (1, 3, 5)))
+    colours = [to_hex(p.get_facecolor()) for p in ax.patches]
+    assert colours == [MODEL_COLOURS["persistence"], model_colours(["gnn"])["gnn"]]
+
+
+def test_each_model_keeps_its_colour_in_every_forecast_figure(
+        predictions: pd.DataFrame) -> None:
+    pgm = pd.DataFrame({"gene": ["A", "B"] * 3, "model": ["persistence"] * 2 + ["gnn"] * 2
+                        + ["stepmr"] * 2, "seed": 0, "pearson": [0.1, 0.2, 0.5, 0.6, 0.3, 0.4]})
+    colours = model_colours(["persistence", "gnn", "stepmr"], baselines=["persistence"])
+    boxes = plot_metric_boxplots(pgm, "pearson", ["persistence"], colours).axes[0]
+    names = [t.get_text() for t in boxes.get_xticklabels()]
+    by_model = dict(zip(names, [to_hex(p.get_facecolor()) for p in boxes.patches], strict=True))
+    for model in ("gnn", "persistence"):
+        page = plot_trajectory_page(predictions, ["A"], model=model, colours=colours)
+        assert to_hex(page.axes[0].lines[1].get_color()) == by_model[model] == colours[model]
+    assert len(set(by_model.values())) == 3  # distinct colours
+    assert by_model["stepmr"] == MODEL_COLOURS["stepmr"]  # hicexpr's own model: fixed colour
+
+
+def test_model_colours_baselines_grey_and_stable() -> None:
+    from hicexpr.forecast.registry import BASELINES, MODELS
+
+    assert set(MODELS) <= set(MODEL_COLOURS)  # every hicexpr model has its own colour
+    colours = [MODEL_COLOURS[m] for m in MODELS]
+    assert len(set(colours)) == len(colours)
+    for name in BASELINES:  # greys / muted: red, green and blue close together
+        r, g, b = (int(MODEL_COLOURS[name][i:i + 2], 16) for i in (1, 3, 5))
+        assert max(r, g, b) - min(r, g, b) < 40
+    # names hicexpr does not know: a grey for a baseline, the same colour whatever the order
+    first = model_colours(["zz_model", "my_mean"], baselines=["my_mean"])
+    assert first == model_colours(["my_mean", "zz_model"], baselines=["my_mean"])
+    r, g, b = (int(first["my_mean"][i:i + 2], 16) for i in (1, 3, 5))
+    assert r == g == b and first["zz_model"] != first["my_mean"]
+
+
+def test_trajectory_axes_name_the_time_unit_and_values(predictions: pd.DataFrame) -> None:
+    fig = plot_trajectory_page(predictions, ["A"], model="gnn", time_unit="min",
+                               values="log2 ratio to reference")
+    assert fig.axes[0].get_xlabel() == "time (minutes)"
+    assert fig.axes[0].get_ylabel() == "expression (log2 ratio to reference)"
+    unknown = plot_trajectory_page(predictions, ["A"], model="gnn").axes[0]
+    assert unknown.get_xlabel() == "time (as in the input header)"  # no unit guessed
+    assert unknown.get_ylabel() == "expression (as in the input table)"
+    assert plot_trajectory_page(predictions, ["A"], model="gnn", time_unit="d"
+                                ).axes[0].get_xlabel() == "time (days)"
+
+
+def test_hexbin_axes_name_the_values_when_known(predictions: pd.DataFrame) -> None:
+    ax = plot_predicted_vs_observed(predictions, model="gnn", values="log2(1 + count)").axes[0]
+    assert ax.get_xlabel() == "observed (log2(1 + count))"
+    assert ax.get_ylabel() == "predicted (log2(1 + count))"
 
 
 def test_save_figure_writes_png_and_svg(tmp_path, predictions: pd.DataFrame) -> None:

@@ -23,6 +23,7 @@ import cooler
 import numpy as np
 import pandas as pd
 
+from hicexpr.datasets.axes import BUILTIN_AXES
 from hicexpr.graph.build import normalised_contact
 from hicexpr.io.expression import read_expression
 from hicexpr.io.step import read_step_mrna_raw, read_step_pairs
@@ -55,6 +56,19 @@ class ForecastDataset:
     def genes(self) -> pd.Index:
         """Gene ids in the order of ``expression.var_names`` (graph node order)."""
         return pd.Index(self.expression.var_names)
+
+    @property
+    def time_unit(self) -> str | None:
+        """Unit of the time points (``min``, ``h``, ``d``, ...), None when not known."""
+        unit = dict(self.expression.uns.get("provenance", {})).get("time_unit")
+        return str(unit) if unit else None
+
+    @property
+    def value_description(self) -> str | None:
+        """What the expression values are (e.g. ``log2 ratio to reference``), None when not
+        known."""
+        values = dict(self.expression.uns.get("provenance", {})).get("values")
+        return str(values) if values else None
 
     def values(self) -> np.ndarray:
         """Expression as a dense float array [T, N]."""
@@ -137,6 +151,7 @@ def load_step_mrna(root: PathLike) -> ForecastDataset:
         "genes": "the genes of interaction_mrna.csv after relabelling",
         "n_conflicting_labels": int(sp.conflicts["gene"].nunique()) if len(sp.conflicts) else 0,
     }
+    describe_axes(expression, "step_mrna")
     expression.uns["conflicts"] = sp.conflicts.astype(str)
     pairs = step_pair_features(sp.pairs, genes)
     return ForecastDataset(
@@ -161,6 +176,7 @@ def load_step_mirna(root: PathLike, log_transform: bool = True) -> ForecastDatas
     if log_transform:
         expression.X = np.log2(1.0 + np.clip(counts, 0.0, None))
         expression.uns["provenance"] = {**expression.uns["provenance"], "transform": "log2(1+x)"}
+    describe_axes(expression, "step_mirna", None if log_transform else "count")
     pairs = step_pair_features(sp.pairs, sp.genes.index)
     return ForecastDataset(
         "step_mirna", expression, pairs, step_gene_features(sp.genes, pairs),
@@ -258,7 +274,7 @@ def load_yeast(
     if experiment not in ("alpha", "cdc15"):
         raise InputError("yeast dataset", "experiment", "alpha or cdc15", experiment)
     yeast = Path(root) / "yeast"
-    return build_forecast_dataset(
+    dataset = build_forecast_dataset(
         yeast / "expression" / f"spellman1998_{experiment}_log2ratio.tsv.gz",
         yeast / "hic" / cool,
         yeast / "genes" / "SGD_features.tab",
@@ -268,6 +284,16 @@ def load_yeast(
         gene_selection=gene_selection,
         scaling="none",
     )
+    describe_axes(dataset.expression, dataset.name)  # Spellman's sample names are minutes
+    return dataset
+
+
+def describe_axes(expression: ad.AnnData, name: str, values: str | None = None) -> None:
+    """Record the time unit and what the values are of built-in dataset ``name`` in
+    ``expression.uns["provenance"]`` (``values`` overrides the dataset's description)."""
+    unit, described = BUILTIN_AXES[name]
+    expression.uns["provenance"] = {**dict(expression.uns.get("provenance", {})),
+                                    "time_unit": unit, "values": values or described}
 
 
 def load_simulated(folder: PathLike, max_genes: int | None = None) -> ForecastDataset:

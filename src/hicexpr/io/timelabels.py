@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 EMBRYONIC_OFFSET = 21.0
 UNIT_SECONDS = {"s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "week": 604800.0}
+UNIT_NAMES = {"s": "seconds", "min": "minutes", "h": "hours", "d": "days", "week": "weeks"}
 _UNIT_WORDS = {
     "s": ("s", "sec", "secs", "second", "seconds"),
     "min": ("m", "min", "mins", "minute", "minutes"),

@@ -1,7 +1,7 @@
 """Figures (matplotlib, headless): every function returns a Figure; ``save_figure`` writes
 PNG + SVG."""
 
-from hicexpr.plots._common import figure_bytes, save_figure
+from hicexpr.plots._common import figure_bytes, model_colours, save_figure
 from hicexpr.plots.analysis import plot_enrichment, plot_predictability
 from hicexpr.plots.contacts import plot_contact_region
 from hicexpr.plots.forecast import (
@@ -14,6 +14,6 @@ from hicexpr.plots.spex import plot_spex_chromosome_scatter, plot_spex_gain
 
 __all__ = [
     "figure_bytes", "plot_contact_region", "plot_enrichment", "plot_gene_graph",
-    "plot_metric_boxplots", "plot_predictability", "plot_predicted_vs_observed",
+    "model_colours", "plot_metric_boxplots", "plot_predictability", "plot_predicted_vs_observed",
     "plot_spex_chromosome_scatter", "plot_spex_gain", "plot_trajectory_page", "save_figure",
 ]

@@ -14,16 +14,30 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from hicexpr.io.timelabels import UNIT_NAMES
 from hicexpr.lib.errors import InputError
 from hicexpr.plots._common import (
-    BASELINE_COLOUR,
-    MODEL_COLOUR,
     SPLIT_COLOURS,
+    model_colours,
     new_figure,
     ordered_splits,
 )
 
 PREDICTION_COLUMNS = ("gene", "time", "split", "model", "observed", "predicted")
+UNKNOWN_TIME = "time (as in the input header)"
+UNKNOWN_VALUES = "expression (as in the input table)"
+
+
+def time_axis_label(unit: str | None) -> str:
+    """``time (minutes)`` for a known unit (``min``, ``h``, ``d``, ... as in
+    :mod:`hicexpr.io.timelabels`), else a label that says the unit is the input's."""
+    return f"time ({UNIT_NAMES[unit]})" if unit in UNIT_NAMES else UNKNOWN_TIME
+
+
+def value_axis_label(values: str | None) -> str:
+    """``expression (log2 ratio ...)`` when what the values are is known, else a label that
+    says they are as in the input."""
+    return f"expression ({values})" if values else UNKNOWN_VALUES
 
 
 def require_columns(df: pd.DataFrame, columns: Sequence[str], source: str) -> None:
@@ -53,6 +67,7 @@ def plot_predicted_vs_observed(
     seed: int | None = None,
     gridsize: int = 40,
     setting: str | None = None,
+    values: str | None = None,
 ) -> Figure:
     """Hexbin of predicted against observed expression, one panel per split.
 
@@ -63,6 +78,8 @@ def plot_predicted_vs_observed(
         gridsize: hexagons across the x axis.
         setting: SpEx setting to show when the table has a ``setting`` column (default: the
             model's first; settings are never pooled, each holds every gene once).
+        values: what the values are (e.g. ``log2 ratio to reference``), added to the axis
+            labels when given.
 
     Returns:
         Figure with one axes per split, titled ``split: n=..., r=...``, each with a colour bar
@@ -91,8 +108,9 @@ def plot_predicted_vs_observed(
         ax.plot([lo, hi], [lo, hi], color="black", lw=0.8, ls="--")
         r = _pearson(obs, pred)
         ax.set_title(f"{split}: n={len(part)}, r={r:.3f}")
-        ax.set_xlabel("observed")
-        ax.set_ylabel("predicted")
+        unit = f" ({values})" if values else ""
+        ax.set_xlabel(f"observed{unit}")
+        ax.set_ylabel(f"predicted{unit}")
     fig.suptitle(f"Predicted vs observed ({shown})")
     return fig
 
@@ -104,6 +122,9 @@ def plot_trajectory_page(
     ncols: int = 3,
     labels: dict[str, str] | None = None,
     title: str | None = None,
+    time_unit: str | None = None,
+    values: str | None = None,
+    colours: dict[str, str] | None = None,
 ) -> Figure:
     """Observed vs forecast trajectories for several genes, the period of each split in the
     table shaded (a forecast run's table holds the test windows only).
@@ -117,16 +138,24 @@ def plot_trajectory_page(
         ncols: axes per row.
         labels: optional gene id -> display name (panel titles read ``name (id)``).
         title: what the page shows, after the default title (e.g. ``most predictable genes``).
+        time_unit: unit of the ``time`` column (``min``, ``h``, ``d``, ...; None: unknown, the
+            axis then says the times are as in the input header).
+        values: what the expression values are (None: as in the input table).
+        colours: model -> colour (default :func:`hicexpr.plots._common.model_colours`); the
+            forecast line has the model's colour.
     """
     require_columns(predictions, PREDICTION_COLUMNS, "predictions")
     if model is None:
         model = str(predictions["model"].iloc[0])
+    colour = (colours or model_colours([model])).get(model, "#C44E52")
     nrows = max(1, int(np.ceil(len(genes) / ncols)))
     fig = new_figure(4.0 * ncols, 2.6 * nrows)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, gene in zip(axes, genes, strict=False):
-        draw_trajectory(ax, predictions, gene, model)
+        draw_trajectory(ax, predictions, gene, model, colour)
         ax.set_title(gene_label(gene, labels), fontsize=9)
+        ax.set_xlabel(time_axis_label(time_unit), fontsize=8)
+        ax.set_ylabel(value_axis_label(values), fontsize=8)
     if len(genes):  # one legend for the page, below the panels: it never hides a line
         handles, names = axes[0].get_legend_handles_labels()
         fig.legend(handles, names, loc="outside lower center", ncols=len(names), fontsize=8,
@@ -162,7 +191,8 @@ def trajectory_data(
     return observed, forecast, spans
 
 
-def draw_trajectory(ax: Axes, predictions: pd.DataFrame, gene: str, model: str) -> None:
+def draw_trajectory(ax: Axes, predictions: pd.DataFrame, gene: str, model: str,
+                    colour: str = "#C44E52") -> None:
     """Draw one gene's observed and forecast trajectory on ``ax``."""
     observed, forecast, spans = trajectory_data(predictions, gene, model)
     times = np.sort(observed.index.to_numpy(float))
@@ -173,19 +203,21 @@ def draw_trajectory(ax: Axes, predictions: pd.DataFrame, gene: str, model: str) 
                    alpha=0.15, lw=0, label=f"{split} period")
     ax.plot(observed.index, observed.to_numpy(), color="black", marker="o", ms=3,
             label="observed")
-    ax.plot(forecast.index, forecast.to_numpy(), color="#C44E52", marker="s", ms=3,
-            label="forecast")
+    ax.plot(forecast.index, forecast.to_numpy(), color=colour, marker="s", ms=3,
+            label=f"forecast ({model})")
     ax.set_title(str(gene), fontsize=9)
-    ax.set_xlabel("time")
-    ax.set_ylabel("expression")
+    ax.set_xlabel(UNKNOWN_TIME)
+    ax.set_ylabel(UNKNOWN_VALUES)
 
 
 def plot_metric_boxplots(
     per_gene_metrics: pd.DataFrame,
     metric: str = "pearson",
     baselines: Sequence[str] = (),
+    colours: dict[str, str] | None = None,
 ) -> Figure:
-    """Per-gene ``metric`` (mean over seeds) for each model; baselines drawn in grey.
+    """Per-gene ``metric`` (mean over seeds) for each model, each box in its model's colour
+    (``colours``, default :func:`hicexpr.plots._common.model_colours`: baselines in greys).
 
     Models are ordered by median, best last; the axes' x tick labels are the model names.
     """
@@ -195,10 +227,11 @@ def plot_metric_boxplots(
                    else -np.inf)  # models without a finite value (e.g. constant) first
     fig = new_figure(max(5.5, 1.0 * len(order) + 2), 4.0)
     ax = fig.subplots()
+    colours = colours or model_colours(order, baselines)
     box = ax.boxplot([per_gene[m] for m in order], patch_artist=True)
     ax.set_xticks(range(1, len(order) + 1), order, rotation=30, ha="right")
     for patch, model in zip(box["boxes"], order, strict=False):
-        patch.set_facecolor(BASELINE_COLOUR if model in set(baselines) else MODEL_COLOUR)
+        patch.set_facecolor(colours.get(model, "#4C72B0"))
     ax.set_ylabel(f"per-gene {metric} (mean over seeds)")
     ax.set_title(f"Per-gene {metric} by model (grey = baseline)", fontsize=10)
     return fig

@@ -240,7 +240,8 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
     result = _evaluate(dataset, graph, config, seeds, scaling, cache)
     log.info("cache: %(hits)d hits, %(misses)d misses", cache.stats())
     extra = {"contacts": contacts_path(config), "baselines": list_baselines(config.models),
-             "scaling": scaling}
+             "scaling": scaling, "time_unit": getattr(dataset, "time_unit", None),
+             "values": getattr(dataset, "value_description", None)}
     write_result(run, result, dataset, static, time.perf_counter() - start, extra)
     write_comparisons(run, result, config.models, config.n_boot)
     write_contact_coexpression(run, dataset, static, config, cache)
