@@ -21,9 +21,11 @@ from hicexpr.analysis.genesets import (
 )
 from hicexpr.analysis.predictability import gene_factors, predictability, shares_genes
 from hicexpr.analysis.scores import forecast_scores, spex_scores
+from hicexpr.datasets.axes import builtin_axes
 from hicexpr.lib.errors import HicexprError
 from hicexpr.lib.progress import track
 from hicexpr.plots import (
+    model_colours,
     plot_contact_region,
     plot_enrichment,
     plot_gene_graph,
@@ -36,6 +38,7 @@ from hicexpr.plots import (
     save_figure,
 )
 from hicexpr.report.load import RunData, referenced_paths
+from hicexpr.report.region import DEFAULT_REGION_BINS, default_region
 
 log = logging.getLogger(__name__)
 
@@ -237,12 +240,14 @@ def _figures(run: RunData, options: ReportOptions, content: ReportContent) -> No
 def _forecast_figures(run: RunData, options: ReportOptions, content: ReportContent) -> None:
     pred, pgm = run.table("predictions"), run.table("per_gene_metrics")
     best = str(content.scores.name) if content.scores is not None else None
+    time_unit, values = forecast_axes(run)
+    colours = run_model_colours(run)
     if pred is not None and len(pred):
         model = best if best in set(pred["model"]) else None
-        _add(content, run, plot_predicted_vs_observed(pred, model), "predicted_vs_observed",
-             "Predicted vs observed", "Hexbin of predicted against observed expression per "
-             "split, all seeds and horizons pooled; colour = points per hexagon; dashed line = "
-             "perfect prediction.")
+        _add(content, run, plot_predicted_vs_observed(pred, model, values=values),
+             "predicted_vs_observed", "Predicted vs observed", "Hexbin of predicted against "
+             "observed expression per split, all seeds and horizons pooled; colour = points per "
+             "hexagon; dashed line = perfect prediction.")
         if content.scores is not None:
             ranked = content.scores.sort_values(ascending=False)
             ranked = ranked[ranked.index.isin(set(pred["gene"].astype(str)))]
@@ -254,15 +259,46 @@ def _forecast_figures(run: RunData, options: ReportOptions, content: ReportConte
             for stem, (label, genes) in pages.items():
                 if genes:
                     fig = plot_trajectory_page(pred.assign(gene=pred["gene"].astype(str)),
-                                               genes, model, labels=labels, title=label)
+                                               genes, model, labels=labels, title=label,
+                                               time_unit=time_unit, values=values,
+                                               colours=colours)
                     _add(content, run, fig, stem, f"Trajectories: {label}",
-                         "Observed (black) and forecast (red, shortest horizon, mean over seeds) "
-                         "expression; shaded = the periods of the splits in predictions.tsv "
-                         "(a forecast run writes the test windows only).")
+                         "Observed (black) and forecast (the model's colour, the same in every "
+                         "figure; shortest horizon, mean over seeds) expression; shaded = the "
+                         "periods of the splits in predictions.tsv (a forecast run writes the "
+                         "test windows only). " + axes_note(time_unit, values))
     if pgm is not None and "pearson" in pgm.columns:
-        _add(content, run, plot_metric_boxplots(pgm, "pearson", run.baselines), "metric_boxplots",
-             "Per-gene Pearson by model", "One box per model over genes (mean over seeds); "
-             "grey = baseline.")
+        _add(content, run, plot_metric_boxplots(pgm, "pearson", run.baselines, colours),
+             "metric_boxplots", "Per-gene Pearson by model", "One box per model over genes "
+             "(mean over seeds), in the model's colour; grey = baseline.")
+
+
+def forecast_axes(run: RunData) -> tuple[str | None, str | None]:
+    """Time unit and what the expression values are: ``metrics.json`` ``extra.time_unit`` /
+    ``extra.values`` (written by ``hicexpr forecast``), else those of a built-in dataset named
+    in ``metrics.json`` (:data:`hicexpr.datasets.axes.BUILTIN_AXES`), else None (unknown)."""
+    extra = run.metrics.get("extra") or {}
+    unit, values = builtin_axes(str(run.metrics.get("dataset", "")))
+    return extra.get("time_unit") or unit, extra.get("values") or values
+
+
+def axes_note(time_unit: str | None, values: str | None) -> str:
+    """A caption sentence saying where the axes' units come from when one is unknown."""
+    unknown = [what for what, known in (("time unit", time_unit), ("expression units", values))
+               if not known]
+    return (f"The run does not record its {' or '.join(unknown)}: the axes read as in the input."
+            if unknown else "")
+
+
+def run_model_colours(run: RunData) -> dict[str, str]:
+    """One colour per model of the run (predictions and per-gene metrics), used by every
+    forecast figure of the report (:func:`hicexpr.plots.model_colours`)."""
+    models: set[str] = set()
+    for name in ("predictions", "per_gene_metrics"):
+        table = run.table(name)
+        if table is not None and "model" in table.columns:
+            models |= set(table["model"].astype(str))
+    return model_colours(models, run.baselines)
 
 
 def _spex_figures(run: RunData, content: ReportContent) -> None:
@@ -318,13 +354,7 @@ def _contact_figure(run: RunData, options: ReportOptions, content: ReportContent
     if clr is None:
         return
     try:
-        region = options.region or _region_around_top_gene(run, content, clr)
-        if region is None:
-            why = ("no per-gene score to pick a gene" if content.scores is None
-                   else "no scored gene with coordinates on the map")
-            content.notes.append(f"contact map found but {why} to centre a region on: no "
-                                 "contact-map figure (pass --region)")
-            return
+        region, why = contact_region_choice(run, options, content, clr)
         insulation, computed = run.table("insulation"), ""
         if insulation is None:
             insulation = _insulation_for_report(clr)
@@ -337,9 +367,21 @@ def _contact_figure(run: RunData, options: ReportOptions, content: ReportContent
         content.notes.append(f"contact-map figure skipped: {exc}")
         return
     _add(content, run, fig, "contact_region", f"Contact map {region}",
-         "Contacts (log colour scale; grey = bins without contacts or filtered by balancing) "
-         "with insulation, compartment E1 (red = A) and genes (+ / - strand) below, where "
-         "available; red dotted lines = TAD boundaries." + computed)
+         f"Region {region}: {why}. Contacts (log colour scale; grey = bins without contacts or "
+         "filtered by balancing) with insulation, compartment E1 (red = A) and genes (+ / - "
+         "strand) below, where available; red dotted lines = TAD boundaries." + computed)
+
+
+def contact_region_choice(run: RunData, options: ReportOptions, content: ReportContent,
+                          clr: cooler.Cooler) -> tuple[str, str]:
+    """The region of the contact-map figure and why: ``--region``, else around the
+    top-scoring gene, else :func:`hicexpr.report.region.default_region`."""
+    if options.region:
+        return options.region, "the region asked for (--region)"
+    around = _region_around_top_gene(run, content, clr)
+    if around is not None:
+        return around
+    return default_region(clr, _gene_intervals(run))
 
 
 def _insulation_for_report(clr: cooler.Cooler) -> pd.DataFrame | None:
@@ -382,7 +424,7 @@ def _gene_intervals(run: RunData) -> pd.DataFrame | None:
 
 
 def _region_around_top_gene(run: RunData, content: ReportContent, clr: cooler.Cooler,
-                            n_bins: int = 60) -> str | None:
+                            n_bins: int = DEFAULT_REGION_BINS) -> tuple[str, str] | None:
     genes = _gene_intervals(run)
     if genes is None or content.scores is None:
         return None
@@ -400,7 +442,8 @@ def _region_around_top_gene(run: RunData, content: ReportContent, clr: cooler.Co
     half = n_bins * binsize // 2
     start = max(0, (centre - half) // binsize * binsize)
     end = min(size, start + 2 * half)
-    return f"{row['chrom']}:{start}-{end}"
+    return (f"{row['chrom']}:{start}-{end}", f"{n_bins} bins around the top-scoring gene "
+            f"{ranked[0]} (per-gene score: {content.score_name})")
 
 
 # --- helpers -----------------------------------------------------------------------------------
