@@ -68,6 +68,7 @@ def test_step_mrna(data_dir: Path) -> None:
     assert X.shape == (43, 49) and not np.isnan(X).any()
     assert ds.expression.obs["time"].is_monotonic_increasing
     assert ds.expression.obs["time"].iloc[0] == -4.5 and ds.expression.obs["time"].iloc[-1] == 28
+    assert (ds.time_unit, ds.value_description) == ("d", "mRNAnorm.txt values")  # figure axes
     _check_pairs(ds.pairs, ds.genes)
     assert len(ds.pairs) == 69 and ds.pairs["same_chrom"].all()
     assert set(ds.gene_features.index) == set(ds.genes)
@@ -102,6 +103,7 @@ def test_step_mirna(data_dir: Path) -> None:
     assert ds.values().shape == (43, 162)
     counts = ds.expression.layers["counts"]
     np.testing.assert_allclose(ds.values(), np.log2(1 + counts))
+    assert (ds.time_unit, ds.value_description) == ("d", "log2(1 + count)")
     assert ds.expression.obs["n_replicates"].sum() == 159
     _check_pairs(ds.pairs, ds.genes)
     assert len(ds.pairs) > 900
@@ -120,6 +122,7 @@ def test_yeast_alpha(data_dir: Path) -> None:
     # genes evenly spaced along the genome (label-free); log ratios are not centred
     assert "evenly spaced in genome order" in ds.expression.uns["gene_selection"]
     assert ds.scaling == "none"
+    assert (ds.time_unit, ds.value_description) == ("min", "log2 ratio to reference")
     assert load_forecast_dataset("step_mrna", data_dir).scaling == "standard"
 
 
@@ -168,6 +171,7 @@ def test_simulated_folder(tmp_path: Path) -> None:
                              genome_size=5_000_000)
     ds = load_forecast_dataset("simulated", tmp_path / "sim")
     assert ds.values().shape == (15, 60)
+    assert ds.value_description is None  # what the values are is not known: never guessed
     _check_pairs(ds.pairs, ds.genes)
     # pairs inside one planted domain have stronger contacts than pairs across domains
     truth = json.loads(paths.truth.read_text())
