@@ -266,7 +266,7 @@ def _forecast_figures(run: RunData, options: ReportOptions, content: ReportConte
                          "Observed (black) and forecast (the model's colour, the same in every "
                          "figure; shortest horizon, mean over seeds) expression; shaded = the "
                          "periods of the splits in predictions.tsv (a forecast run writes the "
-                         "test windows only). " + axes_note(time_unit, values))
+                         "test windows only)." + axes_note(time_unit, values))
     if pgm is not None and "pearson" in pgm.columns:
         _add(content, run, plot_metric_boxplots(pgm, "pearson", run.baselines, colours),
              "metric_boxplots", "Per-gene Pearson by model", "One box per model over genes "
@@ -286,8 +286,8 @@ def axes_note(time_unit: str | None, values: str | None) -> str:
     """A caption sentence saying where the axes' units come from when one is unknown."""
     unknown = [what for what, known in (("time unit", time_unit), ("expression units", values))
                if not known]
-    return (f"The run does not record its {' or '.join(unknown)}: the axes read as in the input."
-            if unknown else "")
+    return (f" The run does not record its {' or '.join(unknown)}: the axes say 'as in the "
+            "input'." if unknown else "")
 
 
 def run_model_colours(run: RunData) -> dict[str, str]:
