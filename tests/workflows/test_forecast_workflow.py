@@ -174,6 +174,8 @@ def test_run_writes_report_inputs_and_report(simulated, tmp_path) -> None:
     assert metrics["extra"]["baselines"] == ["persistence", "pooled_ridge_ar"]
     assert metrics["extra"]["contacts"] == str(simulated.cool)
     assert metrics["extra"]["scaling"] == "standard"  # the resolved scaling, not None
+    # the simulated header holds plain numbers: no time unit, nor what the values are, guessed
+    assert metrics["extra"]["time_unit"] is None and metrics["extra"]["values"] is None
     genes = pd.read_csv(run / "genes.tsv", sep="\t")
     assert list(genes.columns[:1]) == ["gene_id"] and len(genes) == metrics["n_genes"]
     assert {"chrom", "start", "end", "tss"} <= set(genes.columns)
