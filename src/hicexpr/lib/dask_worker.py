@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import logging
 
+from distributed.core import Status
 from distributed.diagnostics.plugin import WorkerPlugin
 
 #: Format of worker log lines (as the CLI's own handler).
@@ -40,7 +41,10 @@ class WorkerHygiene(WorkerPlugin):
         quiet_root_logging()
 
     def teardown(self, worker: object) -> None:
-        gc.freeze()  # the process exits next: skip the final collections over every object
+        # closing: the process exits next, skip the final collections over every object (a
+        # plugin merely removed from a running worker leaves its collector alone)
+        if getattr(worker, "status", None) == Status.closing:
+            gc.freeze()
 
 
 __all__ = ["LOG_FORMAT", "WorkerHygiene", "quiet_root_logging"]
