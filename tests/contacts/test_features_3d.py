@@ -64,7 +64,8 @@ def test_compartments_phase_with_track(chr22):
     track = comp[["chrom", "start", "end"]].assign(value=-comp["E1"].fillna(0))
     flipped = compartments(chr22, phasing_track=track)
     ok = comp["E1"].notna()
-    np.testing.assert_allclose(flipped.loc[ok, "E1"].abs(), comp.loc[ok, "E1"].abs())
+    # two eigen-solves: ARPACK's random start vector moves E1 by ~1e-15 (docs/contacts.md)
+    np.testing.assert_allclose(flipped.loc[ok, "E1"].abs(), comp.loc[ok, "E1"].abs(), atol=1e-12)
     assert (np.sign(flipped.loc[ok, "E1"]) == -np.sign(comp.loc[ok, "E1"])).mean() > 0.99
 
 

@@ -102,3 +102,15 @@ def test_bootstrap_settings_are_checked(kwargs: dict, field: str) -> None:
     table = _table({"a": 0.5, "b": 0.5, "persistence": 1.0})
     with pytest.raises(InputError, match=f"bootstrap: {field}: expected"):
         paired_skill_delta(table, "a", "b", **kwargs)
+
+
+def test_compare_to_baselines_uses_and_checks_its_level() -> None:
+    table = _table({"persistence": 1.5, "m": 0.8, "base": 1.0})
+    rows = {level: compare_to_baselines(table, ["m"], ["base"], n_boot=200, level=level).iloc[0]
+            for level in (0.5, 0.95)}
+    narrow, wide = rows[0.5], rows[0.95]
+    assert wide.ci_low < narrow.ci_low < narrow.ci_high < wide.ci_high
+    single = paired_skill_delta(table, "m", "base", n_boot=200, level=0.5)
+    assert (narrow.ci_low, narrow.ci_high) == (single["ci_low"], single["ci_high"])
+    with pytest.raises(InputError, match="bootstrap: level: expected"):
+        compare_to_baselines(table, ["m"], ["base"], level=95)

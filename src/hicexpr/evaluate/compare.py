@@ -119,17 +119,19 @@ def verdict(ci_low: float, ci_high: float) -> str:
 
 def compare_to_baselines(predictions: pd.DataFrame, models: Sequence[str],
                          baselines: Sequence[str], reference: str = "persistence",
-                         horizon: int = 1, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+                         horizon: int = 1, n_boot: int = 1000, seed: int = 0,
+                         level: float = 0.95) -> pd.DataFrame:
     """One :func:`paired_skill_delta` row per model x baseline (a model is not compared with
-    itself; ``reference`` as the baseline gives the model's own skill with its CI)."""
+    itself; ``reference`` as the baseline gives the model's own skill with its CI at
+    ``level``)."""
     columns = ["model", "baseline", "reference", "horizon", "delta_skill", "ci_low", "ci_high",
                "p_not_better", "verdict", "n_genes", "n_seeds"]
-    _check_bootstrap(n_boot, 0.95)
+    _check_bootstrap(n_boot, level)
     pairs = [(m, b) for m in models for b in baselines if b != m]
     if not pairs:
         return pd.DataFrame([], columns=columns)
     # each model's errors and the resampled genes once, shared by every pair
     errors = _errors(predictions, [n for pair in pairs for n in pair] + [reference], horizon)
     counts = _resamples(errors[pairs[0][0]].shape[1], n_boot, seed)
-    rows = [_compare(errors, m, b, reference, horizon, counts, 0.95) for m, b in pairs]
+    rows = [_compare(errors, m, b, reference, horizon, counts, level) for m, b in pairs]
     return pd.DataFrame(rows, columns=columns)

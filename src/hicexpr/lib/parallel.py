@@ -54,9 +54,13 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
     """A ``dask.distributed.Client``: joined to ``scheduler`` if given, else to a new
     ``LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)``.
 
-    The local cluster (if any) is closed on exit; a remote cluster is left running.
+    The local cluster (if any) is closed on exit (client first, then the cluster); its workers
+    log at WARNING and exit without the nanny having to kill them
+    (:class:`hicexpr.lib.dask_worker.WorkerHygiene`). A remote cluster is left running.
     """
     from dask.distributed import Client, LocalCluster
+
+    from hicexpr.lib.dask_worker import WorkerHygiene
 
     check_engine(workers, scheduler)
     if scheduler is not None:
@@ -78,6 +82,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
     client = Client(cluster)
     log.info("local Dask cluster: %d worker processes", n)
     try:
+        client.register_plugin(WorkerHygiene())
         yield client
     finally:
         client.close()

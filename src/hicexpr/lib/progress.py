@@ -1,4 +1,6 @@
-"""Progress bars (rich) for long steps; silenced globally by ``--quiet``."""
+"""Progress bars (rich) for long steps; silenced globally by ``--quiet`` or by the environment
+variable ``HICEXPR_QUIET=1`` (read when a bar starts: Dask sets it in worker processes after
+they have imported hicexpr)."""
 
 from __future__ import annotations
 
@@ -18,22 +20,25 @@ from rich.progress import (
 
 T = TypeVar("T")
 
-_QUIET = os.environ.get("HICEXPR_QUIET", "") not in ("", "0")
+_QUIET: bool | None = None  # None: follow $HICEXPR_QUIET
 
 
 def set_quiet(quiet: bool) -> None:
-    """Turn every progress bar off (``True``) or on."""
+    """Turn every progress bar off (``True``) or on, whatever ``$HICEXPR_QUIET`` says."""
     global _QUIET
     _QUIET = quiet
 
 
 def is_quiet() -> bool:
-    return _QUIET
+    """``set_quiet``'s choice, else whether ``$HICEXPR_QUIET`` is set (and not ``0``)."""
+    if _QUIET is not None:
+        return _QUIET
+    return os.environ.get("HICEXPR_QUIET", "") not in ("", "0")
 
 
 def track(iterable: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
     """Iterate over ``iterable`` showing a progress bar on stderr (nothing when quiet)."""
-    if _QUIET:
+    if is_quiet():
         yield from iterable
         return
     if total is None and hasattr(iterable, "__len__"):

@@ -27,6 +27,7 @@ from hicexpr.graph.diagnostics import contact_coexpression
 from hicexpr.lib.cache import Cache
 from hicexpr.lib.errors import InputError, closest
 from hicexpr.lib.runs import RunFolder
+from hicexpr.workflows.runs import finish_run
 
 if TYPE_CHECKING:
     from torch_geometric.data import Data
@@ -246,11 +247,7 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
     write_comparisons(run, result, config.models, config.n_boot)
     write_contact_coexpression(run, dataset, static, config, cache)
     write_report_inputs(run, dataset, static)
-    if config.report:
-        from hicexpr.report import write_report
-
-        write_report(run.path)
-    run.complete()
+    finish_run(run, config.report)
     return run.path
 
 
@@ -344,17 +341,20 @@ def first_split(dataset: Any, config: ForecastConfig) -> Any:
 
 
 def write_contact_coexpression(run: RunFolder, dataset: Any, graph: Any,
-                               config: ForecastConfig, cache: Cache | None = None) -> None:
+                               config: ForecastConfig, cache: Cache | None = None,
+                               split: Any = None) -> None:
     """``contact_coexpression.tsv``: does each contact measure (and the graph) join genes that
-    change together? Co-expression from the first split's training times only."""
+    change together? Co-expression from the first split's training times only (``split``, when
+    the caller has it already, is that split)."""
     if dataset.pairs is None or not len(dataset.pairs):
         return
-    try:
-        split = first_split(dataset, config)
-    except InputError as exc:  # too short a series for the protocol's splits
-        log.warning("contact vs co-expression not computed (no %s training split): %s",
-                    config.protocol, exc)
-        return
+    if split is None:
+        try:
+            split = first_split(dataset, config)
+        except InputError as exc:  # too short a series for the protocol's splits
+            log.warning("contact vs co-expression not computed (no %s training split): %s",
+                        config.protocol, exc)
+            return
 
     def compute() -> pd.DataFrame:
         values, tables = dataset.values(), []
@@ -366,12 +366,9 @@ def write_contact_coexpression(run: RunFolder, dataset: Any, graph: Any,
             tables.append(table)
         return pd.concat(tables, ignore_index=True)
 
-    key = {"genes": list(dataset.genes), "pairs": dataset.pairs, "fit": split.train_times,
-           "edges": graph.edge_index.numpy(), "n_perm": config.n_perm,
-           "lags": COEXPRESSION_LAGS}
     try:
-        table = (compute() if cache is None
-                 else cache.get_or_compute("contact_coexpression", key, compute))
+        table = (compute() if cache is None else cache.get_or_compute(
+            "contact_coexpression", _coexpression_key(dataset, graph, config, split), compute))
     except InputError as exc:  # e.g. too few training times for 3 changes
         log.warning("contact vs co-expression not computed: %s", exc)
         return
@@ -383,6 +380,14 @@ def write_contact_coexpression(run: RunFolder, dataset: Any, graph: Any,
         log.info("contacts vs co-expression (training times, lag %d): %s rho %+.3f at equal "
                  "distance (p = %.2f); mean |r| %.3f top vs %.3f rest", row.lag, row.measure,
                  row.spearman_same_distance, row.p_value, row.coexpr_high, row.coexpr_low)
+
+
+def _coexpression_key(dataset: Any, graph: Any, config: ForecastConfig,
+                      split: Any) -> dict[str, Any]:
+    """Cache key of ``contact_coexpression.tsv`` (built only when a cache is used)."""
+    return {"genes": list(dataset.genes), "pairs": dataset.pairs, "fit": split.train_times,
+            "edges": graph.edge_index.numpy(), "n_perm": config.n_perm,
+            "lags": COEXPRESSION_LAGS}
 
 
 def list_baselines(models: list[str]) -> list[str]:
@@ -419,13 +424,18 @@ def write_report_inputs(run: RunFolder, dataset: Any, graph: Any) -> None:
     if feats is not None and len(feats):  # a `degree` here is the map's; the report's comes
         # from graph_edges.tsv (analysis.gene_factors prefers the graph's)
         run.write_table("gene_features.tsv", feats.rename_axis("gene_id").reset_index())
-    names = np.asarray(dataset.genes)
+    run.write_table("graph_edges.tsv", edge_table(graph, np.asarray(dataset.genes)))
+
+
+def edge_table(graph: Any, genes: np.ndarray) -> pd.DataFrame:
+    """``gene1, gene2, weight`` of each undirected edge once (``gene1`` the lower node id;
+    weight 1 for an unweighted graph)."""
     ei = graph.edge_index.numpy()
     keep = ei[0] < ei[1]
     weight = (graph.edge_weight.numpy()[keep] if graph.edge_weight is not None
               else np.ones(int(keep.sum())))
-    run.write_table("graph_edges.tsv", pd.DataFrame({
-        "gene1": names[ei[0, keep]], "gene2": names[ei[1, keep]], "weight": weight}))
+    return pd.DataFrame({"gene1": genes[ei[0, keep]], "gene2": genes[ei[1, keep]],
+                         "weight": weight})
 
 
 def metrics_document(result: ForecastResult, dataset: Any, graph: Any,
@@ -480,21 +490,19 @@ def run_graph(config: ForecastConfig, out: str | os.PathLike[str]) -> Path:
     run.write_versions()
     dataset = load_dataset(config)
     graph = gene_graph(dataset, config.top_k, config.node2vec_dim, node2vec=config.node2vec)
+    split = None
     if isinstance(graph, TemporalNode2vecGraph):
-        graph = graph(first_split(dataset, config).train_times)
+        split = first_split(dataset, config)
+        graph = graph(split.train_times)
     genes = np.asarray(dataset.genes)
-    ei = graph.edge_index.numpy()
-    keep = ei[0] < ei[1]
-    run.write_table("edges.tsv", pd.DataFrame({
-        "gene1": genes[ei[0, keep]], "gene2": genes[ei[1, keep]],
-        "weight": graph.edge_weight.numpy()[keep],
-    }))
+    edges = edge_table(graph, genes)
+    run.write_table("edges.tsv", edges)
     if getattr(graph, "x", None) is not None:
         emb = pd.DataFrame(graph.x.numpy(), index=genes)
         emb.columns = [f"dim{i}" for i in range(emb.shape[1])]
         run.write_table("node2vec.tsv", emb.rename_axis("gene").reset_index())
-    run.write_json("graph.json", {"n_genes": len(genes), "n_edges": int(keep.sum()),
+    run.write_json("graph.json", {"n_genes": len(genes), "n_edges": len(edges),
                                   "dataset": dataset.name})
-    write_contact_coexpression(run, dataset, graph, config)
+    write_contact_coexpression(run, dataset, graph, config, split=split)
     run.complete()
     return run.path

@@ -25,6 +25,7 @@ from hicexpr.lib.errors import InputError
 from hicexpr.lib.runs import RunFolder
 from hicexpr.spex import data, experiment, heads, partners, profiles, spatial
 from hicexpr.spex import evaluate as ev
+from hicexpr.workflows.runs import finish_run
 
 log = logging.getLogger(__name__)
 PathLike = str | os.PathLike[str]
@@ -165,7 +166,7 @@ def run_spex(
     table, preds, gains = _fit_samples(gene_table, expr, samples, local, blocks, cfg, timings)
     _write(run, cfg, table, preds, gains, len(gene_table), len(samples) > 1, timings, expression,
            {k: int(v["gene_id"].nunique()) for k, v in sources.items()}, len(src.names))
-    _finish(run, cfg.report)
+    finish_run(run, cfg.report)
     return run.path
 
 
@@ -236,15 +237,6 @@ def _skipped_controls(cfg: SpexConfig, blocks: dict[str, pd.DataFrame]) -> set[t
     control_heads = set(_control_heads(cfg))
     return {(h, s) for h in cfg.heads for s in blocks
             if s.endswith((":random", ":shuffled")) and h not in control_heads}
-
-
-def _finish(run: RunFolder, report: bool) -> None:
-    """Write ``report.html`` if asked, then mark the run complete."""
-    if report:
-        from hicexpr.report import write_report
-
-        write_report(run.path)
-    run.complete()
 
 
 def profile_source(tracks: Sequence[PathLike], segmentations: Sequence[PathLike],
