@@ -303,6 +303,15 @@ def _negative_levels(tmp: Path) -> object:
     )
 
 
+def _sample_not_in_table(tmp: Path) -> object:
+    from hicexpr.spex.data import read_expression_table
+
+    return read_expression_table(
+        _w(tmp, "rsem.tsv", "gene_id\ttranscript_id(s)\tTPM\nENSG01.2\tENST01.1,ENST02.1\t1.5\n"),
+        ["TMP"],
+    )
+
+
 def _wrong_kind_param(tmp: Path) -> object:
     from hicexpr.forecast.registry import make_model
 
@@ -648,6 +657,11 @@ CASES: dict[str, Case] = {
         "hicexpr forecast",
         lambda tmp: ["forecast", "--out", "run", "--dataset", "step_mrna", "--scaling", "zscore"],
         cli=True,
+    ),
+    "spex-sample-not-in-table": Case(
+        "--sample naming no column of the expression table (misspelled)",
+        "read_expression_table",
+        _sample_not_in_table,
     ),
     "cli-spex-out-of-range": Case(
         "negative number of folds (checked before any file is read)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import anndata as ad
@@ -20,13 +21,14 @@ log = logging.getLogger(__name__)
 PathLike = str | os.PathLike[str]
 
 
-def read_expression_table(path: PathLike) -> ad.AnnData:
+def read_expression_table(path: PathLike, samples: Sequence[str] | None = None) -> ad.AnnData:
     """Read a gene x sample expression table (e.g. ``57epigenomes.RPKM.pc.gz``).
 
     Any layout :func:`hicexpr.io.expression.read_gene_matrix` reads: TSV or CSV (``.gz`` ok),
     R's header without an id cell, ``.h5ad`` (obs = samples). Genes with a missing value are
     dropped (logged); ids that repeat once their version is removed keep their first row
-    (logged).
+    (logged). With ``samples``, only those columns are read, so other columns (symbols,
+    transcript lists, lengths as in RSEM's ``genes.results``) may hold anything.
 
     Returns:
         AnnData with ``obs`` = samples (columns of the file), ``var`` = genes (index = gene id
@@ -34,7 +36,7 @@ def read_expression_table(path: PathLike) -> ad.AnnData:
         ``uns["provenance"]`` = the source path.
     """
     file = Path(path)
-    frame = read_gene_matrix(file)
+    frame = read_gene_matrix(file, samples)
     levels = frame.to_numpy(dtype=np.float64)
     bad_rows, bad_cols = np.nonzero(levels < 0)
     if bad_rows.size:  # levels are log-transformed: negative values are errors

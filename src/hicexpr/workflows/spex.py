@@ -199,8 +199,9 @@ def _read_inputs(genes: PathLike, expression: PathLike, tracks: Sequence[PathLik
                  cfg: SpexConfig
                  ) -> tuple[pd.DataFrame, ad.AnnData, list[str], profiles.ProfileSource]:
     """Aligned gene table and expression (samples x genes), the samples and the profiles."""
+    wanted = None if cfg.samples == ["all"] else cfg.samples  # other columns are not parsed
     gene_table, expr = data.align_genes(data.read_gene_table(genes),
-                                        data.read_expression_table(expression))
+                                        data.read_expression_table(expression, wanted))
     samples = _samples(expr.obs_names.tolist(), cfg.samples, expression)
     src = profile_source(tracks, segmentations, bigwigs, cfg,
                          sorted(gene_table["chrom"].unique()))
