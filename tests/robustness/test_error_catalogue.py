@@ -312,6 +312,19 @@ def _sample_not_in_table(tmp: Path) -> object:
     )
 
 
+def _tracks_off_test_chromosome(tmp: Path) -> object:
+    import numpy as np
+    import pandas as pd
+
+    from hicexpr.spex.profiles import from_tracks
+    from hicexpr.workflows.spex import check_track_coverage
+
+    peaks = _w(tmp, "h3k27ac_chr20_21.bed", "chr20\t100\t200\nchr21\t300\t400\n")
+    genes = pd.DataFrame({"chrom": ["chr8", "chr9", "chr20", "chr21"]})
+    split = np.array(["test", "val", "train", "train"])
+    return check_track_coverage(from_tracks([peaks], chroms=list(genes["chrom"])), genes, [split])
+
+
 def _wrong_kind_param(tmp: Path) -> object:
     from hicexpr.forecast.registry import make_model
 
@@ -662,6 +675,11 @@ CASES: dict[str, Case] = {
         "--sample naming no column of the expression table (misspelled)",
         "read_expression_table",
         _sample_not_in_table,
+    ),
+    "spex-tracks-off-test-chromosomes": Case(
+        "tracks covering none of the test chromosomes (chr20-21 peaks, test chr8)",
+        "check_track_coverage",
+        _tracks_off_test_chromosome,
     ),
     "cli-spex-out-of-range": Case(
         "negative number of folds (checked before any file is read)",

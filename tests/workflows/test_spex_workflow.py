@@ -71,9 +71,26 @@ def test_cli_spex_many_samples_and_folds(files, tmp_path):
 
 
 def test_unknown_sample_is_an_input_error(files, tmp_path):
-    with pytest.raises(InputError, match="samples"):
+    with pytest.raises(InputError, match="expected a sample column named E999 .*S1"):
         run_spex(files["genes"], files["expression"], tmp_path / "x", tracks=[files["peaks"]],
                  config=SpexConfig(samples=["E999"], heads=["ridge"]))
+
+
+def test_tracks_missing_the_test_chromosome_are_refused(files, tmp_path, caplog):
+    cfg = SpexConfig(samples=["S1"], heads=["ridge"], test_chroms=["chrA"], val_chroms=["chrB"],
+                     n_boot=0, controls=False, report=False)
+    peaks = pd.read_csv(files["peaks"], sep="\t", header=None)
+    without_test = tmp_path / "no_chrA.bed"  # as a chr20-21 peak file on chr8 test genes
+    peaks[peaks[0] != "chrA"].to_csv(without_test, sep="\t", header=False, index=False)
+    with pytest.raises(InputError, match=r"tracks: test chromosomes \(chrA\): expected "
+                       r"intervals on the test chromosomes in at least one track"):
+        run_spex(files["genes"], files["expression"], tmp_path / "t", tracks=[without_test],
+                 config=cfg)
+    training_only = cfg.model_copy(update={"test_chroms": ["chrB"], "val_chroms": ["chrC"]})
+    out = run_spex(files["genes"], files["expression"], tmp_path / "w", tracks=[without_test],
+                   config=training_only)  # a training chromosome without tracks: logged
+    assert is_complete(out)
+    assert "genes on chromosomes no track covers (e.g. chrA)" in caplog.text
 
 
 def test_run_spex_writes_report_before_complete(files, tmp_path):
