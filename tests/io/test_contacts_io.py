@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cooler
 import numpy as np
 import pandas as pd
@@ -171,6 +173,17 @@ def test_hic_uri_names_its_resolution(data_dir):
     assert open_contacts(f"{hic}::resolutions/2500000").binsize == 2_500_000
     with pytest.raises(InputError, match="resolution: expected 2500000 .the path's resolution"):
         open_contacts(f"{hic}::resolutions/2500000", resolution=1_000_000)
+
+
+def test_read_only_map_is_not_balanced_in_place(tmp_path):
+    src = _tiny_cool(tmp_path / "shared.cool", n=60)
+    Path(src).chmod(0o444)  # refused by its mode even for root, who may write any file
+    before = Path(src).read_bytes()
+    with pytest.raises(InputError, match=r"shared.cool: expected a writable map to balance in "
+                       r"place \(or --out COPY.cool\), got 'a read-only file'"):
+        balance_contacts(src)
+    assert Path(src).read_bytes() == before
+    require_balanced(cooler.Cooler(str(balance_contacts(src, tmp_path / "copy.cool"))))
 
 
 def test_balance_copy_leaves_original(tmp_path):

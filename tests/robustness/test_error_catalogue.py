@@ -325,6 +325,14 @@ def _tracks_off_test_chromosome(tmp: Path) -> object:
     return check_track_coverage(from_tracks([peaks], chroms=list(genes["chrom"])), genes, [split])
 
 
+def _balance_read_only(tmp: Path) -> object:
+    from hicexpr.io.contacts import balance_contacts
+
+    path = _cool(str(tmp / "map.cool"))
+    Path(path).chmod(0o444)
+    return balance_contacts(path)
+
+
 def _wrong_kind_param(tmp: Path) -> object:
     from hicexpr.forecast.registry import make_model
 
@@ -680,6 +688,11 @@ CASES: dict[str, Case] = {
         "tracks covering none of the test chromosomes (chr20-21 peaks, test chr8)",
         "check_track_coverage",
         _tracks_off_test_chromosome,
+    ),
+    "balance-read-only": Case(
+        "read-only map balanced in place (shared data)",
+        "balance_contacts",
+        _balance_read_only,
     ),
     "cli-spex-out-of-range": Case(
         "negative number of folds (checked before any file is read)",
