@@ -316,6 +316,9 @@ def _graph_figure(run: RunData, content: ReportContent) -> None:
 def _contact_figure(run: RunData, options: ReportOptions, content: ReportContent) -> None:
     clr = open_report_contacts(run, options)
     if clr is None:
+        if options.region:
+            content.notes.append(f"--region {options.region} given but no contact map (.cool, "
+                                 ".mcool::resolutions/N) named in the run: pass --contacts")
         return
     try:
         region = options.region or _region_around_top_gene(run, content, clr)
