@@ -157,6 +157,15 @@ def test_dense_tsv_round_trip(tmp_path):
         open_contacts(bad)
 
 
+def test_convert_refuses_an_output_that_is_not_a_cooler_before_reading(tmp_path):
+    src = _tiny_cool(tmp_path / "map.cool")
+    with pytest.raises(InputError, match=r"map.txt: expected an output name ending in .cool or "
+                       r".mcool, got 'map.txt'"):  # read back, .txt would be STEP text
+        convert_contacts(tmp_path / "missing.hic", tmp_path / "map.txt")
+    assert not (tmp_path / "map.txt").exists()
+    assert cooler.Cooler(str(convert_contacts(src, tmp_path / "copy.COOL"))).binsize == 1000
+
+
 def test_require_balanced_names_the_fix(data_dir):
     src = data_dir / "human_gm12878_hg19/hic/GM12878_Rao2014_rep_chr22_50kb.cool"
     with pytest.raises(InputError, match="run `hicexpr contacts balance MAP`"):

@@ -694,6 +694,12 @@ CASES: dict[str, Case] = {
         "balance_contacts",
         _balance_read_only,
     ),
+    "cli-convert-bad-output": Case(
+        "convert output not named .cool / .mcool (checked before the map is read)",
+        "hicexpr contacts convert",
+        lambda tmp: ["contacts", "convert", "map.hic", "map.txt"],
+        cli=True,
+    ),
     "cli-spex-out-of-range": Case(
         "negative number of folds (checked before any file is read)",
         "hicexpr spex",

@@ -257,11 +257,13 @@ def convert_contacts(src: str | os.PathLike[str], out: str | os.PathLike[str],
     """Write any supported map as a ``.cool`` (``cooler.create_cooler``) with assembly metadata,
     or, when ``out`` ends in ``.mcool``, as a multi-resolution file (:func:`_write_mcool`)."""
     text = str(src)
+    target = Path(out)
+    if not target.name.lower().endswith((".cool", ".mcool")):  # before any work
+        raise InputError(target, "", "an output name ending in .cool or .mcool", target.name)
     file = Path(text.split("::", 1)[0])
     if not file.exists():
         raise InputError(file, "", "an existing contact map", "no such file or folder")
     fmt = contact_format(file)
-    target = Path(out)
     if target.name.lower().endswith(".mcool"):
         return _write_mcool(text, target, resolution, assembly)
     if fmt in ("cool", "mcool"):
