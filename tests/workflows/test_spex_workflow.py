@@ -240,3 +240,25 @@ def test_empty_lists_and_unfitted_control_heads_are_refused(files, tmp_path, upd
         run_spex(files["genes"], files["expression"], tmp_path / "x", tracks=[files["peaks"]],
                  config=cfg)
     assert not (tmp_path / "x").exists()
+
+
+def test_mcool_without_resolution_fails_before_the_tracks_are_read(files, tmp_path, monkeypatch):
+    import cooler
+
+    from hicexpr.spex import profiles
+
+    pixels = pd.DataFrame({"bin1_id": [0], "bin2_id": [5], "count": [3]})
+    for res in (100_000, 200_000):
+        cooler.create_cooler(f"{tmp_path / 'map.mcool'}::resolutions/{res}",
+                             cooler.binnify(pd.Series({"chrA": 3_000_000}), res), pixels,
+                             mode="a")
+
+    def no_tracks(*args, **kwargs):
+        raise AssertionError("tracks read before the contact map was checked")
+
+    monkeypatch.setattr(profiles, "from_tracks", no_tracks)
+    cfg = SpexConfig(samples=["S1"], heads=["ridge"], test_chroms=["chrA"], val_chroms=["chrB"],
+                     report=False)
+    with pytest.raises(InputError, match=r"map.mcool: resolution: expected --resolution N"):
+        run_spex(files["genes"], files["expression"], tmp_path / "run", tracks=[files["peaks"]],
+                 contacts=[f"hic={tmp_path / 'map.mcool'}"], config=cfg)

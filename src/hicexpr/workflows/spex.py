@@ -78,6 +78,15 @@ def read_partner_sources(genes: pd.DataFrame, contacts: Sequence[str], loops: Se
     return out
 
 
+def check_contact_maps(contacts: Sequence[str], cfg: SpexConfig) -> None:
+    """Open every contact map before the tracks are read, so that a missing file or an
+    ``.mcool`` without ``--resolution`` fails at once (conversions are cached for later)."""
+    from hicexpr.io.contacts import open_contacts
+
+    for spec in contacts:
+        open_contacts(source_label(spec)[1], cfg.resolution)
+
+
 def _require_partners(table: pd.DataFrame, path: str, expected: str) -> None:
     """A loop or link file that gives no gene a partner is a naming mismatch, not a result."""
     if table.empty:
@@ -154,6 +163,7 @@ def run_spex(
     run = _open_run(out, cfg, genes, expression, tracks, segmentations, bigwigs, contacts, loops,
                     links)
     timings: dict[str, float] = {}
+    check_contact_maps(contacts, cfg)
     with _timed(timings, "read_s"):
         gene_table, expr, samples, src = _read_inputs(genes, expression, tracks, segmentations,
                                                       bigwigs, cfg)
