@@ -36,3 +36,15 @@ def test_without_samples_every_column_must_be_numeric(tmp_path: Path) -> None:
     file.write_text(RSEM)
     with pytest.raises(InputError, match="line 2, column 2: expected a number"):
         read_expression_table(file)
+
+
+def test_symbols_against_ensembl_ids_get_a_hint(tmp_path: Path) -> None:
+    from hicexpr.spex.data import align_genes, read_gene_table
+
+    genes = tmp_path / "genes.bed"  # CollapsedGeneBounds layout: symbol, then Ensembl id
+    genes.write_text("".join(f"chr1\t{i * 1000}\t{i * 1000 + 500}\tSYM{i}\t0\t+\tENSG{i:011d}\n"
+                             for i in range(12)))
+    expression = tmp_path / "expr.tsv"
+    expression.write_text("gene\tE116\n" + "".join(f"SYM{i}\t{i}.5\n" for i in range(12)))
+    with pytest.raises(InputError, match="the expression names 12 genes by their symbol"):
+        align_genes(read_gene_table(genes), read_expression_table(expression))

@@ -97,10 +97,22 @@ def align_genes(genes: pd.DataFrame, expression: ad.AnnData,
     if chroms is not None:
         g = g[g["chrom"].isin(chroms)]
     if len(g) < 10:
-        raise InputError("genes/expression", "gene ids", "at least 10 ids shared by both tables",
+        raise InputError("genes/expression", "gene ids", "at least 10 ids shared by both tables"
+                         f"{_symbol_hint(genes, expression)}",
                          f"{len(g)} (genes: {genes['gene_id'].iloc[0]}, expression: "
                          f"{expression.var_names[0]})")
     log.info("%d genes in both tables (gene table: %d, expression: %d)", len(g),
              genes["gene_id"].nunique(), expression.n_vars)
     g = g.sort_values(["chrom", "tss"]).reset_index(drop=True)
     return g, expression[:, g["gene_id"].to_numpy()].copy()
+
+
+def _symbol_hint(genes: pd.DataFrame, expression: ad.AnnData) -> str:
+    """A hint when the expression names genes by the gene table's symbols, not its ids."""
+    if "symbol" not in genes.columns:
+        return ""
+    n = int(pd.Index(expression.var_names).isin(genes["symbol"].astype(str)).sum())
+    if n < 10:
+        return ""
+    return (f"; the expression names {n} genes by their symbol: use one kind of id in both "
+            "tables, e.g. a BED6 gene table with symbols as names")
