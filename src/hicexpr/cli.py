@@ -268,7 +268,7 @@ def _spex(
     genes: Path = typer.Option(..., "--genes", help="Genes (BED with Ensembl ids in column 7)."),
     expression: Path = typer.Option(..., "--expression", help="Gene x sample expression table."),
     out: Path = typer.Option(..., "--out", help="Output run folder."),
-    tracks: list[Path] = typer.Option([], "--tracks", help="Peak/BED files (repeatable)."),
+    tracks: list[Path] = typer.Option([], "--tracks", help="Peak/BED/bedGraph files (repeatable)."),
     segmentation: list[Path] = typer.Option([], "--segmentation", help="ChromHMM-style BED."),
     bigwig: list[Path] = typer.Option([], "--bigwig", help="bigWig signal (repeatable)."),
     contacts: list[str] = typer.Option([], "--contacts",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cooler
 import numpy as np
 import pandas as pd
@@ -155,6 +157,15 @@ def test_dense_tsv_round_trip(tmp_path):
         open_contacts(bad)
 
 
+def test_convert_refuses_an_output_that_is_not_a_cooler_before_reading(tmp_path):
+    src = _tiny_cool(tmp_path / "map.cool")
+    with pytest.raises(InputError, match=r"map.txt: expected an output name ending in .cool or "
+                       r".mcool, got 'map.txt'"):  # read back, .txt would be STEP text
+        convert_contacts(tmp_path / "missing.hic", tmp_path / "map.txt")
+    assert not (tmp_path / "map.txt").exists()
+    assert cooler.Cooler(str(convert_contacts(src, tmp_path / "copy.COOL"))).binsize == 1000
+
+
 def test_require_balanced_names_the_fix(data_dir):
     src = data_dir / "human_gm12878_hg19/hic/GM12878_Rao2014_rep_chr22_50kb.cool"
     with pytest.raises(InputError, match="run `hicexpr contacts balance MAP`"):
@@ -171,6 +182,17 @@ def test_hic_uri_names_its_resolution(data_dir):
     assert open_contacts(f"{hic}::resolutions/2500000").binsize == 2_500_000
     with pytest.raises(InputError, match="resolution: expected 2500000 .the path's resolution"):
         open_contacts(f"{hic}::resolutions/2500000", resolution=1_000_000)
+
+
+def test_read_only_map_is_not_balanced_in_place(tmp_path):
+    src = _tiny_cool(tmp_path / "shared.cool", n=60)
+    Path(src).chmod(0o444)  # refused by its mode even for root, who may write any file
+    before = Path(src).read_bytes()
+    with pytest.raises(InputError, match=r"shared.cool: expected a writable map to balance in "
+                       r"place \(or --out COPY.cool\), got 'a read-only file'"):
+        balance_contacts(src)
+    assert Path(src).read_bytes() == before
+    require_balanced(cooler.Cooler(str(balance_contacts(src, tmp_path / "copy.cool"))))
 
 
 def test_balance_copy_leaves_original(tmp_path):

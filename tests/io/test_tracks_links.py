@@ -64,3 +64,23 @@ def test_real_link_tables(data_dir):
     assert np.all(loops["end1"] > loops["start1"]) and loops["count"].min() > 0
     pol2 = read_bengi(contacts / "GM12878.RNAPII-ChIAPET.bengi.tsv.gz")
     assert pol2["gene_id"].str.match(r"^ENSG\d+$").all() and pol2["gene_id"].nunique() > 3000
+
+
+@pytest.mark.parametrize(("name", "header"), [
+    ("pol2.bedGraph.gz", ""), ("pol2.bdg", ""), ("pol2.txt", 'track type=bedGraph name="p"\n')])
+def test_bedgraph_gives_its_signal_not_binary_coverage(tmp_path, name, header):
+    text = header + "chr1\t0\t100\t0.5\n1\t100\t300\t2.25\n"
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
+    df = read_peaks(path)  # the default value="binary" would make a genome-wide track all 1.0
+    assert df["value"].tolist() == [0.5, 2.25]
+    assert df["chrom"].tolist() == ["chr1", "chr1"]
+    assert track_name(path) == "pol2" or name == "pol2.txt"
+
+
+def test_bedgraph_value_must_be_a_number(tmp_path):
+    path = tmp_path / "signal.bedGraph"
+    path.write_text("chr1\t0\t100\t0.5\nchr1\t100\t200\thigh\n")
+    with pytest.raises(InputError, match=r"signal.bedGraph: row 2, column 4: expected a number, "
+                       r"got 'high'"):
+        read_peaks(path)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
-from test_report import make_cooler, make_forecast_run
+from test_report import make_cooler, make_forecast_run, make_spex_run
 
 from hicexpr.lib.errors import InputError
 from hicexpr.report import write_report
@@ -37,6 +38,38 @@ def test_report_draws_a_chr_region_on_a_map_without_chr(tmp_path: Path) -> None:
                        permutation_num=10)
     text = out.read_text(encoding="utf-8")
     assert "Contact map 1:0-300000" in text and "figure skipped" not in text
+
+
+def test_spex_labelled_contacts_in_config_draw_the_region(tmp_path: Path) -> None:
+    run = make_spex_run(tmp_path)
+    uri = make_cooler(tmp_path / "map.cool")
+    (run / "config.yaml").write_text(f"contacts:\n- hic={uri}\n")  # --contacts hic=map.cool
+    text = write_report(run, region="chr1:0-300000", permutation_num=10).read_text("utf-8")
+    assert "Contact map chr1:0-300000" in text
+
+
+def test_spex_mcool_with_resolution_and_other_chrom_names_draw_the_top_gene(
+        tmp_path: Path) -> None:
+    from hicexpr.io.contacts import convert_contacts
+
+    run = make_spex_run(tmp_path)
+    mcool = convert_contacts(make_cooler(tmp_path / "map.cool", chrom="1"), tmp_path / "m.mcool")
+    # as `hicexpr spex --contacts hic=m.mcool --resolution 10000` records it
+    (run / "config.yaml").write_text(f"contacts:\n- hic={mcool}\nresolution: 10000\n")
+    genes = pd.read_csv(run / "per_gene_gain.tsv", sep="\t")[["gene"]].rename(
+        columns={"gene": "gene_id"})
+    genes = genes.assign(chrom="chr1", start=range(0, 600_000, 10_000), strand="+",
+                         symbol=genes["gene_id"])
+    genes.assign(end=genes["start"] + 5_000, tss=genes["start"]).to_csv(
+        run / "genes.tsv", sep="\t", index=False)
+    text = write_report(run, permutation_num=10).read_text("utf-8")
+    assert "Contact map 1:" in text  # the map's name for the genes' chr1
+
+
+def test_region_without_a_map_says_so(tmp_path: Path) -> None:
+    run = make_spex_run(tmp_path)
+    text = write_report(run, region="chr1:0-300000", permutation_num=10).read_text("utf-8")
+    assert "--region chr1:0-300000 given but no contact map" in text
 
 
 def test_out_folder_gets_report_html_and_unwritable_out_is_refused(tmp_path: Path) -> None:

@@ -303,6 +303,36 @@ def _negative_levels(tmp: Path) -> object:
     )
 
 
+def _sample_not_in_table(tmp: Path) -> object:
+    from hicexpr.spex.data import read_expression_table
+
+    return read_expression_table(
+        _w(tmp, "rsem.tsv", "gene_id\ttranscript_id(s)\tTPM\nENSG01.2\tENST01.1,ENST02.1\t1.5\n"),
+        ["TMP"],
+    )
+
+
+def _tracks_off_test_chromosome(tmp: Path) -> object:
+    import numpy as np
+    import pandas as pd
+
+    from hicexpr.spex.profiles import from_tracks
+    from hicexpr.workflows.spex import check_track_coverage
+
+    peaks = _w(tmp, "h3k27ac_chr20_21.bed", "chr20\t100\t200\nchr21\t300\t400\n")
+    genes = pd.DataFrame({"chrom": ["chr8", "chr9", "chr20", "chr21"]})
+    split = np.array(["test", "val", "train", "train"])
+    return check_track_coverage(from_tracks([peaks], chroms=list(genes["chrom"])), genes, [split])
+
+
+def _balance_read_only(tmp: Path) -> object:
+    from hicexpr.io.contacts import balance_contacts
+
+    path = _cool(str(tmp / "map.cool"))
+    Path(path).chmod(0o444)
+    return balance_contacts(path)
+
+
 def _wrong_kind_param(tmp: Path) -> object:
     from hicexpr.forecast.registry import make_model
 
@@ -647,6 +677,27 @@ CASES: dict[str, Case] = {
         "unknown per-gene scaling",
         "hicexpr forecast",
         lambda tmp: ["forecast", "--out", "run", "--dataset", "step_mrna", "--scaling", "zscore"],
+        cli=True,
+    ),
+    "spex-sample-not-in-table": Case(
+        "--sample naming no column of the expression table (misspelled)",
+        "read_expression_table",
+        _sample_not_in_table,
+    ),
+    "spex-tracks-off-test-chromosomes": Case(
+        "tracks covering none of the test chromosomes (chr20-21 peaks, test chr8)",
+        "check_track_coverage",
+        _tracks_off_test_chromosome,
+    ),
+    "balance-read-only": Case(
+        "read-only map balanced in place (shared data)",
+        "balance_contacts",
+        _balance_read_only,
+    ),
+    "cli-convert-bad-output": Case(
+        "convert output not named .cool / .mcool (checked before the map is read)",
+        "hicexpr contacts convert",
+        lambda tmp: ["contacts", "convert", "map.hic", "map.txt"],
         cli=True,
     ),
     "cli-spex-out-of-range": Case(

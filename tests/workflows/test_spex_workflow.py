@@ -71,9 +71,26 @@ def test_cli_spex_many_samples_and_folds(files, tmp_path):
 
 
 def test_unknown_sample_is_an_input_error(files, tmp_path):
-    with pytest.raises(InputError, match="samples"):
+    with pytest.raises(InputError, match="expected a sample column named E999 .*S1"):
         run_spex(files["genes"], files["expression"], tmp_path / "x", tracks=[files["peaks"]],
                  config=SpexConfig(samples=["E999"], heads=["ridge"]))
+
+
+def test_tracks_missing_the_test_chromosome_are_refused(files, tmp_path, caplog):
+    cfg = SpexConfig(samples=["S1"], heads=["ridge"], test_chroms=["chrA"], val_chroms=["chrB"],
+                     n_boot=0, controls=False, report=False)
+    peaks = pd.read_csv(files["peaks"], sep="\t", header=None)
+    without_test = tmp_path / "no_chrA.bed"  # as a chr20-21 peak file on chr8 test genes
+    peaks[peaks[0] != "chrA"].to_csv(without_test, sep="\t", header=False, index=False)
+    with pytest.raises(InputError, match=r"tracks: test chromosomes \(chrA\): expected "
+                       r"intervals on the test chromosomes in at least one track"):
+        run_spex(files["genes"], files["expression"], tmp_path / "t", tracks=[without_test],
+                 config=cfg)
+    training_only = cfg.model_copy(update={"test_chroms": ["chrB"], "val_chroms": ["chrC"]})
+    out = run_spex(files["genes"], files["expression"], tmp_path / "w", tracks=[without_test],
+                   config=training_only)  # a training chromosome without tracks: logged
+    assert is_complete(out)
+    assert "genes on chromosomes no track covers (e.g. chrA)" in caplog.text
 
 
 def test_run_spex_writes_report_before_complete(files, tmp_path):
@@ -223,3 +240,25 @@ def test_empty_lists_and_unfitted_control_heads_are_refused(files, tmp_path, upd
         run_spex(files["genes"], files["expression"], tmp_path / "x", tracks=[files["peaks"]],
                  config=cfg)
     assert not (tmp_path / "x").exists()
+
+
+def test_mcool_without_resolution_fails_before_the_tracks_are_read(files, tmp_path, monkeypatch):
+    import cooler
+
+    from hicexpr.spex import profiles
+
+    pixels = pd.DataFrame({"bin1_id": [0], "bin2_id": [5], "count": [3]})
+    for res in (100_000, 200_000):
+        cooler.create_cooler(f"{tmp_path / 'map.mcool'}::resolutions/{res}",
+                             cooler.binnify(pd.Series({"chrA": 3_000_000}), res), pixels,
+                             mode="a")
+
+    def no_tracks(*args, **kwargs):
+        raise AssertionError("tracks read before the contact map was checked")
+
+    monkeypatch.setattr(profiles, "from_tracks", no_tracks)
+    cfg = SpexConfig(samples=["S1"], heads=["ridge"], test_chroms=["chrA"], val_chroms=["chrB"],
+                     report=False)
+    with pytest.raises(InputError, match=r"map.mcool: resolution: expected --resolution N"):
+        run_spex(files["genes"], files["expression"], tmp_path / "run", tracks=[files["peaks"]],
+                 contacts=[f"hic={tmp_path / 'map.mcool'}"], config=cfg)

@@ -257,11 +257,13 @@ def convert_contacts(src: str | os.PathLike[str], out: str | os.PathLike[str],
     """Write any supported map as a ``.cool`` (``cooler.create_cooler``) with assembly metadata,
     or, when ``out`` ends in ``.mcool``, as a multi-resolution file (:func:`_write_mcool`)."""
     text = str(src)
+    target = Path(out)
+    if not target.name.lower().endswith((".cool", ".mcool")):  # before any work
+        raise InputError(target, "", "an output name ending in .cool or .mcool", target.name)
     file = Path(text.split("::", 1)[0])
     if not file.exists():
         raise InputError(file, "", "an existing contact map", "no such file or folder")
     fmt = contact_format(file)
-    target = Path(out)
     if target.name.lower().endswith(".mcool"):
         return _write_mcool(text, target, resolution, assembly)
     if fmt in ("cool", "mcool"):
@@ -668,6 +670,7 @@ def balance_contacts(path: str | os.PathLike[str], out: str | os.PathLike[str] |
     options = {"cis_only": cis_only, "ignore_diags": ignore_diags, "min_nnz": min_nnz,
                "mad_max": mad_max}
     if out is None:
+        _require_writable(Path(clr.filename), path)
         _balance_checked(clr, path, weight_name, options)
         return Path(clr.filename)
     target = Path(out)
@@ -675,6 +678,14 @@ def balance_contacts(path: str | os.PathLike[str], out: str | os.PathLike[str] |
         cooler.fileops.cp(clr.uri, str(tmp))
         _balance_checked(cooler.Cooler(str(tmp)), path, weight_name, options)
     return target
+
+
+def _require_writable(file: Path, path: str | os.PathLike[str]) -> None:
+    """Refuse to balance a read-only map in place (its mode is checked too: root may write
+    any file, and shared data is often protected by its mode alone)."""
+    if not os.access(file, os.W_OK) or not file.stat().st_mode & 0o222:
+        raise InputError(path, "", "a writable map to balance in place (or --out COPY.cool)",
+                         "a read-only file")
 
 
 def _check_has_contacts(clr: cooler.Cooler, path: str | os.PathLike[str]) -> None:

@@ -183,20 +183,40 @@ def _warn_ambiguous_symbols(table: pd.DataFrame, names: pd.Index) -> None:
                     "%s): the first one is used", len(shared), shared[0])
 
 
-def read_gene_matrix(path: PathLike) -> pd.DataFrame:
+def read_gene_matrix(path: PathLike, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """A genes x samples table as floats (NaN = missing): TSV, CSV (by extension; ``.gz`` ok,
     a header one cell short as R's ``write.table`` writes it is fine) or ``.h5ad``
     (obs = samples). Gene ids must be unique.
 
+    Args:
+        columns: read only these samples (other columns, e.g. a symbol or transcript list
+            next to the values, are not parsed); None: every column.
+
     Raises:
-        InputError: unreadable file, duplicate gene id, non-numeric or infinite value.
+        InputError: unreadable file, duplicate gene id, non-numeric or infinite value, a
+            requested column missing.
     """
     file = Path(path)
     if not file.is_file():
         raise InputError(file, "", "an existing expression file", "no such file")
     if file.name.endswith(".h5ad"):
-        return _read_h5ad(file)[0]
-    return _read_table(file)
+        frame = _read_h5ad(file)[0]
+        if columns is not None:
+            _column_positions(file, "obs_names", [str(c) for c in frame.columns], columns)
+            frame = frame[list(columns)]
+        return frame
+    return _read_table(file, columns)
+
+
+def _column_positions(file: Path, where: str, header: list[str],
+                      columns: Sequence[str]) -> list[int]:
+    """Positions of ``columns`` in ``header``; InputError naming the first one missing."""
+    missing = [c for c in columns if c not in header]
+    if missing:
+        shown = ", ".join(header[:8]) + (", ..." if len(header) > 8 else "")
+        raise InputError(file, where, f"a sample column named {missing[0]} (the table has: "
+                         f"{shown})", "none")
+    return [header.index(c) for c in columns]
 
 
 def _first_lines(file: Path, n: int) -> list[str]:
@@ -204,7 +224,7 @@ def _first_lines(file: Path, n: int) -> list[str]:
         return [line.rstrip("\r\n") for line in itertools.islice(fh, n)]
 
 
-def _read_table(file: Path) -> pd.DataFrame:
+def _read_table(file: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
     name = file.name.lower().removesuffix(".gz")
     sep = "," if name.endswith(".csv") else "\t"
     try:
@@ -241,8 +261,16 @@ def _read_table(file: Path) -> pd.DataFrame:
     if "" in header:
         col = header.index("") + 2
         raise InputError(file, f"line 1, column {col}", "a sample name", "an empty header")
-    numbers = parse_numbers(file, body.iloc[:, 1:], first_line=2, first_column=2)
-    return pd.DataFrame(numbers, index=pd.Index(genes.to_numpy(), name="gene_id"), columns=header)
+    if columns is None:
+        numbers = parse_numbers(file, body.iloc[:, 1:], first_line=2, first_column=2)
+        return pd.DataFrame(numbers, index=pd.Index(genes.to_numpy(), name="gene_id"),
+                            columns=header)
+    keep = _column_positions(file, "line 1", header, columns)
+    numbers = np.column_stack([  # errors name the file's column, whichever are read
+        parse_numbers(file, body.iloc[:, [k + 1]], first_line=2, first_column=k + 2)
+        for k in keep])
+    return pd.DataFrame(numbers, index=pd.Index(genes.to_numpy(), name="gene_id"),
+                        columns=[header[k] for k in keep])
 
 
 MISSING_TOKENS = ("", "NA", "NaN", "nan", "null", ".", "N/A", "#N/A", "n/a", "NULL", "-")

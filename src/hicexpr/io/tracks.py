@@ -93,8 +93,24 @@ def _coords(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     return pd.DataFrame({"chrom": harmonise_chrom(df[0]), "start": start, "end": end})
 
 
+_BEDGRAPH_SUFFIXES = (".bedgraph", ".bdg", ".bg")
+
+
+def is_bedgraph(path: Path) -> bool:
+    """A bedGraph by its name (``.bedGraph``, ``.bdg``, ``.bg``, gzipped or not) or its
+    ``track type=bedGraph`` line."""
+    if path.name.lower().removesuffix(".gz").endswith(_BEDGRAPH_SUFFIXES):
+        return True
+    with open_text(path, errors="replace") as fh:
+        first = fh.readline()
+    return first.startswith("track") and "type=bedgraph" in first.lower().replace('"', "")
+
+
 def read_peaks(path: PathLike, value: str = "binary") -> pd.DataFrame:
     """Read a narrowPeak / broadPeak / BED file as ``chrom, start, end, value``.
+
+    A bedGraph (:func:`is_bedgraph`) always gives its signal (column 4): covering the genome,
+    its intervals carry no information as binary peaks.
 
     Args:
         path: peak file (gzip or plain).
@@ -104,22 +120,28 @@ def read_peaks(path: PathLike, value: str = "binary") -> pd.DataFrame:
     file = Path(path)
     df = _read_columns(file, 3)
     out = _coords(df, file)
+    if is_bedgraph(file):
+        return out.assign(value=_numbers(df, 3, file, "bedGraph value"))
     if value == "binary":
         out["value"] = 1.0
     elif value in ("signal", "score"):
         col = _NARROWPEAK_SIGNAL_COL if value == "signal" else 4
-        if df.shape[1] <= col:
-            raise InputError(file, f"column {col + 1}", f"a {value} column",
-                             f"{df.shape[1]} columns")
-        vals = pd.to_numeric(df[col], errors="coerce")
-        if vals.isna().any():
-            row = int(np.flatnonzero(vals.isna().to_numpy())[0]) + 1
-            raise InputError(file, f"row {row}, column {col + 1}", "a number",
-                             df[col].iloc[row - 1])
-        out["value"] = vals.astype(float)
+        out["value"] = _numbers(df, col, file, value)
     else:
         raise InputError("value", "", "'binary', 'signal' or 'score'", value)
     return out
+
+
+def _numbers(df: pd.DataFrame, col: int, file: Path, what: str) -> np.ndarray:
+    """Column ``col`` (0-based) as floats; InputError naming the first cell that is not one."""
+    if df.shape[1] <= col:
+        raise InputError(file, f"column {col + 1}", f"a {what} column", f"{df.shape[1]} columns")
+    vals = pd.to_numeric(df[col], errors="coerce")
+    if vals.isna().any():
+        row = int(np.flatnonzero(vals.isna().to_numpy())[0]) + 1
+        raise InputError(file, f"row {row}, column {col + 1}", "a number",
+                         df[col].iloc[row - 1])
+    return vals.astype(float).to_numpy()
 
 
 def read_segmentation(path: PathLike) -> pd.DataFrame:
@@ -170,7 +192,8 @@ def read_bigwig(path: PathLike, chroms: list[str] | None = None) -> pd.DataFrame
 def track_name(path: PathLike) -> str:
     """A short profile name from a file name (suffixes such as ``.narrowPeak.gz`` removed)."""
     name = Path(path).name
-    for suffix in (".gz", ".narrowPeak", ".broadPeak", ".bed", ".bigWig", ".bw", "UniPk", "_peaks"):
+    for suffix in (".gz", ".narrowPeak", ".broadPeak", ".bedGraph", ".bdg", ".bg", ".bed",
+                   ".bigWig", ".bw", "UniPk", "_peaks"):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
     return name.replace("wgEncodeAwgTfbs", "").replace("wgEncodeAwg", "")

@@ -140,6 +140,7 @@ def referenced_paths(run: RunData, suffixes: tuple[str, ...], keys: tuple[str, .
     for key, value in _leaves([run.config, run.metrics.get("extra") or {}]):
         if keys and key not in keys:
             continue
+        value = _without_label(value)
         text = value.split("::")[0]
         if text.endswith(suffixes):
             file = Path(text) if Path(text).is_absolute() else run.path / text
@@ -148,6 +149,12 @@ def referenced_paths(run: RunData, suffixes: tuple[str, ...], keys: tuple[str, .
             if file.is_file():
                 found.append(Path(str(file) + value[len(text):]))
     return found
+
+
+def _without_label(value: str) -> str:
+    """``label=path`` (as ``hicexpr spex --contacts hic=map.cool`` records it) -> ``path``."""
+    label, sep, rest = value.partition("=")
+    return rest if sep and "/" not in label and not Path(value).exists() else value
 
 
 def _leaves(obj: Any, key: str = "") -> list[tuple[str, str]]:

@@ -22,6 +22,7 @@ from hicexpr.analysis.genesets import (
 from hicexpr.analysis.predictability import gene_factors, predictability, shares_genes
 from hicexpr.analysis.scores import forecast_scores, spex_scores
 from hicexpr.datasets.axes import builtin_axes
+from hicexpr.io.chroms import named_as
 from hicexpr.lib.errors import HicexprError
 from hicexpr.lib.progress import track
 from hicexpr.plots import (
@@ -352,6 +353,9 @@ def _graph_figure(run: RunData, content: ReportContent) -> None:
 def _contact_figure(run: RunData, options: ReportOptions, content: ReportContent) -> None:
     clr = open_report_contacts(run, options)
     if clr is None:
+        if options.region:
+            content.notes.append(f"--region {options.region} given but no contact map (.cool, "
+                                 ".mcool::resolutions/N) named in the run: pass --contacts")
         return
     try:
         region, why = contact_region_choice(run, options, content, clr)
@@ -401,15 +405,18 @@ def open_report_contacts(run: RunData, options: ReportOptions) -> cooler.Cooler 
     """The report's contact map: ``options.contacts`` or a cooler named in the run."""
     if isinstance(options.contacts, cooler.Cooler):
         return options.contacts
+    from hicexpr.io.contacts import open_contacts
+
     candidates = ([str(options.contacts)] if options.contacts else
-                  [str(p) for p in referenced_paths(run, (".cool", ".mcool"))])
+                  [str(p) for p in referenced_paths(run, (".cool", ".mcool", ".hic"))])
+    resolution = run.config.get("resolution")  # the run's --resolution for .mcool / .hic
     for uri in candidates:
         file = Path(uri.split("::")[0])
         if file.is_file():
             try:
-                return cooler.Cooler(uri)
-            except (OSError, KeyError, ValueError) as exc:
-                log.warning("cannot open %s as a cooler: %s", uri, exc)
+                return open_contacts(uri, resolution if isinstance(resolution, int) else None)
+            except (HicexprError, OSError, KeyError, ValueError) as exc:
+                log.warning("cannot open %s as a contact map: %s", uri, exc)
     return None
 
 
@@ -430,7 +437,8 @@ def _region_around_top_gene(run: RunData, content: ReportContent, clr: cooler.Co
         return None
     key = "gene_id" if "gene_id" in genes.columns else "gene"
     genes = genes.assign(**{key: genes[key].astype(str)})
-    genes = genes[genes["chrom"].astype(str).isin(clr.chromnames)]
+    genes = genes.assign(chrom=named_as(genes["chrom"].astype(str), list(clr.chromnames)))
+    genes = genes[genes["chrom"].notna()]  # chr8 genes on a map naming it 8 are kept
     ranked = [g for g in content.scores.sort_values(ascending=False).index
               if g in set(genes[key])]
     if not ranked:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import anndata as ad
@@ -20,13 +21,14 @@ log = logging.getLogger(__name__)
 PathLike = str | os.PathLike[str]
 
 
-def read_expression_table(path: PathLike) -> ad.AnnData:
+def read_expression_table(path: PathLike, samples: Sequence[str] | None = None) -> ad.AnnData:
     """Read a gene x sample expression table (e.g. ``57epigenomes.RPKM.pc.gz``).
 
     Any layout :func:`hicexpr.io.expression.read_gene_matrix` reads: TSV or CSV (``.gz`` ok),
     R's header without an id cell, ``.h5ad`` (obs = samples). Genes with a missing value are
     dropped (logged); ids that repeat once their version is removed keep their first row
-    (logged).
+    (logged). With ``samples``, only those columns are read, so other columns (symbols,
+    transcript lists, lengths as in RSEM's ``genes.results``) may hold anything.
 
     Returns:
         AnnData with ``obs`` = samples (columns of the file), ``var`` = genes (index = gene id
@@ -34,7 +36,7 @@ def read_expression_table(path: PathLike) -> ad.AnnData:
         ``uns["provenance"]`` = the source path.
     """
     file = Path(path)
-    frame = read_gene_matrix(file)
+    frame = read_gene_matrix(file, samples)
     levels = frame.to_numpy(dtype=np.float64)
     bad_rows, bad_cols = np.nonzero(levels < 0)
     if bad_rows.size:  # levels are log-transformed: negative values are errors
@@ -95,10 +97,22 @@ def align_genes(genes: pd.DataFrame, expression: ad.AnnData,
     if chroms is not None:
         g = g[g["chrom"].isin(chroms)]
     if len(g) < 10:
-        raise InputError("genes/expression", "gene ids", "at least 10 ids shared by both tables",
+        raise InputError("genes/expression", "gene ids", "at least 10 ids shared by both tables"
+                         f"{_symbol_hint(genes, expression)}",
                          f"{len(g)} (genes: {genes['gene_id'].iloc[0]}, expression: "
                          f"{expression.var_names[0]})")
     log.info("%d genes in both tables (gene table: %d, expression: %d)", len(g),
              genes["gene_id"].nunique(), expression.n_vars)
     g = g.sort_values(["chrom", "tss"]).reset_index(drop=True)
     return g, expression[:, g["gene_id"].to_numpy()].copy()
+
+
+def _symbol_hint(genes: pd.DataFrame, expression: ad.AnnData) -> str:
+    """A hint when the expression names genes by the gene table's symbols, not its ids."""
+    if "symbol" not in genes.columns:
+        return ""
+    n = int(pd.Index(expression.var_names).isin(genes["symbol"].astype(str)).sum())
+    if n < 10:
+        return ""
+    return (f"; the expression names {n} genes by their symbol: use one kind of id in both "
+            "tables, e.g. a BED6 gene table with symbols as names")

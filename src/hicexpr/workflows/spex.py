@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from hicexpr.config import SpexConfig, check_at_least
+from hicexpr.io.chroms import natural_sorted
 from hicexpr.io.links import read_bengi, read_loops
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.runs import RunFolder
@@ -76,6 +77,15 @@ def read_partner_sources(genes: pd.DataFrame, contacts: Sequence[str], loops: Se
     for label, p in out.items():
         log.info("3D source %s: %d partners of %d genes", label, len(p), p["gene_id"].nunique())
     return out
+
+
+def check_contact_maps(contacts: Sequence[str], cfg: SpexConfig) -> None:
+    """Open every contact map before the tracks are read, so that a missing file or an
+    ``.mcool`` without ``--resolution`` fails at once (conversions are cached for later)."""
+    from hicexpr.io.contacts import open_contacts
+
+    for spec in contacts:
+        open_contacts(source_label(spec)[1], cfg.resolution)
 
 
 def _require_partners(table: pd.DataFrame, path: str, expected: str) -> None:
@@ -154,16 +164,20 @@ def run_spex(
     run = _open_run(out, cfg, genes, expression, tracks, segmentations, bigwigs, contacts, loops,
                     links)
     timings: dict[str, float] = {}
+    check_contact_maps(contacts, cfg)
     with _timed(timings, "read_s"):
         gene_table, expr, samples, src = _read_inputs(genes, expression, tracks, segmentations,
                                                       bigwigs, cfg)
+    splits = _splits(gene_table, cfg)
+    check_track_coverage(src, gene_table, splits)
     with _timed(timings, "local_features_s"):
         local = spatial.local_features(gene_table, src, cfg.half_width, cfg.step, cfg.width,
                                        cfg.rates)
     with _timed(timings, "partner_features_s"):
         sources = read_partner_sources(gene_table, contacts, loops, links, cfg)
         blocks = partner_blocks(gene_table, sources, src, cfg)
-    table, preds, gains = _fit_samples(gene_table, expr, samples, local, blocks, cfg, timings)
+    table, preds, gains = _fit_samples(gene_table, expr, samples, local, blocks, splits, cfg,
+                                       timings)
     _write(run, cfg, table, preds, gains, len(gene_table), len(samples) > 1, timings, expression,
            {k: int(v["gene_id"].nunique()) for k, v in sources.items()}, len(src.names))
     finish_run(run, cfg.report)
@@ -200,8 +214,9 @@ def _read_inputs(genes: PathLike, expression: PathLike, tracks: Sequence[PathLik
                  cfg: SpexConfig
                  ) -> tuple[pd.DataFrame, ad.AnnData, list[str], profiles.ProfileSource]:
     """Aligned gene table and expression (samples x genes), the samples and the profiles."""
+    wanted = None if cfg.samples == ["all"] else cfg.samples  # other columns are not parsed
     gene_table, expr = data.align_genes(data.read_gene_table(genes),
-                                        data.read_expression_table(expression))
+                                        data.read_expression_table(expression, wanted))
     samples = _samples(expr.obs_names.tolist(), cfg.samples, expression)
     src = profile_source(tracks, segmentations, bigwigs, cfg,
                          sorted(gene_table["chrom"].unique()))
@@ -209,14 +224,13 @@ def _read_inputs(genes: PathLike, expression: PathLike, tracks: Sequence[PathLik
 
 
 def _fit_samples(gene_table: pd.DataFrame, expr: ad.AnnData, samples: list[str],
-                 local: pd.DataFrame, blocks: dict[str, pd.DataFrame], cfg: SpexConfig,
-                 timings: dict[str, float]
+                 local: pd.DataFrame, blocks: dict[str, pd.DataFrame],
+                 splits: list[np.ndarray], cfg: SpexConfig, timings: dict[str, float]
                  ) -> tuple[pd.DataFrame, list[pd.DataFrame], list[pd.DataFrame]]:
     """Every head on local-only and local + 3D features, per sample (``timings["fit_s"]``).
 
     Returns the scores table and the per-sample prediction and per-gene gain tables.
     """
-    splits = _splits(gene_table, cfg)
     models = {h: heads.make_head(h, n_jobs=cfg.n_jobs) for h in cfg.heads}
     skip = _skipped_controls(cfg, blocks)
     tables, preds, gains = [], [], []
@@ -230,6 +244,29 @@ def _fit_samples(gene_table: pd.DataFrame, expr: ad.AnnData, samples: list[str],
                          .assign(sample=sample))
             gains.append(experiment.gain_table(gene_table, y, res).assign(sample=sample))
     return pd.concat(tables, ignore_index=True), preds, gains
+
+
+def check_track_coverage(src: profiles.ProfileSource, genes: pd.DataFrame,
+                         splits: list[np.ndarray]) -> None:
+    """Refuse tracks that cover none of a split's test (or validation) chromosomes: every such
+    gene would get zero local features, so the scores would be undefined (constant
+    predictions); genes on other chromosomes no track covers are counted in the log."""
+    covered = getattr(src, "chroms", None)
+    if covered is None:  # a sequence model predicts every window
+        return
+    chroms = genes["chrom"].astype(str).to_numpy()
+    have = ", ".join(natural_sorted(covered)[:6]) + (", ..." if len(covered) > 6 else "")
+    for split in splits:
+        for name, role in (("test", "test"), ("val", "validation")):
+            held = natural_sorted(set(chroms[split == name]))
+            if held and not set(held) & covered:
+                raise InputError("tracks", f"{role} chromosomes ({', '.join(held)})",
+                                 f"intervals on the {role} chromosomes in at least one track",
+                                 f"none (the tracks cover {have})")
+    bare = ~np.isin(chroms, list(covered))
+    if bare.any():
+        log.warning("%d genes on chromosomes no track covers (e.g. %s): their local features "
+                    "are zeros", int(bare.sum()), natural_sorted(set(chroms[bare]))[0])
 
 
 def _skipped_controls(cfg: SpexConfig, blocks: dict[str, pd.DataFrame]) -> set[tuple[str, str]]:
