@@ -185,6 +185,8 @@ def test_run_writes_report_inputs_and_report(simulated, tmp_path) -> None:
     assert len(edges) == metrics["extra"]["n_edges"] // 2 and set(edges.gene1) <= set(genes.gene_id)
     page = (run / "report.html").read_text()
     assert "Paired comparisons with the baselines" in page and "gru</td>" in page
+    assert "last step, just before it was marked COMPLETE" in page  # not "not marked COMPLETE"
+    assert "not marked COMPLETE" not in page
     assert "Do the contacts join genes that change together?" in page
     measures = pd.read_csv(run / "contact_coexpression.tsv", sep="\t").measure
     assert all(f"<td>{m}</td>" in page for m in measures)

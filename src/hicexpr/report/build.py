@@ -31,6 +31,7 @@ def write_report(
     region: str | None = None,
     permutation_num: int = 200,
     seed: int = 0,
+    last_step: bool = False,
 ) -> Path:
     """Write the HTML report of a forecast / SpEx run and its figures (``plots/``).
 
@@ -48,6 +49,8 @@ def write_report(
             is matched to the map's names (``chr8`` <-> ``8``).
         permutation_num: prerank permutations.
         seed: prerank seed.
+        last_step: the run itself writes the report as its last step (its header then says
+            so instead of "not marked COMPLETE"; see ``hicexpr.workflows.runs.finish_run``).
 
     Returns:
         Path of the written report.
@@ -63,7 +66,7 @@ def write_report(
     _place_region_on_map(run, options)
     content = analyse(run, options)
     try:
-        write_text(target, render(run, content))
+        write_text(target, render(run, content, last_step))
     except OSError as exc:
         raise InputError(out or target, "", "a writable report path", exc.strerror) from None
     log.info("report written to %s (%d figures)", target, len(content.figures))

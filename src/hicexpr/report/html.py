@@ -24,10 +24,11 @@ SECTIONS = [("config", "Run and data"), ("metrics", "Metrics"), ("plots", "Plots
 ANALYSIS_STEMS = ("predictability", "enrichment")
 
 
-def render(run: RunData, content: ReportContent) -> str:
-    """The full HTML document for ``run``."""
+def render(run: RunData, content: ReportContent, last_step: bool = False) -> str:
+    """The full HTML document for ``run`` (``last_step``: written by the run itself, just
+    before it marks itself COMPLETE)."""
     title = f"hicexpr {run.task} report: {run.metrics.get('dataset', run.path.name)}"
-    body = [f"<h1>{esc(title)}</h1>", _header(run), _nav()]
+    body = [f"<h1>{esc(title)}</h1>", _header(run, last_step), _nav()]
     body += [_config_section(run), _metrics_section(run), _plots_section(run, content),
              _predictability_section(content), _enrichment_section(content),
              _versions_section(run)]
@@ -99,10 +100,14 @@ def _nav() -> str:
     return f"<nav>{links}</nav>"
 
 
-def _header(run: RunData) -> str:
+def _header(run: RunData, last_step: bool = False) -> str:
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    status = (f"finished {esc(run.complete)}" if run.complete
-              else "not marked COMPLETE when this report was written")
+    if run.complete:
+        status = f"finished {esc(run.complete)}"
+    elif last_step:
+        status = "report written by the run as its last step, just before it was marked COMPLETE"
+    else:
+        status = "not marked COMPLETE when this report was written"
     parts = [f"<p>Run folder <code>{esc(run.path)}</code>; {status}. "
              f"Report written {stamp} by hicexpr {esc(__version__)}.</p>"]
     if run.metrics.get("leaky"):

@@ -11,7 +11,7 @@ def finish_run(run: RunFolder, report: bool) -> None:
     if report:
         from hicexpr.report import write_report
 
-        write_report(run.path)
+        write_report(run.path, last_step=True)
     run.complete()
 
 
