@@ -205,6 +205,7 @@ def test_spex_report_leaky_banner_and_figures(tmp_path: Path) -> None:
     assert stems == {"predicted_vs_observed", "spex_chromosomes", "spex_gain"}
     assert len(embedded_pngs(text)) == 3
     assert "per-gene gain from 3D features" in text
+    assert "3D helps), setting cross_chrom" in text  # the score names the setting it reads
     assert "Hexbin per split of 3d, the model with the highest validation" in text
     assert "enrichment not run: organism unknown" in text
     assert "no gene properties available" in text
@@ -403,3 +404,36 @@ def test_scores_sharing_no_gene_with_the_gene_features_are_noted_not_fatal(
     text = write_report(run).read_text(encoding="utf-8")
     parse_strict(text)
     assert "share no gene id with the gene properties: predictability not tested" in text
+
+
+def test_spex_score_names_its_setting_models_and_samples() -> None:
+    from hicexpr.report.sections import _gain_scope
+
+    gain = pd.DataFrame({"setting": ["b", "a", "a"], "model": ["ridge", "ridge", "xgb"],
+                         "sample": ["E116", "E116", "E116"], "gain": [0.1, 0.2, 0.3]})
+    assert _gain_scope(gain) == ", setting a; mean over models ridge, xgb; sample E116"
+    assert _gain_scope(gain[["gain"]]) == ""
+
+
+def test_spex_figures_name_the_target_recorded_by_the_run(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    import hicexpr.report.sections as sections
+    from hicexpr.plots import plot_spex_chromosome_scatter
+
+    run = make_spex_run(tmp_path)
+    metrics = json.loads((run / "metrics.json").read_text())
+    metrics["extra"]["values"] = "ln(expression + 0.0001)"
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    seen: list[str | None] = []
+
+    def scatter(pred: pd.DataFrame, model: str | None = None, **kw: object) -> object:
+        seen.append(kw.get("values"))  # type: ignore[arg-type]
+        return plot_spex_chromosome_scatter(pred, model, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sections, "plot_spex_chromosome_scatter", scatter)
+    write_report(run)
+    assert seen == ["ln(expression + 0.0001)"]
+    pred = pd.read_csv(run / "predictions.tsv", sep="\t")
+    fig = plot_spex_chromosome_scatter(pred, values=seen[0])
+    assert fig._supxlabel.get_text() == "observed (ln(expression + 0.0001))"

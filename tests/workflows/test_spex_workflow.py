@@ -154,6 +154,7 @@ def test_cli_spex_with_beluga_random_weights(files, tmp_path):
     assert is_complete(out)
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["extra"]["n_profiles"] == 3 and metrics["n_genes"] == 24
+    assert metrics["extra"]["values"] == "ln(expression + 0.0001)"  # the target, for the axes
     scores = pd.read_csv(out / "scores.tsv", sep="\t").set_index("setting")
     assert {"local", "loops:sides", "loops:sides:random"} <= set(scores.index)
     assert np.isfinite(scores.loc["local", "rmse"])

@@ -17,6 +17,7 @@ def plot_spex_chromosome_scatter(
     setting: str | None = None,
     split: str | None = "test",
     ncols: int = 6,
+    values: str | None = None,
 ) -> Figure:
     """Observed vs predicted expression, one small scatter per chromosome.
 
@@ -26,6 +27,7 @@ def plot_spex_chromosome_scatter(
         model, setting: which rows to show (default: first in the table).
         split: split to show (``None``: all rows; a split absent from the table: all rows).
         ncols: panels per row.
+        values: what the values are (axis labels), e.g. ``ln(expression + 0.0001)``.
 
     Returns:
         Figure with one axes per chromosome (natural order), titled ``chrom (r=...)``.
@@ -55,8 +57,9 @@ def plot_spex_chromosome_scatter(
         ax.tick_params(labelsize=6)
     for ax in axes[len(chroms):]:
         ax.set_visible(False)
-    fig.supxlabel("observed", fontsize=9)
-    fig.supylabel("predicted", fontsize=9)
+    unit = f" ({values})" if values else ""
+    fig.supxlabel(f"observed{unit}", fontsize=9)
+    fig.supylabel(f"predicted{unit}", fontsize=9)
     fig.suptitle(f"Observed vs predicted per chromosome ({', '.join(shown)})", fontsize=9)
     return fig
 

@@ -117,7 +117,8 @@ def _scores(run: RunData, content: ReportContent) -> None:
         content.scores = spex_scores(gain, "gain")
         content.score_name = "gain"
         content.score_description = ("per-gene gain from 3D features (absolute error of the local "
-                                     "model minus that of the 3D model; > 0 = 3D helps)")
+                                     "model minus that of the 3D model; > 0 = 3D helps)"
+                                     + _gain_scope(gain))
     elif pgm is not None and "pearson" in pgm.columns:
         content.scores = forecast_scores(pgm)
         content.score_name = f"pearson ({content.scores.name})"
@@ -306,12 +307,15 @@ def _spex_figures(run: RunData, content: ReportContent) -> None:
     pred, gain = run.table("predictions"), run.table("per_gene_gain")
     if pred is not None and len(pred):
         model, why = best_prediction_model(pred, run.table("scores"))
-        _add(content, run, plot_predicted_vs_observed(pred, model), "predicted_vs_observed",
+        values = (run.metrics.get("extra") or {}).get("values")  # the target, e.g. ln(x + 1e-4)
+        _add(content, run, plot_predicted_vs_observed(pred, model, values=values),
+             "predicted_vs_observed",
              "Predicted vs observed", f"Hexbin per split of {model}, {why}; its first setting "
              "only (settings are not pooled); colour = points per hexagon; dashed line = "
              "perfect prediction.")
         if "chrom" in pred.columns:
-            _add(content, run, plot_spex_chromosome_scatter(pred, model), "spex_chromosomes",
+            _add(content, run, plot_spex_chromosome_scatter(pred, model, values=values),
+                 "spex_chromosomes",
                  "Observed vs predicted per chromosome", f"Test split (or all rows) of {model} "
                  "(first setting); r = Pearson correlation.")
     if gain is not None and "gain" in gain.columns and len(gain):
@@ -455,6 +459,21 @@ def _region_around_top_gene(run: RunData, content: ReportContent, clr: cooler.Co
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+def _gain_scope(gain: pd.DataFrame) -> str:
+    """Which rows :func:`spex_scores` averages: its setting (the first in name order), over
+    which models and samples."""
+    parts = []
+    if "setting" in gain.columns:
+        parts.append(f"setting {sorted(gain['setting'].astype(str))[0]}")
+    for column, noun in (("model", "models"), ("sample", "samples")):
+        values = sorted(gain[column].astype(str).unique()) if column in gain.columns else []
+        if len(values) > 1:
+            parts.append(f"mean over {noun} {', '.join(values)}")
+        elif values:
+            parts.append(f"{column} {values[0]}")
+    return f", {'; '.join(parts)}" if parts else ""
+
 
 def _add(content: ReportContent, run: RunData, fig: Any, stem: str, title: str,
          caption: str) -> None:

@@ -340,7 +340,8 @@ def _write(run: RunFolder, cfg: SpexConfig, table: pd.DataFrame, preds: list[pd.
         "task": "spex", "dataset": Path(str(expression)).name,
         "protocol": f"chromosome-{cfg.folds}-fold" if cfg.folds else "chromosome-holdout",
         "leaky": False, "n_genes": n_genes, "seeds": [cfg.seed], "summary": summary,
-        "extra": {"timings_s": timings, "genes_with_partners": genes_with_partners,
+        "extra": {"values": f"ln(expression + {ev.PSEUDOCOUNT:g})",
+                  "timings_s": timings, "genes_with_partners": genes_with_partners,
                   "n_profiles": n_profiles, "test_chroms": cfg.test_chroms,
                   "val_chroms": cfg.val_chroms},
     })
