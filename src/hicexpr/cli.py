@@ -219,7 +219,7 @@ def datasets_fetch_cmd(
 
     files = fetch_dataset(name, source_dir=source_dir, dest=dest)
     root = files[0].parent if len(files) == 1 else Path(os.path.commonpath(files))
-    typer.echo(f"{len(files)} files of '{name}' in {root}")
+    typer.echo(f"{len(files)} file{'' if len(files) == 1 else 's'} of '{name}' in {root}")
 
 
 @app.command("demo")

@@ -142,7 +142,8 @@ def _draw_heatmap(ax: Axes, matrix: np.ndarray, chrom: str, start: int, end: int
     ax.figure.colorbar(image, ax=ax.figure.axes, label=f"{label} (log scale; grey: none)",
                        shrink=0.5, location="right", anchor=(0.0, 1.0))
     ax.set_ylabel(f"{chrom} position (Mb)")
-    ax.set_title(f"{chrom}:{start:,}-{end:,} ({binsize or 'variable'} bp bins)")
+    bins = f"{binsize:,} bp bins" if binsize else "variable-size bins"
+    ax.set_title(f"{chrom}:{start:,}-{end:,} ({bins})")
 
 
 def _draw_insulation(ax: Axes, ins: pd.DataFrame, boundaries: pd.DataFrame | None,
