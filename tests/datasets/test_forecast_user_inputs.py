@@ -127,3 +127,22 @@ def test_no_complete_gene_is_a_clear_error(sim, tmp_path) -> None:
                               "value at every time point (none of 30 has one")
     assert f"most missing: time point {table.columns[7]}" in message
     assert "chromosome" not in message
+
+
+def test_a_mostly_incomplete_table_warns_how_many_genes_it_loses(sim, tmp_path,
+                                                                 caplog) -> None:
+    table = _table(sim)
+    for i in range(20):  # 20 of 30 genes miss one value
+        table.iat[i, i % 12] = np.nan
+    path = tmp_path / "sparse.tsv"
+    table.to_csv(path, sep="\t")
+    with caplog.at_level(logging.WARNING, logger="hicexpr.datasets.forecasting"):
+        ds = build_forecast_dataset(path, sim.cool, sim.genes)
+    assert ds.expression.n_vars == 10
+    assert f"{path}: 20 of 30 genes on the map miss a value at some time point" in caplog.text
+
+
+def test_a_missing_cool_file_is_named_as_missing(sim, tmp_path) -> None:
+    with pytest.raises(InputError, match=r"nothere\.cool: expected an existing contact map, "
+                                         r"got 'no such file or folder'"):
+        build_forecast_dataset(sim.expression, tmp_path / "nothere.cool", sim.genes)

@@ -179,3 +179,17 @@ def test_transposed_table_whose_gene_ids_read_as_times_is_named(tmp_path: Path) 
         read_expression(f, genes=genes)
     ok = _write(tmp_path / "ok.tsv", "gene\tt0\tt10\nsimg0001\t1\t2\nother\t1\t2\n")
     assert read_expression(ok, genes=genes).var["placed"].tolist() == [True, False]
+
+
+def test_ids_mostly_absent_from_the_gene_table_warn_with_an_example(tmp_path, caplog) -> None:
+    import logging
+
+    expr = _write(tmp_path / "e.tsv", "gene\tt1\tt2\nGA\t1\t2\nX1\t1\t2\nX2\t3\t4\n")
+    genes = pd.DataFrame({"gene_id": ["GA"], "chrom": ["chr1"], "start": [0], "end": [10],
+                          "strand": ["+"]})
+    with caplog.at_level(logging.INFO, logger="hicexpr.io.expression"):
+        adata = read_expression(expr, genes=genes)
+    assert adata.var["placed"].tolist() == [True, False, False]
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [r.getMessage() for r in warned] == [
+        "2 of 3 genes are not in the gene table (e.g. X1)"]

@@ -130,3 +130,20 @@ def test_too_short_a_series_names_the_file_and_the_times_read(sim, tmp_path) -> 
     with pytest.raises(InputError, match=r"short.tsv: time points: expected at least 7 .*, "
                        r"got '6 \(times read: 0, 1, 2, 3, 4, 5\)'"):
         run_forecast(cfg, tmp_path / "run")
+
+
+def test_a_graph_without_edges_is_warned(sim, caplog) -> None:
+    import dataclasses
+    import logging
+
+    from hicexpr.workflows.forecast import gene_graph
+
+    cfg = ForecastConfig(expression=str(sim.expression), contacts=str(sim.cool),
+                         genes=str(sim.genes))
+    dataset = load_dataset(cfg)
+    with caplog.at_level(logging.WARNING, logger="hicexpr.workflows.forecast"):
+        assert gene_graph(dataset).edge_index.shape[1] > 0
+        assert "no edges" not in caplog.text
+        lonely = dataclasses.replace(dataset, pairs=dataset.pairs.iloc[:0])
+        assert gene_graph(lonely).edge_index.shape[1] == 0
+    assert "the gene graph has no edges (no two of the 30 genes" in caplog.text

@@ -340,13 +340,13 @@ def _open_map(path: PathLike, resolution: int | None) -> cooler.Cooler:
 
     try:
         return open_contacts(path, resolution)
-    except InputError:
+    except InputError as exc:
         if not str(path).endswith(".cool"):
             raise
         try:
             clr = cooler.Cooler(str(path))
         except (KeyError, OSError, ValueError):
-            raise InputError(path, "", "a readable .cool contact map") from None
+            raise exc from None  # open_contacts said why (e.g. no such file)
         if resolution is not None and clr.binsize != resolution:
             expected = f"the map's bin size {clr.binsize}"
             raise InputError(path, "resolution", expected, resolution) from None
@@ -374,6 +374,7 @@ def _harmonise_and_filter(
     log.info("%s: %d genes placed, %d on the map and complete", source, placed.sum(), keep.sum())
     if on_map.any() and not keep.any():
         raise _no_complete_gene(expression[:, on_map], source)
+    _warn_incomplete(int(on_map.sum()), int(keep.sum()), source)
     expression = expression[:, keep].copy()
     if max_genes is not None and expression.n_vars > max_genes:
         keep_idx, how = select_genes(expression, max_genes, gene_selection)
@@ -410,6 +411,15 @@ def _drop_empty_times(expression: ad.AnnData, genes: np.ndarray, source: str) ->
     log.warning("%s: dropped %d time point(s) without any value: %s", source, empty.sum(),
                 ", ".join(_time_labels(expression, empty)))
     return expression[~empty].copy()
+
+
+def _warn_incomplete(n_on_map: int, n_complete: int, source: str) -> None:
+    """Warn when most genes on the map are dropped for a missing value (only complete time
+    courses are forecast; a sparse table would otherwise shrink silently)."""
+    if 2 * (n_on_map - n_complete) > n_on_map:
+        log.warning("%s: %d of %d genes on the map miss a value at some time point and are not "
+                    "used (only complete time courses are forecast)", source,
+                    n_on_map - n_complete, n_on_map)
 
 
 def _no_complete_gene(expression: ad.AnnData, source: str) -> InputError:

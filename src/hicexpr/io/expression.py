@@ -164,8 +164,10 @@ def join_genes(adata: ad.AnnData, genes: PathLike | pd.DataFrame) -> ad.AnnData:
             out.var[col] = joined[col].to_numpy()
     out.var["placed"] = out.var["chrom"].notna() if "chrom" in out.var else False
     n_missing = int((~out.var["placed"]).sum())
-    if n_missing:
-        log.info("%d of %d genes are not in the gene table", n_missing, out.n_vars)
+    if n_missing:  # a warning when most are missing: ids and table likely name genes differently
+        level = logging.WARNING if 2 * n_missing > out.n_vars else logging.INFO
+        log.log(level, "%d of %d genes are not in the gene table (e.g. %s)", n_missing,
+                out.n_vars, out.var_names[~out.var["placed"].to_numpy(dtype=bool)][0])
     return out
 
 

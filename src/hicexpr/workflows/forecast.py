@@ -82,6 +82,10 @@ def gene_graph(dataset: Any, top_k: int | None = 10, node2vec_dim: int = 0, seed
         raise InputError("config", "node2vec", " | ".join(NODE2VEC), mode)
     dim = node2vec_dim or NODE2VEC_DIM
     graph = build_gene_graph(dataset.genes, dataset.pairs, EdgeWeights(top_k=top_k))
+    if graph.edge_index.shape[1] == 0:
+        log.warning("the gene graph has no edges (no two of the %d genes share a chromosome "
+                    "with a contact between them): Hi-C and graph models see no neighbours",
+                    len(dataset.genes))
     if mode == "temporal":
         return TemporalNode2vecGraph(dataset, graph, top_k, dim, seed)
     if mode == "static" and graph.edge_index.shape[1] > 0:
