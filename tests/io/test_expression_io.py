@@ -193,3 +193,16 @@ def test_ids_mostly_absent_from_the_gene_table_warn_with_an_example(tmp_path, ca
     warned = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert [r.getMessage() for r in warned] == [
         "2 of 3 genes are not in the gene table (e.g. X1)"]
+
+
+def test_h5ad_with_a_repeated_gene_id_is_refused_as_a_table_is(tmp_path: Path) -> None:
+    import warnings
+
+    src = ad.AnnData(np.ones((3, 3)), obs=pd.DataFrame(index=["0h", "1h", "2h"]),
+                     var=pd.DataFrame(index=["GA", "GB", "GA"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # anndata warns about the repeated name
+        src.write_h5ad(tmp_path / "dup.h5ad")
+    with pytest.raises(InputError, match=r"dup\.h5ad: var_names\[2\]: expected unique gene "
+                                         r"ids, got 'GA'"):
+        read_expression(tmp_path / "dup.h5ad")

@@ -305,7 +305,11 @@ def _read_h5ad(file: Path) -> tuple[pd.DataFrame, list[str] | None, str]:
         r, c = infinite[0]
         raise InputError(file, f"X[{adata.obs_names[r]}, {adata.var_names[c]}]",
                          "a finite number (or NaN)", str(X[r, c]))
-    frame = pd.DataFrame(X.T, index=adata.var_names.astype(str), columns=adata.obs_names)
+    genes = adata.var_names.astype(str)
+    if genes.duplicated().any():  # as in text tables: one gene would be two graph nodes
+        i = int(np.flatnonzero(genes.duplicated())[0])
+        raise InputError(file, f"var_names[{i}]", "unique gene ids", genes[i])
+    frame = pd.DataFrame(X.T, index=genes, columns=adata.obs_names)
     column = next((c for c in TIME_COLUMNS if c in adata.obs), None)
     if column is None:
         return frame, None, "obs_names"
