@@ -383,6 +383,9 @@ def graph_cmd(
     resolution: int | None = typer.Option(None, "--resolution", min=1, help="Bin size (bp) of "
                                           "a multi-resolution .mcool / .hic map."),
     genes: str | None = typer.Option(None, "--genes", help="Gene table."),
+    sample_times: str | None = typer.Option(None, "--sample-times", help="Sample -> time TSV."),
+    max_genes: int | None = typer.Option(None, "--max-genes", min=0, help="Genes kept, evenly "
+                                         "spaced along the genome; 0: all [default: 500]."),
     top_k: int | None = typer.Option(None, "--top-k", help="Strongest edges per gene [10]."),
     node2vec_dim: int | None = typer.Option(None, "--node2vec-dim", help="Node2vec size [0]."),
     node2vec: str | None = typer.Option(None, "--node2vec", help=NODE2VEC_HELP),
@@ -392,7 +395,8 @@ def graph_cmd(
     from hicexpr.config import ForecastConfig, load_config
 
     overrides = _forecast_overrides(dataset=dataset, expression=expression, contacts=contacts,
-                                    resolution=resolution, genes=genes, top_k=top_k,
+                                    resolution=resolution, genes=genes,
+                                    sample_times=sample_times, max_genes=max_genes, top_k=top_k,
                                     node2vec_dim=node2vec_dim, node2vec=node2vec)
     cfg = load_config(ForecastConfig, config, overrides)
     from hicexpr.workflows.forecast import run_graph

@@ -147,3 +147,23 @@ def test_a_graph_without_edges_is_warned(sim, caplog) -> None:
         lonely = dataclasses.replace(dataset, pairs=dataset.pairs.iloc[:0])
         assert gene_graph(lonely).edge_index.shape[1] == 0
     assert "the gene graph has no edges (no two of the 30 genes" in caplog.text
+
+
+def test_graph_takes_sample_times_and_max_genes_as_forecast_does(sim, tmp_path) -> None:
+    import json
+
+    table = pd.read_csv(sim.expression, sep="\t", index_col=0)
+    times = pd.DataFrame({"sample": [f"GSM{100 + i}" for i in range(table.shape[1])],
+                          "time": table.columns})
+    table.columns = times["sample"]
+    expr, times_file = tmp_path / "gsm.tsv", tmp_path / "times.tsv"
+    table.to_csv(expr, sep="\t")
+    times.to_csv(times_file, sep="\t", index=False)
+    out = tmp_path / "graph_gsm"
+    result = CliRunner().invoke(app, ["graph", "--expression", str(expr), "--sample-times",
+                                      str(times_file), "--max-genes", "12", "--contacts",
+                                      str(sim.cool), "--genes", str(sim.genes), "--out",
+                                      str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "graph.json").read_text())["n_genes"] == 12
+    assert (out / "contact_coexpression.tsv").is_file()
