@@ -167,3 +167,19 @@ def test_graph_takes_sample_times_and_max_genes_as_forecast_does(sim, tmp_path) 
     assert result.exit_code == 0, result.output
     assert json.loads((out / "graph.json").read_text())["n_genes"] == 12
     assert (out / "contact_coexpression.tsv").is_file()
+
+
+def test_config_yaml_with_relative_inputs_reruns_from_another_folder(sim, tmp_path,
+                                                                     monkeypatch) -> None:
+    monkeypatch.chdir(sim.folder)
+    cfg = ForecastConfig(expression=sim.expression.name, contacts=sim.cool.name,
+                         genes=sim.genes.name, out=str(tmp_path / "rel"),
+                         models=["persistence"], seeds=1, n_boot=0, n_perm=0, report=False)
+    run = run_forecast(cfg)
+    written = yaml.safe_load((run / "config.yaml").read_text())
+    assert written["expression"] == str(sim.expression.absolute())
+    metrics = yaml.safe_load((run / "metrics.json").read_text())
+    assert metrics["extra"]["contacts"] == str(sim.cool.absolute())
+    monkeypatch.chdir(tmp_path)
+    again = load_config(ForecastConfig, run / "config.yaml", {"out": str(tmp_path / "again")})
+    assert is_complete(run_forecast(again))

@@ -155,7 +155,23 @@ def resolved_config(config: ForecastConfig, scaling: str) -> ForecastConfig:
     config.yaml says what ran; re-running it gives the same results."""
     mode = node2vec_mode(config.node2vec, config.node2vec_dim)
     dim = config.node2vec_dim or (NODE2VEC_DIM if mode != "none" else 0)
-    return config.model_copy(update={"scaling": scaling, "node2vec": mode, "node2vec_dim": dim})
+    return config.model_copy(update={"scaling": scaling, "node2vec": mode, "node2vec_dim": dim,
+                                     **absolute_inputs(config)})
+
+
+INPUT_KEYS = ("expression", "contacts", "genes", "sample_times")
+
+
+def absolute_inputs(config: ForecastConfig) -> dict[str, str]:
+    """The config's input files as absolute paths (a ``::group`` suffix kept), so that the
+    written config.yaml re-runs from any folder."""
+    out = {}
+    for key in INPUT_KEYS:
+        value = getattr(config, key)
+        if value:
+            path, sep, group = str(value).partition("::")
+            out[key] = str(Path(path).absolute()) + sep + group
+    return out
 
 
 def check_models(models: list[str], params: dict[str, dict[str, Any]]) -> None:
@@ -181,7 +197,7 @@ def check_ranges(config: ForecastConfig) -> None:
 
 def run_inputs(config: ForecastConfig) -> list[str | None]:
     """The input files of a run (never removed from its output folder)."""
-    return [config.expression, config.contacts, config.genes, config.sample_times]
+    return [getattr(config, key) for key in INPUT_KEYS]
 
 
 def check_genes(dataset: Any, source: str | None = None) -> None:
@@ -398,7 +414,7 @@ def list_baselines(models: list[str]) -> list[str]:
 def contacts_path(config: ForecastConfig) -> str | None:
     """The contact map of a run: ``config.contacts``, or a named yeast dataset's shared map."""
     if config.contacts:
-        path = str(config.contacts)
+        path = absolute_inputs(config)["contacts"]  # the report may run from elsewhere
         if config.resolution is not None and "::" not in path and path.endswith(".mcool"):
             return f"{path}::resolutions/{config.resolution}"  # a URI the report can open
         return path
@@ -479,7 +495,8 @@ def run_graph(config: ForecastConfig, out: str | os.PathLike[str]) -> Path:
     check_ranges(config)
     run = RunFolder(out, keep=run_inputs(config))
     run.write_config(config.model_copy(update={
-        "node2vec": node2vec_mode(config.node2vec, config.node2vec_dim)}))
+        "node2vec": node2vec_mode(config.node2vec, config.node2vec_dim),
+        **absolute_inputs(config)}))
     run.write_versions()
     dataset = load_dataset(config)
     graph = gene_graph(dataset, config.top_k, config.node2vec_dim, node2vec=config.node2vec)
