@@ -183,3 +183,18 @@ def test_config_yaml_with_relative_inputs_reruns_from_another_folder(sim, tmp_pa
     monkeypatch.chdir(tmp_path)
     again = load_config(ForecastConfig, run / "config.yaml", {"out": str(tmp_path / "again")})
     assert is_complete(run_forecast(again))
+
+
+@pytest.mark.parametrize("command", ["forecast", "graph"])
+def test_missing_inputs_fail_before_a_run_folder_is_written(sim, tmp_path, command) -> None:
+    out = tmp_path / "never"
+    no_genes = CliRunner().invoke(app, [command, "--expression", str(sim.expression),
+                                        "--contacts", str(sim.cool), "--out", str(out)])
+    assert isinstance(no_genes.exception, InputError)
+    assert "genes: expected --dataset NAME or all of" in str(no_genes.exception)
+    gone = tmp_path / "gone.tsv"
+    absent = CliRunner().invoke(app, [command, *_inputs(sim), "--sample-times", str(gone),
+                                      "--out", str(out)])
+    assert str(absent.exception) == (f"{gone}: expected an existing sample_times table, "
+                                     "got 'no such file or folder'")
+    assert not out.exists()

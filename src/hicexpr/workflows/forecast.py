@@ -38,6 +38,24 @@ def load_dataset(config: ForecastConfig) -> Any:
     """The :class:`~hicexpr.datasets.forecasting.ForecastDataset` a config names."""
     from hicexpr.datasets.forecasting import build_forecast_dataset, load_forecast_dataset
 
+    check_inputs(config)
+    if config.dataset is not None:
+        yeast = config.dataset.startswith("yeast")
+        options = {"max_genes": config.max_genes or None} if yeast else {}
+        return load_forecast_dataset(config.dataset, **options)
+    return build_forecast_dataset(config.expression, config.contacts, config.genes,
+                                  sample_times=config.sample_times,
+                                  max_genes=config.max_genes or None,
+                                  resolution=config.resolution)
+
+
+INPUT_FILES = {"expression": "expression file", "contacts": "contact map",
+               "genes": "gene annotation file", "sample_times": "sample_times table"}
+
+
+def check_inputs(config: ForecastConfig) -> None:
+    """Raise :class:`InputError` unless the config names a dataset or all three input files,
+    and every input file it names exists (before a run folder is written)."""
     inputs = (config.expression, config.contacts, config.genes)
     if config.dataset is not None:
         if any(inputs):
@@ -45,18 +63,17 @@ def load_dataset(config: ForecastConfig) -> Any:
         if config.resolution is not None:
             raise InputError("config", "resolution", "no resolution with a named dataset (it "
                              "fixes its own map)", config.resolution)
-        yeast = config.dataset.startswith("yeast")
-        options = {"max_genes": config.max_genes or None} if yeast else {}
-        return load_forecast_dataset(config.dataset, **options)
+        return
     if not all(inputs):
         missing = [n for n, v in zip(("expression", "contacts", "genes"), inputs, strict=True)
                    if not v]
         raise InputError("config", ", ".join(missing), "--dataset NAME or all of --expression "
                          "TSV --contacts MAP --genes GENES")
-    return build_forecast_dataset(config.expression, config.contacts, config.genes,
-                                  sample_times=config.sample_times,
-                                  max_genes=config.max_genes or None,
-                                  resolution=config.resolution)
+    for key, what in INPUT_FILES.items():
+        value = getattr(config, key)
+        path = Path(str(value).partition("::")[0]) if value else None
+        if path is not None and not path.exists():
+            raise InputError(path, "", f"an existing {what}", "no such file or folder")
 
 
 NODE2VEC = ("none", "static", "temporal")
@@ -159,14 +176,11 @@ def resolved_config(config: ForecastConfig, scaling: str) -> ForecastConfig:
                                      **absolute_inputs(config)})
 
 
-INPUT_KEYS = ("expression", "contacts", "genes", "sample_times")
-
-
 def absolute_inputs(config: ForecastConfig) -> dict[str, str]:
     """The config's input files as absolute paths (a ``::group`` suffix kept), so that the
     written config.yaml re-runs from any folder."""
     out = {}
-    for key in INPUT_KEYS:
+    for key in INPUT_FILES:
         value = getattr(config, key)
         if value:
             path, sep, group = str(value).partition("::")
@@ -197,7 +211,7 @@ def check_ranges(config: ForecastConfig) -> None:
 
 def run_inputs(config: ForecastConfig) -> list[str | None]:
     """The input files of a run (never removed from its output folder)."""
-    return [getattr(config, key) for key in INPUT_KEYS]
+    return [getattr(config, key) for key in INPUT_FILES]
 
 
 def check_genes(dataset: Any, source: str | None = None) -> None:
@@ -276,6 +290,7 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
 def _check_config(config: ForecastConfig) -> None:
     """Raise :class:`InputError` for unknown models, protocol or scaling and out-of-range
     options (before any output)."""
+    check_inputs(config)
     check_models(config.models, config.model_params)
     check_ranges(config)
     if config.protocol not in PROTOCOLS:
@@ -492,6 +507,7 @@ def run_graph(config: ForecastConfig, out: str | os.PathLike[str]) -> Path:
     ``node2vec.tsv`` (temporal: the embedding the models see, fitted on the first split's
     training times), and ``contact_coexpression.tsv`` (do the edges join genes that change
     together on the protocol's training times?) into run folder ``out``."""
+    check_inputs(config)
     check_ranges(config)
     run = RunFolder(out, keep=run_inputs(config))
     run.write_config(config.model_copy(update={
