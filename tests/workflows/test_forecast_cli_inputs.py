@@ -198,3 +198,13 @@ def test_missing_inputs_fail_before_a_run_folder_is_written(sim, tmp_path, comma
     assert str(absent.exception) == (f"{gone}: expected an existing sample_times table, "
                                      "got 'no such file or folder'")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["forecast", "graph"])
+def test_help_names_the_input_formats_and_options(command) -> None:
+    result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "300"},
+                                terminal_width=300)
+    text = " ".join(result.output.split())
+    for phrase in (".h5ad", "dense TSV", "GTF/GFF3, SGD_features.tab", "--sample-times",
+                   "--max-genes", "yeast_alpha | yeast_cdc15"):
+        assert phrase in text, phrase
