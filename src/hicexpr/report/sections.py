@@ -21,7 +21,7 @@ from hicexpr.analysis.genesets import (
 )
 from hicexpr.analysis.predictability import gene_factors, predictability, shares_genes
 from hicexpr.analysis.scores import forecast_scores, spex_scores
-from hicexpr.lib.errors import HicexprError
+from hicexpr.lib.errors import HicexprError, first_line
 from hicexpr.lib.progress import track
 from hicexpr.plots import (
     plot_contact_region,
@@ -361,13 +361,16 @@ def open_report_contacts(run: RunData, options: ReportOptions) -> cooler.Cooler 
         return options.contacts
     candidates = ([str(options.contacts)] if options.contacts else
                   [str(p) for p in referenced_paths(run, (".cool", ".mcool"))])
-    for uri in candidates:
+    failed: list[str] = []  # config.yaml names an .mcool without its resolution, metrics.json
+    for uri in candidates:  # with it: warn only when no candidate opens
         file = Path(uri.split("::")[0])
         if file.is_file():
             try:
                 return cooler.Cooler(uri)
             except (OSError, KeyError, ValueError) as exc:
-                log.warning("cannot open %s as a cooler: %s", uri, exc)
+                failed.append(f"{uri} ({first_line(exc)})")
+    if failed:
+        log.warning("cannot open %s as a cooler", "; ".join(failed))
     return None
 
 
