@@ -146,3 +146,21 @@ def test_a_missing_cool_file_is_named_as_missing(sim, tmp_path) -> None:
     with pytest.raises(InputError, match=r"nothere\.cool: expected an existing contact map, "
                                          r"got 'no such file or folder'"):
         build_forecast_dataset(sim.expression, tmp_path / "nothere.cool", sim.genes)
+
+
+
+def test_genes_outside_the_map_coverage_are_warned_once(data_dir, tmp_path, caplog) -> None:
+    # W303 2 kb map (chr1..): the bin at chrI:201,786 holds no contacts
+    genes = pd.DataFrame({"chrom": "chrI", "start": [20_000, 60_000, 100_000, 150_000, 201_786],
+                          "end": [21_000, 61_000, 101_000, 151_000, 202_500],
+                          "name": [f"G{i}" for i in range(5)], "score": 0, "strand": "+"})
+    genes.to_csv(tmp_path / "genes.bed", sep="\t", header=False, index=False)
+    values = np.random.default_rng(0).normal(size=(5, 8))
+    pd.DataFrame(values, index=genes["name"], columns=[f"{t}min" for t in range(8)]).to_csv(
+        tmp_path / "expr.tsv", sep="\t")
+    with caplog.at_level(logging.WARNING, logger="hicexpr.contacts.mapping"):
+        ds = build_forecast_dataset(tmp_path / "expr.tsv",
+                                    data_dir / "yeast/hic/scer_w303_g1_2kb_SRR8769554.cool",
+                                    tmp_path / "genes.bed")
+    assert ds.expression.n_vars == 5
+    assert caplog.text.count("1 of 5 genes outside the map's coverage (e.g. G4") == 1

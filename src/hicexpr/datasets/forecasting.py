@@ -491,10 +491,9 @@ def cooler_pair_features(
     balanced = "weight" in clr.bins().columns
     if not balanced:
         log.warning("contact map has no balancing weights: raw counts used")
-    table = _contact_gene_table(genes)
-    raw = gene_pair_contacts(clr, table, max_distance=max_distance, balance=balanced)
+    mapped = gene_bins(clr, _contact_gene_table(genes))  # once: genes off the map warned once
+    raw = gene_pair_contacts(clr, mapped, max_distance=max_distance, balance=balanced)
     weight = "weight" if balanced else None
-    mapped = gene_bins(clr, table)
     feats = gene_features(clr, mapped, window_bp=insulation_window, weight=weight,
                           comp=compartments(clr, genes=mapped, weight=weight,
                                             max_bins=MAX_DENSE_E1_BINS))
