@@ -164,3 +164,14 @@ def test_genes_outside_the_map_coverage_are_warned_once(data_dir, tmp_path, capl
                                     tmp_path / "genes.bed")
     assert ds.expression.n_vars == 5
     assert caplog.text.count("1 of 5 genes outside the map's coverage (e.g. G4") == 1
+
+
+def test_chromosome_errors_name_the_gene_table_not_the_expression(sim, tmp_path) -> None:
+    genes = pd.read_csv(sim.genes, sep="\t", header=None)
+    genes[0] = "scaffold_" + genes[0].astype(str)
+    path = tmp_path / "scaffolds.bed"
+    genes.to_csv(path, sep="\t", header=False, index=False)
+    with pytest.raises(InputError) as err:
+        build_forecast_dataset(sim.expression, sim.cool, path)
+    assert str(err.value).startswith(f"{path}: chromosome names: expected names matching the "
+                                     f"map {sim.cool}")

@@ -318,7 +318,7 @@ def build_forecast_dataset(
     expression = read_expression(expression_path, sample_times=sample_times, genes=genes)
     clr = _open_map(contacts_path, resolution)
     expression = _harmonise_and_filter(expression, clr, max_genes, str(expression_path),
-                                       gene_selection)
+                                       gene_selection, genes_source=str(genes_path))
     var = expression.var
     table = pd.DataFrame(
         {"chrom": var["chrom"], "start": var["start"].astype(int),
@@ -355,15 +355,18 @@ def _open_map(path: PathLike, resolution: int | None) -> cooler.Cooler:
 
 def _harmonise_and_filter(
     expression: ad.AnnData, clr: cooler.Cooler, max_genes: int | None, source: str,
-    gene_selection: str = "spread",
+    gene_selection: str = "spread", genes_source: str | None = None,
 ) -> ad.AnnData:
+    """Placed genes on the map's chromosome names, complete and (``max_genes``) selected.
+    ``source`` (the expression file) is named by errors about values, ``genes_source`` (the
+    gene table, whose coordinates and chromosome names these are) by those about chromosomes."""
     from hicexpr.io.chroms import harmonise_chroms
 
     placed = expression.var["placed"].to_numpy(dtype=bool)
     if not placed.any():
         raise InputError(source, "gene ids", "genes found in the gene table", "no match")
     expression = expression[:, placed].copy()
-    var = harmonise_chroms(expression.var.reset_index(), clr, source=source)
+    var = harmonise_chroms(expression.var.reset_index(), clr, source=genes_source or source)
     var.index = expression.var_names
     expression.var = var.drop(columns=[c for c in var.columns if c == "gene_id"])
     on_map = expression.var["chrom"].isin(clr.chromnames).to_numpy()
