@@ -215,6 +215,7 @@ def _read_table(file: Path) -> pd.DataFrame:
             raise InputError(file, "", "a header and at least one gene row",
                              "an empty file" if not head else "a header only")
         n_data = len(head[1])
+        _check_row_lengths(file, sep, n_data)
         body = pd.read_csv(file, sep=sep, header=None, dtype=str, keep_default_na=False,
                            skiprows=1, names=range(max(n_data, len(head[0]))),
                            compression=compression(file))
@@ -237,6 +238,9 @@ def _read_table(file: Path) -> pd.DataFrame:
         raise InputError(file, "line 1", "one sample name per value column "
                          f"({body.shape[1] - 1} on line 2)", f"{len(header)} names")
     genes = body.iloc[:, 0].fillna("").str.strip()
+    if (genes == "").any():  # a row without its gene would be a nameless graph node
+        row = int(np.flatnonzero((genes == "").to_numpy())[0])
+        raise InputError(file, f"line {row + 2}, column 1", "a gene id", "an empty cell")
     dup = genes[genes.duplicated()]
     if len(dup):
         raise InputError(file, f"line {int(dup.index[0]) + 2}", "unique gene ids", dup.iloc[0])
@@ -245,6 +249,16 @@ def _read_table(file: Path) -> pd.DataFrame:
         raise InputError(file, f"line 1, column {col}", "a sample name", "an empty header")
     numbers = parse_numbers(file, body.iloc[:, 1:], first_line=2, first_column=2)
     return pd.DataFrame(numbers, index=pd.Index(genes.to_numpy(), name="gene_id"), columns=header)
+
+
+def _check_row_lengths(file: Path, sep: str, n_data: int) -> None:
+    """Refuse a row with another number of cells than line 2: a cut-off row would have its
+    last samples read as missing (the table reader pads it), a longer one a parser message."""
+    with open_text(file) as fh:
+        for number, row in enumerate(csv.reader(fh, delimiter=sep), start=1):
+            if number > 2 and row and len(row) != n_data:
+                raise InputError(file, f"line {number}", f"{n_data} cells as on line 2",
+                                 f"{len(row)}")
 
 
 MISSING_TOKENS = ("", "NA", "NaN", "nan", "null", ".", "N/A", "#N/A", "n/a", "NULL", "-")
