@@ -208,3 +208,20 @@ def test_help_names_the_input_formats_and_options(command) -> None:
     for phrase in (".h5ad", "dense TSV", "GTF/GFF3, SGD_features.tab", "--sample-times",
                    "--max-genes", "yeast_alpha | yeast_cdc15"):
         assert phrase in text, phrase
+
+
+def test_too_short_a_series_fails_before_the_map_is_read(sim, tmp_path, monkeypatch) -> None:
+    import hicexpr.datasets.forecasting as forecasting
+
+    def never(*_args, **_kwargs):
+        raise AssertionError("the map was read")
+
+    monkeypatch.setattr(forecasting, "build_forecast_dataset", never)
+    frame = pd.read_csv(sim.expression, sep="\t", index_col=0)
+    short = tmp_path / "short.tsv"
+    frame.iloc[:, :5].to_csv(short, sep="\t")
+    cfg = ForecastConfig(expression=str(short), contacts=str(sim.cool), genes=str(sim.genes),
+                         models=["persistence"], seeds=1, report=False)
+    with pytest.raises(InputError, match=r"short.tsv: time points: expected at least 7"):
+        run_forecast(cfg, tmp_path / "run")
+    assert not (tmp_path / "run").exists()

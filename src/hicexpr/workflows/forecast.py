@@ -11,6 +11,7 @@ import logging
 import os
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -235,6 +236,24 @@ def check_time_points(dataset: Any, config: ForecastConfig) -> None:
                          f"{exc.got} (times read: {shown})") from None
 
 
+def check_series_length(config: ForecastConfig) -> None:
+    """Fail at once, before any output or map work, when a custom expression table has too
+    few time points for the protocol (time points can only be dropped later, so a table that
+    passes here is checked again on the dataset). Its messages are logged by the dataset."""
+    if config.expression is None:
+        return
+    from hicexpr.io.expression import read_expression
+
+    logger = logging.getLogger("hicexpr.io.expression")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        adata = read_expression(config.expression, sample_times=config.sample_times)
+    finally:
+        logger.setLevel(level)
+    check_time_points(SimpleNamespace(expression=adata, name=config.expression), config)
+
+
 def dataset_key(config: ForecastConfig) -> dict[str, Any]:
     """What the dataset of a run depends on: input files (path, size, mtime) and options."""
     from hicexpr.datasets.forecasting import SOURCES, data_root
@@ -258,6 +277,7 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
     if target is None:
         raise InputError("config", "out", "an output folder (--out DIR)")
     _check_config(config)
+    check_series_length(config)
     run = RunFolder(target, keep=run_inputs(config))
     run.write_config(config)
     seeds = list(range(config.seeds))
