@@ -310,13 +310,13 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
 def _check_config(config: ForecastConfig) -> None:
     """Raise :class:`InputError` for unknown models, protocol or scaling and out-of-range
     options (before any output)."""
-    check_inputs(config)
     check_models(config.models, config.model_params)
     check_ranges(config)
     if config.protocol not in PROTOCOLS:
         raise InputError("config", "protocol", f"one of {', '.join(PROTOCOLS)}", config.protocol)
     if config.scaling is not None:
         check_scaling(config.scaling)
+    check_inputs(config)  # the options first: they need no file
 
 
 def _checked_dataset(config: ForecastConfig, cache: Cache) -> Any:
@@ -527,8 +527,8 @@ def run_graph(config: ForecastConfig, out: str | os.PathLike[str]) -> Path:
     ``node2vec.tsv`` (temporal: the embedding the models see, fitted on the first split's
     training times), and ``contact_coexpression.tsv`` (do the edges join genes that change
     together on the protocol's training times?) into run folder ``out``."""
-    check_inputs(config)
     check_ranges(config)
+    check_inputs(config)
     run = RunFolder(out, keep=run_inputs(config))
     run.write_config(config.model_copy(update={
         "node2vec": node2vec_mode(config.node2vec, config.node2vec_dim),
