@@ -225,3 +225,17 @@ def test_too_short_a_series_fails_before_the_map_is_read(sim, tmp_path, monkeypa
     with pytest.raises(InputError, match=r"short.tsv: time points: expected at least 7"):
         run_forecast(cfg, tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_config_yaml_of_a_failed_run_holds_absolute_inputs(sim, tmp_path, monkeypatch) -> None:
+    genes = pd.read_csv(sim.genes, sep="\t", header=None)
+    genes[0] = "scaffold_" + genes[0].astype(str)  # fails after the run folder is written
+    genes.to_csv(tmp_path / "scaffolds.bed", sep="\t", header=False, index=False)
+    monkeypatch.chdir(tmp_path)
+    cfg = ForecastConfig(expression=str(sim.expression), contacts=str(sim.cool),
+                         genes="scaffolds.bed", out="failed", models=["persistence"], seeds=1,
+                         report=False)
+    with pytest.raises(InputError, match="chromosome names"):
+        run_forecast(cfg)
+    written = yaml.safe_load((tmp_path / "failed" / "config.yaml").read_text())
+    assert written["genes"] == str(tmp_path / "scaffolds.bed")

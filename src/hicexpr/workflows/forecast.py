@@ -279,7 +279,7 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
     _check_config(config)
     check_series_length(config)
     run = RunFolder(target, keep=run_inputs(config))
-    run.write_config(config)
+    run.write_config(config.model_copy(update=absolute_inputs(config)))
     seeds = list(range(config.seeds))
     run.write_versions({"seeds": seeds})
     start = time.perf_counter()
