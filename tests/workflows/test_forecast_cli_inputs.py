@@ -4,6 +4,7 @@ resolved config.yaml, Ctrl-C."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import cooler
 import pandas as pd
@@ -177,9 +178,10 @@ def test_config_yaml_with_relative_inputs_reruns_from_another_folder(sim, tmp_pa
                          models=["persistence"], seeds=1, n_boot=0, n_perm=0, report=False)
     run = run_forecast(cfg)
     written = yaml.safe_load((run / "config.yaml").read_text())
-    assert written["expression"] == str(sim.expression.absolute())
+    assert Path(written["expression"]).is_absolute()
+    assert Path(written["expression"]).resolve() == sim.expression.resolve()
     metrics = yaml.safe_load((run / "metrics.json").read_text())
-    assert metrics["extra"]["contacts"] == str(sim.cool.absolute())
+    assert Path(metrics["extra"]["contacts"]).resolve() == sim.cool.resolve()
     monkeypatch.chdir(tmp_path)
     again = load_config(ForecastConfig, run / "config.yaml", {"out": str(tmp_path / "again")})
     assert is_complete(run_forecast(again))
@@ -233,9 +235,11 @@ def test_config_yaml_of_a_failed_run_holds_absolute_inputs(sim, tmp_path, monkey
     genes.to_csv(tmp_path / "scaffolds.bed", sep="\t", header=False, index=False)
     monkeypatch.chdir(tmp_path)
     cfg = ForecastConfig(expression=str(sim.expression), contacts=str(sim.cool),
-                         genes="scaffolds.bed", out="failed", models=["persistence"], seeds=1,
+                         genes=f"../{tmp_path.name}/scaffolds.bed", out="failed",
+                         models=["persistence"], seeds=1,
                          report=False)
     with pytest.raises(InputError, match="chromosome names"):
         run_forecast(cfg)
     written = yaml.safe_load((tmp_path / "failed" / "config.yaml").read_text())
-    assert written["genes"] == str(tmp_path / "scaffolds.bed")
+    assert ".." not in written["genes"] and Path(written["genes"]).is_absolute()
+    assert Path(written["genes"]).resolve() == (tmp_path / "scaffolds.bed").resolve()

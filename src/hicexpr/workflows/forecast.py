@@ -185,7 +185,7 @@ def absolute_inputs(config: ForecastConfig) -> dict[str, str]:
         value = getattr(config, key)
         if value:
             path, sep, group = str(value).partition("::")
-            out[key] = str(Path(path).absolute()) + sep + group
+            out[key] = os.path.abspath(path) + sep + group
     return out
 
 
