@@ -322,6 +322,11 @@ def _spex(
 # (config.ForecastConfig's defaults, spelt out so that --help does not import pydantic)
 DEFAULT_MODELS = ("persistence, window_mean, gene_ridge_ar, pooled_ridge_ar, ridge_ar_hic, gru, "
                   "stepmr, stepmi, graph_ar, graph_ensemble")
+DATASET_HELP = "step_mrna | step_mirna | yeast_alpha | yeast_cdc15."
+EXPRESSION_HELP = "Genes x samples table (TSV/CSV, .gz ok) or .h5ad (obs = samples)."
+CONTACTS_HELP = "Contact map (.cool, .mcool, .hic, STEP text, dense TSV)."
+GENES_HELP = "Gene table (BED, GTF/GFF3, SGD_features.tab, STEP CSV)."
+SAMPLE_TIMES_HELP = "Sample -> time table (TSV/CSV) when the sample names carry no time."
 NODE2VEC_HELP = ("none | static | temporal Node2vec node features [default: static when "
                  "node2vec_dim > 0, else none].")
 
@@ -333,14 +338,13 @@ def _forecast_overrides(**values: object) -> dict[str, object]:
 @app.command("forecast")
 def forecast_cmd(
     out: Path = typer.Option(..., "--out", help="Run folder."),
-    dataset: str | None = typer.Option(None, "--dataset", help="step_mrna | step_mirna | "
-                                       "yeast_alpha | yeast_cdc15."),
-    expression: str | None = typer.Option(None, "--expression", help="Genes x samples table."),
-    contacts: str | None = typer.Option(None, "--contacts", help="Contact map."),
+    dataset: str | None = typer.Option(None, "--dataset", help=DATASET_HELP),
+    expression: str | None = typer.Option(None, "--expression", help=EXPRESSION_HELP),
+    contacts: str | None = typer.Option(None, "--contacts", help=CONTACTS_HELP),
     resolution: int | None = typer.Option(None, "--resolution", min=1, help="Bin size (bp) of "
                                           "a multi-resolution .mcool / .hic map."),
-    genes: str | None = typer.Option(None, "--genes", help="Gene table."),
-    sample_times: str | None = typer.Option(None, "--sample-times", help="Sample -> time TSV."),
+    genes: str | None = typer.Option(None, "--genes", help=GENES_HELP),
+    sample_times: str | None = typer.Option(None, "--sample-times", help=SAMPLE_TIMES_HELP),
     models: list[str] | None = typer.Option(None, "--models", help="Models, comma-separated "
                                             f"or repeated [default: {DEFAULT_MODELS}]."),
     protocol: str | None = typer.Option(None, "--protocol", help="chronological | "
@@ -377,12 +381,15 @@ def forecast_cmd(
 @app.command("graph")
 def graph_cmd(
     out: Path = typer.Option(..., "--out", help="Run folder."),
-    dataset: str | None = typer.Option(None, "--dataset", help="Benchmark dataset name."),
-    expression: str | None = typer.Option(None, "--expression", help="Genes x samples table."),
-    contacts: str | None = typer.Option(None, "--contacts", help="Contact map."),
+    dataset: str | None = typer.Option(None, "--dataset", help=DATASET_HELP),
+    expression: str | None = typer.Option(None, "--expression", help=EXPRESSION_HELP),
+    contacts: str | None = typer.Option(None, "--contacts", help=CONTACTS_HELP),
     resolution: int | None = typer.Option(None, "--resolution", min=1, help="Bin size (bp) of "
                                           "a multi-resolution .mcool / .hic map."),
-    genes: str | None = typer.Option(None, "--genes", help="Gene table."),
+    genes: str | None = typer.Option(None, "--genes", help=GENES_HELP),
+    sample_times: str | None = typer.Option(None, "--sample-times", help=SAMPLE_TIMES_HELP),
+    max_genes: int | None = typer.Option(None, "--max-genes", min=0, help="Genes kept, evenly "
+                                         "spaced along the genome; 0: all [default: 500]."),
     top_k: int | None = typer.Option(None, "--top-k", help="Strongest edges per gene [10]."),
     node2vec_dim: int | None = typer.Option(None, "--node2vec-dim", help="Node2vec size [0]."),
     node2vec: str | None = typer.Option(None, "--node2vec", help=NODE2VEC_HELP),
@@ -392,7 +399,8 @@ def graph_cmd(
     from hicexpr.config import ForecastConfig, load_config
 
     overrides = _forecast_overrides(dataset=dataset, expression=expression, contacts=contacts,
-                                    resolution=resolution, genes=genes, top_k=top_k,
+                                    resolution=resolution, genes=genes,
+                                    sample_times=sample_times, max_genes=max_genes, top_k=top_k,
                                     node2vec_dim=node2vec_dim, node2vec=node2vec)
     cfg = load_config(ForecastConfig, config, overrides)
     from hicexpr.workflows.forecast import run_graph

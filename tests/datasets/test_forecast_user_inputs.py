@@ -127,3 +127,51 @@ def test_no_complete_gene_is_a_clear_error(sim, tmp_path) -> None:
                               "value at every time point (none of 30 has one")
     assert f"most missing: time point {table.columns[7]}" in message
     assert "chromosome" not in message
+
+
+def test_a_mostly_incomplete_table_warns_how_many_genes_it_loses(sim, tmp_path,
+                                                                 caplog) -> None:
+    table = _table(sim)
+    for i in range(20):  # 20 of 30 genes miss one value
+        table.iat[i, i % 12] = np.nan
+    path = tmp_path / "sparse.tsv"
+    table.to_csv(path, sep="\t")
+    with caplog.at_level(logging.WARNING, logger="hicexpr.datasets.forecasting"):
+        ds = build_forecast_dataset(path, sim.cool, sim.genes)
+    assert ds.expression.n_vars == 10
+    assert f"{path}: 20 of 30 genes on the map miss a value at some time point" in caplog.text
+
+
+def test_a_missing_cool_file_is_named_as_missing(sim, tmp_path) -> None:
+    with pytest.raises(InputError, match=r"nothere\.cool: expected an existing contact map, "
+                                         r"got 'no such file or folder'"):
+        build_forecast_dataset(sim.expression, tmp_path / "nothere.cool", sim.genes)
+
+
+
+def test_genes_outside_the_map_coverage_are_warned_once(data_dir, tmp_path, caplog) -> None:
+    # W303 2 kb map (chr1..): the bin at chrI:201,786 holds no contacts
+    genes = pd.DataFrame({"chrom": "chrI", "start": [20_000, 60_000, 100_000, 150_000, 201_786],
+                          "end": [21_000, 61_000, 101_000, 151_000, 202_500],
+                          "name": [f"G{i}" for i in range(5)], "score": 0, "strand": "+"})
+    genes.to_csv(tmp_path / "genes.bed", sep="\t", header=False, index=False)
+    values = np.random.default_rng(0).normal(size=(5, 8))
+    pd.DataFrame(values, index=genes["name"], columns=[f"{t}min" for t in range(8)]).to_csv(
+        tmp_path / "expr.tsv", sep="\t")
+    with caplog.at_level(logging.WARNING, logger="hicexpr.contacts.mapping"):
+        ds = build_forecast_dataset(tmp_path / "expr.tsv",
+                                    data_dir / "yeast/hic/scer_w303_g1_2kb_SRR8769554.cool",
+                                    tmp_path / "genes.bed")
+    assert ds.expression.n_vars == 5
+    assert caplog.text.count("1 of 5 genes outside the map's coverage (e.g. G4") == 1
+
+
+def test_chromosome_errors_name_the_gene_table_not_the_expression(sim, tmp_path) -> None:
+    genes = pd.read_csv(sim.genes, sep="\t", header=None)
+    genes[0] = "scaffold_" + genes[0].astype(str)
+    path = tmp_path / "scaffolds.bed"
+    genes.to_csv(path, sep="\t", header=False, index=False)
+    with pytest.raises(InputError) as err:
+        build_forecast_dataset(sim.expression, sim.cool, path)
+    assert str(err.value).startswith(f"{path}: chromosome names: expected names matching the "
+                                     f"map {sim.cool}")

@@ -55,6 +55,25 @@ def test_mcool_needs_a_resolution(tmp_path):
         open_contacts(mcool, resolution=5000)
 
 
+def test_mcool_unknown_group_is_named_not_cooler_s_message(tmp_path):
+    mcool = tmp_path / "a.mcool"
+    cooler.zoomify_cooler(str(_tiny_cool(tmp_path / "a.cool")), str(mcool), [1000, 2000],
+                          chunksize=10_000)
+    with pytest.raises(InputError) as err:
+        open_contacts(f"{mcool}::resolutions/5000")
+    assert str(err.value).endswith("(one of /resolutions/1000, /resolutions/2000), got "
+                                   "'no such group'")
+
+
+def test_chromosome_names_error_names_the_users_map_not_the_cache(tmp_path):
+    labels = [f"chr2:{i * 100}-{(i + 1) * 100}" for i in range(4)]
+    path = tmp_path / "m.tsv"
+    pd.DataFrame(np.eye(4) + 1, index=labels, columns=labels).to_csv(path, sep="\t")
+    genes = pd.DataFrame({"gene_id": ["a"], "chrom": ["chrZ"], "start": [10], "end": [20]})
+    with pytest.raises(InputError, match=rf"the map {path} \(assembly unknown\)"):
+        harmonise_chroms(genes, open_contacts(path))
+
+
 def test_hic_converted_with_counts_and_norms(data_dir):
     import hictkpy
 

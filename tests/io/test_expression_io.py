@@ -177,5 +177,56 @@ def test_transposed_table_whose_gene_ids_read_as_times_is_named(tmp_path: Path) 
     with pytest.raises(InputError, match=r"t.tsv: line 1: expected genes as rows and samples as "
                        r"columns \(the header names genes of the gene table: transpose"):
         read_expression(f, genes=genes)
+    long = _write(tmp_path / "long.tsv", "gene\t0h\t1h\nA\t1\t2\nB\t1\t2\t3\n")
+    with pytest.raises(InputError, match=r"long\.tsv: line 3: expected 3 cells as on line 2, "
+                                         r"got '4'"):
+        read_expression(long)
     ok = _write(tmp_path / "ok.tsv", "gene\tt0\tt10\nsimg0001\t1\t2\nother\t1\t2\n")
     assert read_expression(ok, genes=genes).var["placed"].tolist() == [True, False]
+
+
+def test_ids_mostly_absent_from_the_gene_table_warn_with_an_example(tmp_path, caplog) -> None:
+    import logging
+
+    expr = _write(tmp_path / "e.tsv", "gene\tt1\tt2\nGA\t1\t2\nX1\t1\t2\nX2\t3\t4\n")
+    genes = pd.DataFrame({"gene_id": ["GA"], "chrom": ["chr1"], "start": [0], "end": [10],
+                          "strand": ["+"]})
+    with caplog.at_level(logging.INFO, logger="hicexpr.io.expression"):
+        adata = read_expression(expr, genes=genes)
+    assert adata.var["placed"].tolist() == [True, False, False]
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [r.getMessage() for r in warned] == [
+        "2 of 3 genes are not in the gene table (e.g. X1)"]
+
+
+def test_h5ad_with_a_repeated_gene_id_is_refused_as_a_table_is(tmp_path: Path) -> None:
+    import warnings
+
+    src = ad.AnnData(np.ones((3, 3)), obs=pd.DataFrame(index=["0h", "1h", "2h"]),
+                     var=pd.DataFrame(index=["GA", "GB", "GA"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # anndata warns about the repeated name
+        src.write_h5ad(tmp_path / "dup.h5ad")
+    with pytest.raises(InputError, match=r"dup\.h5ad: var_names\[2\]: expected unique gene "
+                                         r"ids, got 'GA'"):
+        read_expression(tmp_path / "dup.h5ad")
+
+
+def test_a_row_without_a_gene_id_is_refused_naming_its_line(tmp_path: Path) -> None:
+    f = _write(tmp_path / "e.tsv", "gene\t0h\t1h\nA\t1\t2\n\t3\t4\n")
+    with pytest.raises(InputError, match=r"e\.tsv: line 3, column 1: expected a gene id, got "
+                                         r"'an empty cell'"):
+        read_expression(f)
+
+
+def test_a_row_cut_short_is_refused_not_read_as_missing_values(tmp_path: Path) -> None:
+    f = _write(tmp_path / "e.tsv", "gene\t0h\t1h\t2h\nA\t1\t2\t3\nB\t1\t2\nC\t1\t\t3\n")
+    with pytest.raises(InputError, match=r"e\.tsv: line 3: expected 4 cells as on line 2, "
+                                         r"got '3'"):
+        read_expression(f)
+    long = _write(tmp_path / "long.tsv", "gene\t0h\t1h\nA\t1\t2\nB\t1\t2\t3\n")
+    with pytest.raises(InputError, match=r"long\.tsv: line 3: expected 3 cells as on line 2, "
+                                         r"got '4'"):
+        read_expression(long)
+    ok = _write(tmp_path / "ok.tsv", "gene\t0h\t1h\t2h\nA\t1\t2\t3\nC\t1\t\t3\n")
+    assert np.isnan(read_expression(ok).X[1, 1])  # an empty cell is a missing value

@@ -94,3 +94,26 @@ def test_cli_report_out_is_an_existing_folder(tmp_path: Path) -> None:
                                       "--permutations", "10"])
     assert result.exit_code == 0, result.output
     assert (folder / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_report_map_from_metrics_uri_when_config_names_the_bare_mcool(tmp_path,
+                                                                      caplog) -> None:
+    import logging
+
+    import cooler
+    import pandas as pd
+
+    from hicexpr.report.load import RunData
+    from hicexpr.report.sections import ReportOptions, open_report_contacts
+
+    bins = cooler.binnify(pd.Series({"chr1": 10_000}), 1000)
+    pixels = pd.DataFrame({"bin1_id": [0, 1], "bin2_id": [0, 2], "count": [5, 3]})
+    cooler.create_cooler(str(tmp_path / "a.cool"), bins, pixels)
+    mcool = tmp_path / "a.mcool"
+    cooler.zoomify_cooler(str(tmp_path / "a.cool"), str(mcool), [1000, 2000], chunksize=100)
+    run = RunData(tmp_path, config={"contacts": str(mcool), "resolution": 2000},
+                  metrics={"extra": {"contacts": f"{mcool}::resolutions/2000"}})
+    with caplog.at_level(logging.WARNING, logger="hicexpr.report.sections"):
+        clr = open_report_contacts(run, ReportOptions())
+    assert clr is not None and clr.binsize == 2000
+    assert "cannot open" not in caplog.text

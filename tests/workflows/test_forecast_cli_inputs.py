@@ -4,6 +4,7 @@ resolved config.yaml, Ctrl-C."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import cooler
 import pandas as pd
@@ -130,3 +131,115 @@ def test_too_short_a_series_names_the_file_and_the_times_read(sim, tmp_path) -> 
     with pytest.raises(InputError, match=r"short.tsv: time points: expected at least 7 .*, "
                        r"got '6 \(times read: 0, 1, 2, 3, 4, 5\)'"):
         run_forecast(cfg, tmp_path / "run")
+
+
+def test_a_graph_without_edges_is_warned(sim, caplog) -> None:
+    import dataclasses
+    import logging
+
+    from hicexpr.workflows.forecast import gene_graph
+
+    cfg = ForecastConfig(expression=str(sim.expression), contacts=str(sim.cool),
+                         genes=str(sim.genes))
+    dataset = load_dataset(cfg)
+    with caplog.at_level(logging.WARNING, logger="hicexpr.workflows.forecast"):
+        assert gene_graph(dataset).edge_index.shape[1] > 0
+        assert "no edges" not in caplog.text
+        lonely = dataclasses.replace(dataset, pairs=dataset.pairs.iloc[:0])
+        assert gene_graph(lonely).edge_index.shape[1] == 0
+    assert "the gene graph has no edges (no two of the 30 genes" in caplog.text
+
+
+def test_graph_takes_sample_times_and_max_genes_as_forecast_does(sim, tmp_path) -> None:
+    import json
+
+    table = pd.read_csv(sim.expression, sep="\t", index_col=0)
+    times = pd.DataFrame({"sample": [f"GSM{100 + i}" for i in range(table.shape[1])],
+                          "time": table.columns})
+    table.columns = times["sample"]
+    expr, times_file = tmp_path / "gsm.tsv", tmp_path / "times.tsv"
+    table.to_csv(expr, sep="\t")
+    times.to_csv(times_file, sep="\t", index=False)
+    out = tmp_path / "graph_gsm"
+    result = CliRunner().invoke(app, ["graph", "--expression", str(expr), "--sample-times",
+                                      str(times_file), "--max-genes", "12", "--contacts",
+                                      str(sim.cool), "--genes", str(sim.genes), "--out",
+                                      str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "graph.json").read_text())["n_genes"] == 12
+    assert (out / "contact_coexpression.tsv").is_file()
+
+
+def test_config_yaml_with_relative_inputs_reruns_from_another_folder(sim, tmp_path,
+                                                                     monkeypatch) -> None:
+    monkeypatch.chdir(sim.folder)
+    cfg = ForecastConfig(expression=sim.expression.name, contacts=sim.cool.name,
+                         genes=sim.genes.name, out=str(tmp_path / "rel"),
+                         models=["persistence"], seeds=1, n_boot=0, n_perm=0, report=False)
+    run = run_forecast(cfg)
+    written = yaml.safe_load((run / "config.yaml").read_text())
+    assert Path(written["expression"]).is_absolute()
+    assert Path(written["expression"]).resolve() == sim.expression.resolve()
+    metrics = yaml.safe_load((run / "metrics.json").read_text())
+    assert Path(metrics["extra"]["contacts"]).resolve() == sim.cool.resolve()
+    monkeypatch.chdir(tmp_path)
+    again = load_config(ForecastConfig, run / "config.yaml", {"out": str(tmp_path / "again")})
+    assert is_complete(run_forecast(again))
+
+
+@pytest.mark.parametrize("command", ["forecast", "graph"])
+def test_missing_inputs_fail_before_a_run_folder_is_written(sim, tmp_path, command) -> None:
+    out = tmp_path / "never"
+    no_genes = CliRunner().invoke(app, [command, "--expression", str(sim.expression),
+                                        "--contacts", str(sim.cool), "--out", str(out)])
+    assert isinstance(no_genes.exception, InputError)
+    assert "genes: expected --dataset NAME or all of" in str(no_genes.exception)
+    gone = tmp_path / "gone.tsv"
+    absent = CliRunner().invoke(app, [command, *_inputs(sim), "--sample-times", str(gone),
+                                      "--out", str(out)])
+    assert str(absent.exception) == (f"{gone}: expected an existing sample_times table, "
+                                     "got 'no such file or folder'")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["forecast", "graph"])
+def test_help_names_the_input_formats_and_options(command) -> None:
+    result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "300"},
+                                terminal_width=300)
+    text = " ".join(result.output.split())
+    for phrase in (".h5ad", "dense TSV", "GTF/GFF3, SGD_features.tab", "--sample-times",
+                   "--max-genes", "yeast_alpha | yeast_cdc15"):
+        assert phrase in text, phrase
+
+
+def test_too_short_a_series_fails_before_the_map_is_read(sim, tmp_path, monkeypatch) -> None:
+    import hicexpr.datasets.forecasting as forecasting
+
+    def never(*_args, **_kwargs):
+        raise AssertionError("the map was read")
+
+    monkeypatch.setattr(forecasting, "build_forecast_dataset", never)
+    frame = pd.read_csv(sim.expression, sep="\t", index_col=0)
+    short = tmp_path / "short.tsv"
+    frame.iloc[:, :5].to_csv(short, sep="\t")
+    cfg = ForecastConfig(expression=str(short), contacts=str(sim.cool), genes=str(sim.genes),
+                         models=["persistence"], seeds=1, report=False)
+    with pytest.raises(InputError, match=r"short.tsv: time points: expected at least 7"):
+        run_forecast(cfg, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def test_config_yaml_of_a_failed_run_holds_absolute_inputs(sim, tmp_path, monkeypatch) -> None:
+    genes = pd.read_csv(sim.genes, sep="\t", header=None)
+    genes[0] = "scaffold_" + genes[0].astype(str)  # fails after the run folder is written
+    genes.to_csv(tmp_path / "scaffolds.bed", sep="\t", header=False, index=False)
+    monkeypatch.chdir(tmp_path)
+    cfg = ForecastConfig(expression=str(sim.expression), contacts=str(sim.cool),
+                         genes=f"../{tmp_path.name}/scaffolds.bed", out="failed",
+                         models=["persistence"], seeds=1,
+                         report=False)
+    with pytest.raises(InputError, match="chromosome names"):
+        run_forecast(cfg)
+    written = yaml.safe_load((tmp_path / "failed" / "config.yaml").read_text())
+    assert ".." not in written["genes"] and Path(written["genes"]).is_absolute()
+    assert Path(written["genes"]).resolve() == (tmp_path / "scaffolds.bed").resolve()

@@ -344,7 +344,7 @@ def build_forecast_dataset(
     expression = read_expression(expression_path, sample_times=sample_times, genes=genes)
     clr = _open_map(contacts_path, resolution)
     expression = _harmonise_and_filter(expression, clr, max_genes, str(expression_path),
-                                       gene_selection)
+                                       gene_selection, genes_source=str(genes_path))
     var = expression.var
     table = pd.DataFrame(
         {"chrom": var["chrom"], "start": var["start"].astype(int),
@@ -366,13 +366,13 @@ def _open_map(path: PathLike, resolution: int | None) -> cooler.Cooler:
 
     try:
         return open_contacts(path, resolution)
-    except InputError:
+    except InputError as exc:
         if not str(path).endswith(".cool"):
             raise
         try:
             clr = cooler.Cooler(str(path))
         except (KeyError, OSError, ValueError):
-            raise InputError(path, "", "a readable .cool contact map") from None
+            raise exc from None  # open_contacts said why (e.g. no such file)
         if resolution is not None and clr.binsize != resolution:
             expected = f"the map's bin size {clr.binsize}"
             raise InputError(path, "resolution", expected, resolution) from None
@@ -381,15 +381,18 @@ def _open_map(path: PathLike, resolution: int | None) -> cooler.Cooler:
 
 def _harmonise_and_filter(
     expression: ad.AnnData, clr: cooler.Cooler, max_genes: int | None, source: str,
-    gene_selection: str = "spread",
+    gene_selection: str = "spread", genes_source: str | None = None,
 ) -> ad.AnnData:
+    """Placed genes on the map's chromosome names, complete and (``max_genes``) selected.
+    ``source`` (the expression file) is named by errors about values, ``genes_source`` (the
+    gene table, whose coordinates and chromosome names these are) by those about chromosomes."""
     from hicexpr.io.chroms import harmonise_chroms
 
     placed = expression.var["placed"].to_numpy(dtype=bool)
     if not placed.any():
         raise InputError(source, "gene ids", "genes found in the gene table", "no match")
     expression = expression[:, placed].copy()
-    var = harmonise_chroms(expression.var.reset_index(), clr, source=source)
+    var = harmonise_chroms(expression.var.reset_index(), clr, source=genes_source or source)
     var.index = expression.var_names
     expression.var = var.drop(columns=[c for c in var.columns if c == "gene_id"])
     on_map = expression.var["chrom"].isin(clr.chromnames).to_numpy()
@@ -400,6 +403,7 @@ def _harmonise_and_filter(
     log.info("%s: %d genes placed, %d on the map and complete", source, placed.sum(), keep.sum())
     if on_map.any() and not keep.any():
         raise _no_complete_gene(expression[:, on_map], source)
+    _warn_incomplete(int(on_map.sum()), int(keep.sum()), source)
     expression = expression[:, keep].copy()
     if max_genes is not None and expression.n_vars > max_genes:
         keep_idx, how = select_genes(expression, max_genes, gene_selection)
@@ -436,6 +440,15 @@ def _drop_empty_times(expression: ad.AnnData, genes: np.ndarray, source: str) ->
     log.warning("%s: dropped %d time point(s) without any value: %s", source, empty.sum(),
                 ", ".join(_time_labels(expression, empty)))
     return expression[~empty].copy()
+
+
+def _warn_incomplete(n_on_map: int, n_complete: int, source: str) -> None:
+    """Warn when most genes on the map are dropped for a missing value (only complete time
+    courses are forecast; a sparse table would otherwise shrink silently)."""
+    if 2 * (n_on_map - n_complete) > n_on_map:
+        log.warning("%s: %d of %d genes on the map miss a value at some time point and are not "
+                    "used (only complete time courses are forecast)", source,
+                    n_on_map - n_complete, n_on_map)
 
 
 def _no_complete_gene(expression: ad.AnnData, source: str) -> InputError:
@@ -507,10 +520,9 @@ def cooler_pair_features(
     balanced = "weight" in clr.bins().columns
     if not balanced:
         log.warning("contact map has no balancing weights: raw counts used")
-    table = _contact_gene_table(genes)
-    raw = gene_pair_contacts(clr, table, max_distance=max_distance, balance=balanced)
+    mapped = gene_bins(clr, _contact_gene_table(genes))  # once: genes off the map warned once
+    raw = gene_pair_contacts(clr, mapped, max_distance=max_distance, balance=balanced)
     weight = "weight" if balanced else None
-    mapped = gene_bins(clr, table)
     feats = gene_features(clr, mapped, window_bp=insulation_window, weight=weight,
                           comp=compartments(clr, genes=mapped, weight=weight,
                                             max_bins=MAX_DENSE_E1_BINS))

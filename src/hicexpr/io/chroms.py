@@ -62,7 +62,11 @@ def _chromsizes(clr_or_sizes: cooler.Cooler | pd.Series | dict) -> tuple[pd.Seri
     if isinstance(clr_or_sizes, cooler.Cooler):
         meta = clr_or_sizes.info.get("metadata") or {}
         exact = not (isinstance(meta, dict) and meta.get(EXTENT_KEY) == "data-extent")
-        label = f"{clr_or_sizes.filename} (assembly {clr_or_sizes.info.get('genome-assembly')})"
+        # a map converted to a cached .cool (.hic, text) is named by the file the user gave
+        converted = isinstance(meta, dict) and meta.get("format") in ("hic", "step", "dense")
+        source = meta.get("source") if converted else None
+        label = f"{source or clr_or_sizes.filename} " \
+            f"(assembly {clr_or_sizes.info.get('genome-assembly')})"
         return clr_or_sizes.chromsizes, exact, label
     return pd.Series(clr_or_sizes, dtype="int64"), True, "chromsizes"
 

@@ -132,8 +132,9 @@ def _open_cooler(file: Path, fmt: str, group: str | None, resolution: int | None
     try:
         clr = cooler.Cooler(f"{file}::{group}")
     except (KeyError, ValueError, OSError) as exc:
+        listed = "/" + group.lstrip("/") in groups
         raise InputError(file, group, f"a cooler group (one of {', '.join(groups)})",
-                         str(exc)[:60]) from None
+                         str(exc)[:60] if listed else "no such group") from None
     return _check_resolution(clr, file, resolution)
 
 

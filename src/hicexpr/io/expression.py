@@ -164,8 +164,10 @@ def join_genes(adata: ad.AnnData, genes: PathLike | pd.DataFrame) -> ad.AnnData:
             out.var[col] = joined[col].to_numpy()
     out.var["placed"] = out.var["chrom"].notna() if "chrom" in out.var else False
     n_missing = int((~out.var["placed"]).sum())
-    if n_missing:
-        log.info("%d of %d genes are not in the gene table", n_missing, out.n_vars)
+    if n_missing:  # a warning when most are missing: ids and table likely name genes differently
+        level = logging.WARNING if 2 * n_missing > out.n_vars else logging.INFO
+        log.log(level, "%d of %d genes are not in the gene table (e.g. %s)", n_missing,
+                out.n_vars, out.var_names[~out.var["placed"].to_numpy(dtype=bool)][0])
     return out
 
 
@@ -233,6 +235,7 @@ def _read_table(file: Path, columns: Sequence[str] | None = None) -> pd.DataFram
             raise InputError(file, "", "a header and at least one gene row",
                              "an empty file" if not head else "a header only")
         n_data = len(head[1])
+        _check_row_lengths(file, sep, n_data)
         body = pd.read_csv(file, sep=sep, header=None, dtype=str, keep_default_na=False,
                            skiprows=1, names=range(max(n_data, len(head[0]))),
                            compression=compression(file))
@@ -255,6 +258,9 @@ def _read_table(file: Path, columns: Sequence[str] | None = None) -> pd.DataFram
         raise InputError(file, "line 1", "one sample name per value column "
                          f"({body.shape[1] - 1} on line 2)", f"{len(header)} names")
     genes = body.iloc[:, 0].fillna("").str.strip()
+    if (genes == "").any():  # a row without its gene would be a nameless graph node
+        row = int(np.flatnonzero((genes == "").to_numpy())[0])
+        raise InputError(file, f"line {row + 2}, column 1", "a gene id", "an empty cell")
     dup = genes[genes.duplicated()]
     if len(dup):
         raise InputError(file, f"line {int(dup.index[0]) + 2}", "unique gene ids", dup.iloc[0])
@@ -271,6 +277,16 @@ def _read_table(file: Path, columns: Sequence[str] | None = None) -> pd.DataFram
         for k in keep])
     return pd.DataFrame(numbers, index=pd.Index(genes.to_numpy(), name="gene_id"),
                         columns=[header[k] for k in keep])
+
+
+def _check_row_lengths(file: Path, sep: str, n_data: int) -> None:
+    """Refuse a row with another number of cells than line 2: a cut-off row would have its
+    last samples read as missing (the table reader pads it), a longer one a parser message."""
+    with open_text(file) as fh:
+        for number, row in enumerate(csv.reader(fh, delimiter=sep), start=1):
+            if number > 2 and row and len(row) != n_data:
+                raise InputError(file, f"line {number}", f"{n_data} cells as on line 2",
+                                 f"{len(row)}")
 
 
 MISSING_TOKENS = ("", "NA", "NaN", "nan", "null", ".", "N/A", "#N/A", "n/a", "NULL", "-")
@@ -331,7 +347,11 @@ def _read_h5ad(file: Path) -> tuple[pd.DataFrame, list[str] | None, str]:
         r, c = infinite[0]
         raise InputError(file, f"X[{adata.obs_names[r]}, {adata.var_names[c]}]",
                          "a finite number (or NaN)", str(X[r, c]))
-    frame = pd.DataFrame(X.T, index=adata.var_names.astype(str), columns=adata.obs_names)
+    genes = adata.var_names.astype(str)
+    if genes.duplicated().any():  # as in text tables: one gene would be two graph nodes
+        i = int(np.flatnonzero(genes.duplicated())[0])
+        raise InputError(file, f"var_names[{i}]", "unique gene ids", genes[i])
+    frame = pd.DataFrame(X.T, index=genes, columns=adata.obs_names)
     column = next((c for c in TIME_COLUMNS if c in adata.obs), None)
     if column is None:
         return frame, None, "obs_names"

@@ -23,7 +23,7 @@ from hicexpr.analysis.predictability import gene_factors, predictability, shares
 from hicexpr.analysis.scores import forecast_scores, spex_scores
 from hicexpr.datasets.axes import builtin_axes
 from hicexpr.io.chroms import named_as
-from hicexpr.lib.errors import HicexprError
+from hicexpr.lib.errors import HicexprError, first_line
 from hicexpr.lib.progress import track
 from hicexpr.plots import (
     model_colours,
@@ -414,13 +414,16 @@ def open_report_contacts(run: RunData, options: ReportOptions) -> cooler.Cooler 
     candidates = ([str(options.contacts)] if options.contacts else
                   [str(p) for p in referenced_paths(run, (".cool", ".mcool", ".hic"))])
     resolution = run.config.get("resolution")  # the run's --resolution for .mcool / .hic
-    for uri in candidates:
+    failed: list[str] = []  # config.yaml may name an .mcool without its resolution and
+    for uri in candidates:  # metrics.json with it: warn only when no candidate opens
         file = Path(uri.split("::")[0])
         if file.is_file():
             try:
                 return open_contacts(uri, resolution if isinstance(resolution, int) else None)
             except (HicexprError, OSError, KeyError, ValueError) as exc:
-                log.warning("cannot open %s as a contact map: %s", uri, exc)
+                failed.append(f"{uri} ({first_line(exc)})")
+    if failed:
+        log.warning("cannot open %s as a contact map", "; ".join(failed))
     return None
 
 

@@ -11,6 +11,7 @@ import logging
 import os
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,6 +40,24 @@ def load_dataset(config: ForecastConfig) -> Any:
     """The :class:`~hicexpr.datasets.forecasting.ForecastDataset` a config names."""
     from hicexpr.datasets.forecasting import build_forecast_dataset, load_forecast_dataset
 
+    check_inputs(config)
+    if config.dataset is not None:
+        yeast = config.dataset.startswith("yeast")
+        options = {"max_genes": config.max_genes or None} if yeast else {}
+        return load_forecast_dataset(config.dataset, **options)
+    return build_forecast_dataset(config.expression, config.contacts, config.genes,
+                                  sample_times=config.sample_times,
+                                  max_genes=config.max_genes or None,
+                                  resolution=config.resolution)
+
+
+INPUT_FILES = {"expression": "expression file", "contacts": "contact map",
+               "genes": "gene annotation file", "sample_times": "sample_times table"}
+
+
+def check_inputs(config: ForecastConfig) -> None:
+    """Raise :class:`InputError` unless the config names a dataset or all three input files,
+    and every input file it names exists (before a run folder is written)."""
     inputs = (config.expression, config.contacts, config.genes)
     if config.dataset is not None:
         if any(inputs):
@@ -46,18 +65,17 @@ def load_dataset(config: ForecastConfig) -> Any:
         if config.resolution is not None:
             raise InputError("config", "resolution", "no resolution with a named dataset (it "
                              "fixes its own map)", config.resolution)
-        yeast = config.dataset.startswith("yeast")
-        options = {"max_genes": config.max_genes or None} if yeast else {}
-        return load_forecast_dataset(config.dataset, **options)
+        return
     if not all(inputs):
         missing = [n for n, v in zip(("expression", "contacts", "genes"), inputs, strict=True)
                    if not v]
         raise InputError("config", ", ".join(missing), "--dataset NAME or all of --expression "
                          "TSV --contacts MAP --genes GENES")
-    return build_forecast_dataset(config.expression, config.contacts, config.genes,
-                                  sample_times=config.sample_times,
-                                  max_genes=config.max_genes or None,
-                                  resolution=config.resolution)
+    for key, what in INPUT_FILES.items():
+        value = getattr(config, key)
+        path = Path(str(value).partition("::")[0]) if value else None
+        if path is not None and not path.exists():
+            raise InputError(path, "", f"an existing {what}", "no such file or folder")
 
 
 NODE2VEC = ("none", "static", "temporal")
@@ -83,6 +101,10 @@ def gene_graph(dataset: Any, top_k: int | None = 10, node2vec_dim: int = 0, seed
         raise InputError("config", "node2vec", " | ".join(NODE2VEC), mode)
     dim = node2vec_dim or NODE2VEC_DIM
     graph = build_gene_graph(dataset.genes, dataset.pairs, EdgeWeights(top_k=top_k))
+    if graph.edge_index.shape[1] == 0:
+        log.warning("the gene graph has no edges (no two of the %d genes share a chromosome "
+                    "with a contact between them): Hi-C and graph models see no neighbours",
+                    len(dataset.genes))
     if mode == "temporal":
         return TemporalNode2vecGraph(dataset, graph, top_k, dim, seed)
     if mode == "static" and graph.edge_index.shape[1] > 0:
@@ -152,7 +174,20 @@ def resolved_config(config: ForecastConfig, scaling: str) -> ForecastConfig:
     config.yaml says what ran; re-running it gives the same results."""
     mode = node2vec_mode(config.node2vec, config.node2vec_dim)
     dim = config.node2vec_dim or (NODE2VEC_DIM if mode != "none" else 0)
-    return config.model_copy(update={"scaling": scaling, "node2vec": mode, "node2vec_dim": dim})
+    return config.model_copy(update={"scaling": scaling, "node2vec": mode, "node2vec_dim": dim,
+                                     **absolute_inputs(config)})
+
+
+def absolute_inputs(config: ForecastConfig) -> dict[str, str]:
+    """The config's input files as absolute paths (a ``::group`` suffix kept), so that the
+    written config.yaml re-runs from any folder."""
+    out = {}
+    for key in INPUT_FILES:
+        value = getattr(config, key)
+        if value:
+            path, sep, group = str(value).partition("::")
+            out[key] = os.path.abspath(path) + sep + group
+    return out
 
 
 def check_models(models: list[str], params: dict[str, dict[str, Any]]) -> None:
@@ -178,7 +213,7 @@ def check_ranges(config: ForecastConfig) -> None:
 
 def run_inputs(config: ForecastConfig) -> list[str | None]:
     """The input files of a run (never removed from its output folder)."""
-    return [config.expression, config.contacts, config.genes, config.sample_times]
+    return [getattr(config, key) for key in INPUT_FILES]
 
 
 def check_genes(dataset: Any, source: str | None = None) -> None:
@@ -200,6 +235,24 @@ def check_time_points(dataset: Any, config: ForecastConfig) -> None:
         shown = ", ".join(times[:8]) + (", ..." if len(times) > 8 else "")
         raise InputError(config.expression or dataset.name, exc.where, exc.expected,
                          f"{exc.got} (times read: {shown})") from None
+
+
+def check_series_length(config: ForecastConfig) -> None:
+    """Fail at once, before any output or map work, when a custom expression table has too
+    few time points for the protocol (time points can only be dropped later, so a table that
+    passes here is checked again on the dataset). Its messages are logged by the dataset."""
+    if config.expression is None:
+        return
+    from hicexpr.io.expression import read_expression
+
+    logger = logging.getLogger("hicexpr.io.expression")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        adata = read_expression(config.expression, sample_times=config.sample_times)
+    finally:
+        logger.setLevel(level)
+    check_time_points(SimpleNamespace(expression=adata, name=config.expression), config)
 
 
 def dataset_key(config: ForecastConfig) -> dict[str, Any]:
@@ -225,8 +278,9 @@ def run_forecast(config: ForecastConfig, out: str | os.PathLike[str] | None = No
     if target is None:
         raise InputError("config", "out", "an output folder (--out DIR)")
     _check_config(config)
+    check_series_length(config)
     run = RunFolder(target, keep=run_inputs(config))
-    run.write_config(config)
+    run.write_config(config.model_copy(update=absolute_inputs(config)))
     seeds = list(range(config.seeds))
     run.write_versions({"seeds": seeds})
     start = time.perf_counter()
@@ -260,6 +314,7 @@ def _check_config(config: ForecastConfig) -> None:
         raise InputError("config", "protocol", f"one of {', '.join(PROTOCOLS)}", config.protocol)
     if config.scaling is not None:
         check_scaling(config.scaling)
+    check_inputs(config)  # the options first: they need no file
 
 
 def _checked_dataset(config: ForecastConfig, cache: Cache) -> Any:
@@ -400,7 +455,7 @@ def list_baselines(models: list[str]) -> list[str]:
 def contacts_path(config: ForecastConfig) -> str | None:
     """The contact map of a run: ``config.contacts``, or a named yeast dataset's shared map."""
     if config.contacts:
-        path = str(config.contacts)
+        path = absolute_inputs(config)["contacts"]  # the report may run from elsewhere
         if config.resolution is not None and "::" not in path and path.endswith(".mcool"):
             return f"{path}::resolutions/{config.resolution}"  # a URI the report can open
         return path
@@ -484,9 +539,11 @@ def run_graph(config: ForecastConfig, out: str | os.PathLike[str]) -> Path:
     training times), and ``contact_coexpression.tsv`` (do the edges join genes that change
     together on the protocol's training times?) into run folder ``out``."""
     check_ranges(config)
+    check_inputs(config)
     run = RunFolder(out, keep=run_inputs(config))
     run.write_config(config.model_copy(update={
-        "node2vec": node2vec_mode(config.node2vec, config.node2vec_dim)}))
+        "node2vec": node2vec_mode(config.node2vec, config.node2vec_dim),
+        **absolute_inputs(config)}))
     run.write_versions()
     dataset = load_dataset(config)
     graph = gene_graph(dataset, config.top_k, config.node2vec_dim, node2vec=config.node2vec)
