@@ -243,3 +243,11 @@ def test_config_yaml_of_a_failed_run_holds_absolute_inputs(sim, tmp_path, monkey
     written = yaml.safe_load((tmp_path / "failed" / "config.yaml").read_text())
     assert ".." not in written["genes"] and Path(written["genes"]).is_absolute()
     assert Path(written["genes"]).resolve() == (tmp_path / "scaffolds.bed").resolve()
+
+
+def test_max_genes_given_for_a_step_dataset_is_said_to_be_ignored(data_dir, caplog) -> None:
+    with caplog.at_level("WARNING", logger="hicexpr.workflows.forecast"):
+        load_dataset(ForecastConfig(dataset="step_mrna"))
+        assert "ignored" not in caplog.text  # the default is no request
+        load_dataset(ForecastConfig(dataset="step_mrna", max_genes=10))
+    assert "max_genes (--max-genes) is ignored for step_mrna" in caplog.text

@@ -43,6 +43,9 @@ def load_dataset(config: ForecastConfig) -> Any:
     check_inputs(config)
     if config.dataset is not None:
         yeast = config.dataset.startswith("yeast")
+        if not yeast and "max_genes" in config.model_fields_set:
+            log.warning("max_genes (--max-genes) is ignored for %s: STEP data sets keep every "
+                        "gene of their tables", config.dataset)
         options = {"max_genes": config.max_genes or None} if yeast else {}
         return load_forecast_dataset(config.dataset, **options)
     return build_forecast_dataset(config.expression, config.contacts, config.genes,
