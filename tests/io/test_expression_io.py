@@ -230,3 +230,28 @@ def test_a_row_cut_short_is_refused_not_read_as_missing_values(tmp_path: Path) -
         read_expression(long)
     ok = _write(tmp_path / "ok.tsv", "gene\t0h\t1h\t2h\nA\t1\t2\t3\nC\t1\t\t3\n")
     assert np.isnan(read_expression(ok).X[1, 1])  # an empty cell is a missing value
+
+
+def test_comment_line_other_delimiter_and_non_utf8_text_are_named(tmp_path: Path) -> None:
+    comment = _write(tmp_path / "c.tsv", "# exported by tool\ngene\t0h\t1h\nA\t1\t2\n")
+    with pytest.raises(InputError, match=r"c\.tsv: line 1: expected the header .*comment lines "
+                                         r"are not read"):
+        read_expression(comment)
+    hashed = _write(tmp_path / "h.tsv", "#gene\t0h\t1h\nA\t1\t2\n")
+    assert read_expression(hashed).var_names.tolist() == ["A"]  # a '#' header is read
+    semi = _write(tmp_path / "s.csv", "gene;0h;1h\nA;0,5;1,5\n")
+    with pytest.raises(InputError, match=r"s\.csv: line 1: expected comma-separated cells, as the "
+                                         r"file name says \(\.csv\), got "
+                                         r"'cells separated by semicolons'"):
+        read_expression(semi)
+    latin1 = tmp_path / "l.tsv"
+    latin1.write_bytes("gene\t0h\t1h\nA\t1\t2\nB\u00e9\t3\t4\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"l\.tsv: line 3: expected UTF-8 text .*got "
+                                         r"'byte 0xe9'"):
+        read_expression(latin1)
+    times = tmp_path / "times.tsv"
+    times.write_bytes("S1\t0\nS\u00e92\t1\n".encode("latin-1"))
+    from hicexpr.io.expression import read_sample_times
+
+    with pytest.raises(InputError, match=r"times\.tsv: line 2: expected UTF-8 text"):
+        read_sample_times(times)

@@ -81,6 +81,25 @@ def test_bedgraph_gives_its_signal_not_binary_coverage(tmp_path, name, header):
 def test_bedgraph_value_must_be_a_number(tmp_path):
     path = tmp_path / "signal.bedGraph"
     path.write_text("chr1\t0\t100\t0.5\nchr1\t100\t200\thigh\n")
-    with pytest.raises(InputError, match=r"signal.bedGraph: row 2, column 4: expected a number, "
-                       r"got 'high'"):
+    with pytest.raises(InputError, match=r"signal.bedGraph: row 2, column 4: expected a finite "
+                                         r"number, got 'high'"):
         read_peaks(path)
+
+
+def test_loop_and_link_errors_name_the_line_and_column_of_the_file(tmp_path) -> None:
+    loops = tmp_path / "loops.bedpe"  # no header; a comment row before the bad one
+    loops.write_text("chr1\t0\t10\tchr1\t20\t30\n#note\nchr1\t0\t10\tchr1\tinf\t30\n")
+    with pytest.raises(InputError, match=r"loops\.bedpe: line 3, column 5: expected a finite "
+                                         r"number, got 'inf'"):
+        read_loops(loops)
+    header = tmp_path / "hiccups.txt"
+    header.write_text("chr1\tx1\tx2\tchr2\ty1\ty2\to\n1\t0\t10\t1\t20\tx\t5\n")
+    with pytest.raises(InputError, match=r"hiccups\.txt: line 2, column 6: "):
+        read_loops(header)
+    locus = "chr1:100-101|GM12878|ENSG1.1|GENE"
+    links = tmp_path / "bengi.tsv"  # a negative link (label 0) before the bad positive one
+    links.write_text(f"0\tx\tchr1\t1\t2\t.\t.\t.\t.\t{locus}\n"
+                     f"1\tx\tchr1\t1\tend\t.\t.\t.\t.\t{locus}\n")
+    with pytest.raises(InputError, match=r"bengi\.tsv: line 2, column 5: expected a finite "
+                                         r"number, got 'end'"):
+        read_bengi(links)

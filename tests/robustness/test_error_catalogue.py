@@ -115,6 +115,14 @@ def _missing_genes(tmp: Path) -> object:
     return read_genes(tmp / "missing.bed")
 
 
+def _latin1_expression(tmp: Path) -> object:
+    from hicexpr.io.expression import read_expression
+
+    path = tmp / "expression.tsv"
+    path.write_bytes("gene\t0\t1\ng1\t1\t2\ng\u00e92\t3\t4\n".encode("latin-1"))
+    return read_expression(path)
+
+
 def _expr(name: str, text: str, times: str | None = None) -> Callable[[Path], object]:
     from hicexpr.io.expression import read_expression
 
@@ -391,6 +399,21 @@ CASES: dict[str, Case] = {
         "comma-separated values in a .tsv (wrong delimiter)",
         "read_expression",
         _expr("expression.tsv", "gene,0,1\ng1,1,2\n"),
+    ),
+    "expression-comment-line": Case(
+        "a comment line before the header",
+        "read_expression",
+        _expr("expression.tsv", "# exported by tool\ngene\t0\t1\ng1\t1\t2\n"),
+    ),
+    "expression-semicolon-csv": Case(
+        "a .csv saved with semicolons (and decimal commas)",
+        "read_expression",
+        _expr("expression.csv", "gene;0;1\ng1;0,5;1,5\n"),
+    ),
+    "expression-not-utf8": Case(
+        "a table saved as Latin-1 (not UTF-8) with an accent in a gene name",
+        "read_expression",
+        lambda tmp: _latin1_expression(tmp),
     ),
     "expression-duplicate-gene": Case(
         "gene id repeated",

@@ -21,7 +21,7 @@ import gseapy
 import numpy as np
 import pandas as pd
 
-from hicexpr.io.text import compression, open_text
+from hicexpr.io.text import compression, open_text, to_numbers
 from hicexpr.lib.errors import InputError, first_line
 
 log = logging.getLogger(__name__)
@@ -218,7 +218,7 @@ def prerank_scores(
                                    "Lead_genes": "lead_genes"})
     table["size"] = [len(sets[t]) for t in table["term"]]
     for col in ("es", "nes", "p_value", "fdr"):
-        table[col] = pd.to_numeric(table[col], errors="coerce")
+        table[col] = to_numbers(table[col], errors="coerce")
     floor = 1.0 / (permutation_num + 1)  # resolution of a permutation p-value
     table[["p_value", "fdr"]] = table[["p_value", "fdr"]].clip(lower=floor)
     return table[PRERANK_COLUMNS].sort_values(["p_value", "nes"]).reset_index(drop=True)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hicexpr.io.text import to_numbers
 from hicexpr.lib.errors import InputError
 
 FACTOR_COLUMNS = ("degree", "expression_range", "compartment", "boundary_distance",
@@ -35,7 +36,7 @@ def graph_degree(edges: pd.DataFrame) -> pd.Series:
 
 def expression_range(expression: pd.DataFrame) -> pd.Series:
     """Max minus min over time of each gene (``expression``: time x gene, genes as columns)."""
-    values = expression.apply(pd.to_numeric, errors="coerce")
+    values = expression.apply(to_numbers)
     rng = values.max(axis=0) - values.min(axis=0)
     rng.index = rng.index.astype(str)
     return rng.rename("expression_range")

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from hicexpr.io.chroms import EXTENT_KEY, natural_sorted
-from hicexpr.io.text import compression
+from hicexpr.io.text import SAFE_FLOAT_PRECISION, compression, to_numbers
 from hicexpr.lib.atomic import atomic_path
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.paths import user_cache_dir
@@ -396,16 +396,18 @@ def _step_chunks(f: Path, chunksize: int | None = None) -> Iterator[pd.DataFrame
     first = 0
     try:
         for df in pd.read_csv(f, sep=r"\s+", header=None, comment="#", compression=compression(f),
-                              chunksize=chunksize or STEP_CHUNK_ROWS):
+                              chunksize=chunksize or STEP_CHUNK_ROWS,
+                              float_precision=SAFE_FLOAT_PRECISION):
             if df.shape[1] != 3:
                 raise InputError(f, f"line {first + 1}", _STEP_EXPECTED, f"{df.shape[1]} columns")
             df.columns = ["pos1", "pos2", "count"]
             for col in df.columns:
-                values = pd.to_numeric(df[col], errors="coerce")
-                if values.isna().any():
-                    i = int(np.flatnonzero(values.isna().to_numpy())[0])
-                    raise InputError(f, f"line {first + i + 1}", f"a number in column {col}",
-                                     df[col].iloc[i])
+                values = to_numbers(df[col], errors="coerce")
+                bad = ~np.isfinite(values.to_numpy(float))  # not a number, or inf
+                if bad.any():
+                    i = int(np.flatnonzero(bad)[0])
+                    raise InputError(f, f"line {first + i + 1}",
+                                     f"a finite number in column {col}", df[col].iloc[i])
                 df[col] = values
             first += len(df)
             yield df
@@ -623,7 +625,7 @@ def _dense_source(file: Path, resolution: int | None, assembly: str | None
         i = int(np.flatnonzero(parsed.isna().any(axis=1).to_numpy())[0])
         raise InputError(file, f"line {i + header + 1}", "a first column label chrom:start-end",
                          labels.iloc[i])
-    values = df.iloc[header:, 1:].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    values = df.iloc[header:, 1:].apply(to_numbers).to_numpy(float)
     n = len(labels)
     if values.shape != (n, n):
         raise InputError(file, "shape", f"a square matrix ({n} x {n} values)", str(values.shape))

@@ -20,7 +20,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from hicexpr.io.text import compression, open_text, unversioned
+from hicexpr.io.text import compression, not_utf8, open_text, to_numbers, unversioned
 from hicexpr.io.timelabels import TimeLabelError, label_times, parse_time_label
 from hicexpr.lib.errors import InputError, first_line
 
@@ -226,11 +226,29 @@ def _first_lines(file: Path, n: int) -> list[str]:
         return [line.rstrip("\r\n") for line in itertools.islice(fh, n)]
 
 
+def _check_header_line(file: Path, line: str, sep: str) -> None:
+    """Refuse a first line that cannot be the header: a comment, or cells split by another
+    delimiter than the file name says (``;`` in a ``.csv`` saved with decimal commas)."""
+    if line.startswith("#") and sep not in line:  # a '#gene<TAB>S1' header is a header
+        raise InputError(file, "line 1", "the header (gene id column, then sample names); "
+                         "comment lines are not read: remove them", line[:40])
+    kind = {",": "comma", "\t": "tab"}[sep]
+    if sep not in line:
+        other = next((name for d, name in ((";", "semicolons"), (",", "commas"),
+                                           ("\t", "tabs")) if d != sep and d in line), None)
+        if other is not None:
+            named = ".csv" if sep == "," else "not .csv"
+            raise InputError(file, "line 1", f"{kind}-separated cells, as the file name says "
+                             f"({named})", f"cells separated by {other}")
+
+
 def _read_table(file: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
     name = file.name.lower().removesuffix(".gz")
     sep = "," if name.endswith(".csv") else "\t"
     try:
-        head = [next(csv.reader([line], delimiter=sep)) for line in _first_lines(file, 2)]
+        lines = _first_lines(file, 2)
+        _check_header_line(file, lines[0] if lines else "", sep)
+        head = [next(csv.reader([line], delimiter=sep)) for line in lines]
         if len(head) < 2:
             raise InputError(file, "", "a header and at least one gene row",
                              "an empty file" if not head else "a header only")
@@ -239,8 +257,10 @@ def _read_table(file: Path, columns: Sequence[str] | None = None) -> pd.DataFram
         body = pd.read_csv(file, sep=sep, header=None, dtype=str, keep_default_na=False,
                            skiprows=1, names=range(max(n_data, len(head[0]))),
                            compression=compression(file))
+    except UnicodeDecodeError as exc:
+        raise not_utf8(file, exc) from None
     except (OSError, EOFError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError,
-            UnicodeDecodeError, csv.Error) as exc:
+            csv.Error) as exc:
         raise InputError(file, "", "a genes x samples table", first_line(exc)) from None
     if n_data == len(head[0]) + 1 and body[n_data - 1].fillna("").str.strip().eq("").all() \
             and not _names_a_sample(head[0][0], file):
@@ -433,8 +453,10 @@ def read_sample_times(path: PathLike) -> dict[str, float]:
     try:
         raw = pd.read_csv(file, sep=sep, header=None, dtype=str, keep_default_na=False,
                           compression=compression(file))
-    except (OSError, EOFError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError,
-            UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise not_utf8(file, exc) from None
+    except (OSError, EOFError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError
+            ) as exc:
         raise InputError(file, "", "a sample -> time table", first_line(exc)) from None
     if raw.shape[1] < 2:
         raise InputError(file, "line 1", "2 columns (sample, time)", f"{raw.shape[1]} column")
@@ -484,8 +506,8 @@ def _read_gene_file(file: Path) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "chrom": raw[0],
-            "start": pd.to_numeric(raw[1], errors="coerce"),
-            "end": pd.to_numeric(raw[2], errors="coerce"),
+            "start": to_numbers(raw[1], errors="coerce"),
+            "end": to_numbers(raw[2], errors="coerce"),
             "gene_id": raw[3],
             "strand": raw[5] if raw.shape[1] > 5 else "+",
         }

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from hicexpr.io.step import read_step_csv
-from hicexpr.io.text import open_text
+from hicexpr.io.text import open_text, to_numbers
 from hicexpr.lib.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -131,10 +131,10 @@ def _is_bed_header(line: str) -> bool:
 
 
 def _int_column(df: pd.DataFrame, col: int | str, file: Path, what: str) -> np.ndarray:
-    values = pd.to_numeric(df[col], errors="coerce")
-    bad = values.isna()
+    values = to_numbers(df[col], errors="coerce")
+    bad = ~np.isfinite(values.to_numpy(float))  # not a number, or inf
     if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
+        i = int(np.flatnonzero(bad)[0])
         raise InputError(file, f"line {df['lineno'].iloc[i]}", f"an integer {what}",
                          df[col].iloc[i])
     return values.to_numpy(dtype=np.int64)
@@ -227,7 +227,7 @@ def _read_sgd(file: Path) -> pd.DataFrame:
     df = df[keep]
     a = _int_column(df, 9, file, "start (column 10)")
     b = _int_column(df, 10, file, "stop (column 11)")
-    chrom_num = pd.to_numeric(df[8], errors="coerce")
+    chrom_num = to_numbers(df[8], errors="coerce")
     roman = ["", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII",
              "XIII", "XIV", "XV", "XVI"]
     chrom = [f"chr{roman[int(n)]}" if 0 < n <= 16 else "chrM" for n in chrom_num.fillna(17)]
@@ -254,13 +254,13 @@ def _read_step(file: Path) -> pd.DataFrame:
         part["lineno"] = (df.index + 2).astype(str)
         parts.append(part)
     genes = pd.concat(parts).drop_duplicates("gene_id")
-    starts = pd.to_numeric(genes["start"], errors="coerce")
+    starts = to_numbers(genes["start"], errors="coerce")
     if starts.isna().any():
         i = int(np.flatnonzero(starts.isna().to_numpy())[0])
         raise InputError(file, f"line {genes['lineno'].iloc[i]}", "a numeric gene start",
                          genes["start"].iloc[i])
     genes["start"] = starts.astype(np.int64)
-    genes["end"] = pd.to_numeric(genes["end"], errors="coerce").fillna(starts).astype(np.int64)
+    genes["end"] = to_numbers(genes["end"], errors="coerce").fillna(starts).astype(np.int64)
     genes["chrom"] = "chr" + genes["chrom"].astype(str).str.removeprefix("chr")
     genes["symbol"] = genes["gene_id"]
     genes["strand"] = "."

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hicexpr.io.text import compression
+from hicexpr.io.text import SAFE_FLOAT_PRECISION, compression, to_numbers
 from hicexpr.io.tracks import harmonise_chrom
 from hicexpr.lib.errors import InputError, first_line
 
@@ -28,20 +28,27 @@ def _read_tsv(path: Path, **kwargs: Any) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(path, "", "an existing file", "not found")
     try:
-        return pd.read_csv(path, sep="\t", compression=compression(path), **kwargs)
+        return pd.read_csv(path, sep="\t", compression=compression(path),
+                           float_precision=SAFE_FLOAT_PRECISION, **kwargs)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(path, "", "a complete gzip file", f"corrupt gzip ({exc})") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(path, "", "a tab-separated table", first_line(exc)) from None
 
 
-def _as_int(df: pd.DataFrame, col: str | int, path: Path) -> np.ndarray:
-    vals = pd.to_numeric(df[col], errors="coerce")
-    bad = np.flatnonzero(vals.isna().to_numpy())
+def _as_int(df: pd.DataFrame, col: int, path: Path) -> np.ndarray:
+    """Column ``col`` (0-based) of a header-less table whose index is the file's row (0-based)
+    as integers; InputError naming the line and column of the first cell that is not one."""
+    vals = to_numbers(df[col], errors="coerce")
+    bad = np.flatnonzero(~np.isfinite(vals.to_numpy(float)))  # not a number, or inf
     if bad.size:
-        raise InputError(path, f"line {bad[0] + 2}, column '{col}'", "a number",
-                         df[col].iloc[bad[0]])
+        raise InputError(path, _place(df, bad[0], col), "a finite number", df[col].iloc[bad[0]])
     return vals.to_numpy().astype(np.int64)
+
+
+def _place(df: pd.DataFrame, row: int, col: int) -> str:
+    """``line L, column C`` (1-based, in the file) of the cell at position ``row`` of ``df``."""
+    return f"line {int(df.index[row]) + 1}, column {col + 1}"
 
 
 def read_loops(path: PathLike) -> pd.DataFrame:
@@ -58,7 +65,7 @@ def read_loops(path: PathLike) -> pd.DataFrame:
     has_header = not str(header[1]).replace(".", "", 1).isdigit()
     names = [str(h) for h in header] if has_header else []
     body = df.iloc[1:] if has_header else df
-    body = body[~body[0].astype(str).str.startswith("#")].reset_index(drop=True)
+    body = body[~body[0].astype(str).str.startswith("#")]  # index: the file's row
     if body.empty:
         raise InputError(file, "", "at least one loop", "no rows")
     out = pd.DataFrame({
@@ -68,7 +75,7 @@ def read_loops(path: PathLike) -> pd.DataFrame:
         "start2": _as_int(body, 4, file), "end2": _as_int(body, 5, file),
     })
     if "o" in names:
-        out["count"] = pd.to_numeric(body[names.index("o")], errors="coerce").fillna(1.0).to_numpy()
+        out["count"] = to_numbers(body[names.index("o")], errors="coerce").fillna(1.0).to_numpy()
     else:
         out["count"] = 1.0
     return out
@@ -89,18 +96,18 @@ def read_bengi(path: PathLike, positives_only: bool = True) -> pd.DataFrame:
     if df.shape[1] < 10:
         raise InputError(file, "line 1", "at least 10 BENGI columns", f"{df.shape[1]}")
     if positives_only:
-        df = df[df[0].astype(str).str.strip() == "1"].reset_index(drop=True)
+        df = df[df[0].astype(str).str.strip() == "1"]  # index: the file's row
     if df.empty:
         raise InputError(file, "column 1", "at least one positive link (label 1)", "none")
     locus = df[9].astype(str).str.split("|", expand=True)
     bad = np.flatnonzero(locus.reindex(columns=[0, 1, 2]).isna().any(axis=1).to_numpy())
     if bad.size:
-        raise InputError(file, f"row {bad[0] + 1}, column 10", "chrN:pos-pos|cell|ENSG...|...",
+        raise InputError(file, _place(df, bad[0], 9), "chrN:pos-pos|cell|ENSG...|...",
                          df[9].iloc[bad[0]])
     pos = locus[0].str.extract(r"^(?P<chrom>[^:]+):(?P<tss>\d+)-\d+$")
     bad = np.flatnonzero(pos["tss"].isna().to_numpy())
     if bad.size:
-        raise InputError(file, f"row {bad[0] + 1}, column 10", "chrN:start-end|...",
+        raise InputError(file, _place(df, bad[0], 9), "chrN:start-end|...",
                          df[9].iloc[bad[0]])
     out = pd.DataFrame({
         "chrom": harmonise_chrom(df[2]).to_numpy(),

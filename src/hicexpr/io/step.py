@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from hicexpr.io.expression import expression_anndata, parse_numbers
-from hicexpr.io.text import compression, open_text
+from hicexpr.io.text import SAFE_FLOAT_PRECISION, compression, open_text, to_numbers
 from hicexpr.io.timelabels import EMBRYONIC_OFFSET
 from hicexpr.lib.errors import InputError, first_line
 
@@ -261,7 +261,8 @@ def read_step_csv(file: Path, usecols: Callable[[str], bool] | None = None) -> p
     if not file.is_file():
         raise InputError(file, "", "an existing STEP interaction CSV", "no such file")
     try:
-        return pd.read_csv(file, usecols=usecols, compression=compression(file))
+        return pd.read_csv(file, usecols=usecols, compression=compression(file),
+                           float_precision=SAFE_FLOAT_PRECISION)
     except (OSError, EOFError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError,
             UnicodeDecodeError) as exc:
         raise InputError(file, "", "a STEP interaction CSV", first_line(exc)) from None
@@ -277,7 +278,7 @@ def _read_csv(file: Path) -> pd.DataFrame:
     if missing:
         raise InputError(file, "line 1", f"column '{missing[0]}'", "a header without it")
     for col in ["HiC_Interaction"] + [c for c in required if c.endswith(("Start", "End", "Bin"))]:
-        bad = pd.to_numeric(table[col], errors="coerce").isna()
+        bad = to_numbers(table[col], errors="coerce").isna()
         if bad.any():
             line = int(np.argmax(bad.to_numpy())) + 2
             got = table[col][bad].iloc[0]
@@ -306,7 +307,7 @@ def _side(table: pd.DataFrame, s: int) -> pd.DataFrame:
         out[name] = table[col].to_numpy() if col in table.columns else np.nan
     out["chrom"] = out["chrom"].map(_chrom_name)
     for name in ("start", "end", "bin"):
-        out[name] = pd.to_numeric(out[name]).astype("int64")
+        out[name] = to_numbers(out[name]).astype("int64")
     out["name"] = table[f"Gene{s}"].astype(str).to_numpy()
     return out
 
@@ -323,7 +324,7 @@ def _pairs_frame(table: pd.DataFrame, sides: pd.DataFrame) -> pd.DataFrame:
     pairs = pd.DataFrame({"gene1": a["gene"], "gene2": b["gene"]})
     for name in ("chrom", "start", "end", "bin"):
         pairs[f"{name}1"], pairs[f"{name}2"] = a[name], b[name]
-    pairs["hic"] = pd.to_numeric(table["HiC_Interaction"]).astype(float).to_numpy()
+    pairs["hic"] = to_numbers(table["HiC_Interaction"]).astype(float).to_numpy()
     for name in ("compartment", "insulation", "tad_distance", "label", "status"):
         pairs[f"{name}1"], pairs[f"{name}2"] = a[name], b[name]
     pairs["line"] = np.arange(n) + 2

@@ -13,7 +13,15 @@ from typing import TextIO
 
 import pandas as pd
 
+from hicexpr.lib.errors import InputError, first_line
+
 GZIP_MAGIC = b"\x1f\x8b"
+#: A number whose exponent has 10+ digits ("1e16739914952"): pandas 2.3's C float parser
+#: (pd.to_numeric, read_csv's default converter) crashes the interpreter on it.
+LONG_EXPONENT = r"[eE][+-]?\d{10,}"
+#: read_csv's converter that parses numbers with Python's float (exact; no crash on
+#: LONG_EXPONENT): pass as ``float_precision=`` wherever read_csv converts numbers itself.
+SAFE_FLOAT_PRECISION = "round_trip"
 _VERSIONED = r"^([A-Za-z]+_?\d+)\.\d+$"  # ENSG0001.5, ENSMUSG0001.2, NM_0001.2
 
 
@@ -26,6 +34,42 @@ def is_gzip(path: Path) -> bool:
 def compression(path: Path) -> str | None:
     """The ``compression=`` argument for :func:`pandas.read_csv`, from the file's content."""
     return "gzip" if is_gzip(path) else None
+
+
+def not_utf8(path: Path, exc: UnicodeDecodeError) -> InputError:
+    """The one-line error for a file that is not UTF-8 text: its first undecodable line and
+    byte (e.g. a Latin-1 accent in a gene name, a table saved by Excel as ANSI)."""
+    opener = gzip.open if is_gzip(path) else open
+    with opener(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                return InputError(path, f"line {number}", "UTF-8 text (save the file as UTF-8)",
+                                  f"byte 0x{raw[bad.start]:02x}")
+    return InputError(path, "", "UTF-8 text", first_line(exc))
+
+
+def to_numbers(values: pd.Series, errors: str = "coerce") -> pd.Series:
+    """:func:`pandas.to_numeric` that survives cells with a :data:`LONG_EXPONENT`: those are
+    parsed by Python's ``float`` (``inf``, ``0.0``; not a number: NaN with ``errors="coerce"``,
+    else ``ValueError``), every other cell by pandas."""
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        text = values.astype(str)
+        long = text.str.contains(LONG_EXPONENT, regex=True, na=False)
+        if long.any():
+            values = values.astype(object).copy()
+            values[long] = [_python_float(t, errors) for t in text[long]]
+    return pd.to_numeric(values, errors=errors)  # type: ignore[call-overload]
+
+
+def _python_float(text: str, errors: str) -> float:
+    try:
+        return float(text.strip())
+    except ValueError:
+        if errors == "coerce":
+            return float("nan")
+        raise
 
 
 def open_text(path: Path, errors: str = "strict") -> TextIO:

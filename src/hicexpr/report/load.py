@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from hicexpr.io.text import SAFE_FLOAT_PRECISION
 from hicexpr.lib.errors import InputError, first_line
 
 TABLES = {
@@ -186,9 +187,9 @@ def read_table(file: Path) -> pd.DataFrame:
             return pd.read_parquet(file)
         if file.name in TRACK_COLUMNS:
             return pd.read_csv(file, sep="\t", header=None, skiprows=_header_lines(file),
-                               usecols=range(4),
+                               usecols=range(4), float_precision=SAFE_FLOAT_PRECISION,
                                names=["chrom", "start", "end", TRACK_COLUMNS[file.name]])
-        return pd.read_csv(file, sep="\t", low_memory=False)
+        return pd.read_csv(file, sep="\t", low_memory=False, float_precision=SAFE_FLOAT_PRECISION)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise InputError(file, "", "a tab-separated table with a header line",
                          first_line(exc)) from None

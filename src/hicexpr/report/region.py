@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from hicexpr.io.chroms import chrom_mapping, natural_sorted
+from hicexpr.io.text import to_numbers
 from hicexpr.lib.errors import InputError
 
 DEFAULT_REGION_BINS = 60  # bins across a region the report picks: a 60 x 60 dense matrix
@@ -87,7 +88,7 @@ def _gene_positions(clr: cooler.Cooler, genes: pd.DataFrame | None) -> dict[str,
         return {}
     chroms = genes["chrom"].astype(str)
     names = chrom_mapping(sorted(set(chroms)), list(clr.chromnames))
-    positions = pd.to_numeric(genes[column], errors="coerce")
+    positions = to_numbers(genes[column], errors="coerce")
     out = {}
     for source, target in names.items():
         values = positions[(chroms == source).to_numpy()].dropna().to_numpy(np.int64)

@@ -23,6 +23,7 @@ from hicexpr.analysis.predictability import gene_factors, predictability, shares
 from hicexpr.analysis.scores import forecast_scores, spex_scores
 from hicexpr.datasets.axes import builtin_axes
 from hicexpr.io.chroms import named_as
+from hicexpr.io.text import to_numbers
 from hicexpr.lib.errors import HicexprError, first_line
 from hicexpr.lib.progress import track
 from hicexpr.plots import (
@@ -331,7 +332,7 @@ def best_prediction_model(pred: pd.DataFrame, scores: pd.DataFrame | None = None
     models = [str(m) for m in pd.unique(pred["model"])]
     if scores is not None and {"model", "val_spearman"} <= set(scores.columns):
         rows = scores[scores["model"].astype(str).isin(models)]
-        val = pd.to_numeric(rows["val_spearman"], errors="coerce").groupby(
+        val = to_numbers(rows["val_spearman"], errors="coerce").groupby(
             rows["model"].astype(str)).mean().dropna()
         if len(val):
             return str(val.idxmax()), "the model with the highest validation-chromosome Spearman"
