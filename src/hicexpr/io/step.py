@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from hicexpr.io.expression import expression_anndata, parse_numbers
-from hicexpr.io.text import SAFE_FLOAT_PRECISION, compression, open_text, to_numbers
+from hicexpr.io.text import compression, open_text, to_numbers
 from hicexpr.io.timelabels import EMBRYONIC_OFFSET
 from hicexpr.lib.errors import InputError, first_line
 
@@ -261,11 +261,20 @@ def read_step_csv(file: Path, usecols: Callable[[str], bool] | None = None) -> p
     if not file.is_file():
         raise InputError(file, "", "an existing STEP interaction CSV", "no such file")
     try:
-        return pd.read_csv(file, usecols=usecols, compression=compression(file),
-                           float_precision=SAFE_FLOAT_PRECISION)
+        text = pd.read_csv(file, usecols=usecols, compression=compression(file), dtype=str)
     except (OSError, EOFError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError,
             UnicodeDecodeError) as exc:
         raise InputError(file, "", "a STEP interaction CSV", first_line(exc)) from None
+    return text.apply(_numeric_if_possible)
+
+
+def _numeric_if_possible(column: pd.Series) -> pd.Series:
+    """A text column as numbers when every cell is one (as read_csv's own inference, with the
+    same parser, so values are those read_csv gives), else unchanged."""
+    try:
+        return to_numbers(column, errors="raise")
+    except (ValueError, TypeError):
+        return column
 
 
 def _read_csv(file: Path) -> pd.DataFrame:
