@@ -106,3 +106,17 @@ def test_partner_table_order_does_not_depend_on_input_order():
     pd.testing.assert_frame_equal(a, b)  # so seeded random controls are reproducible
     pd.testing.assert_frame_equal(pa.random_partners(a, GENES, seed=0),
                                   pa.random_partners(b, GENES, seed=0))
+
+
+def test_cooler_partners_show_progress_per_chromosome(tmp_path, monkeypatch):
+    shown: list[tuple[str, int]] = []
+
+    def track(items, description, total=None):
+        items = list(items)
+        shown.append((description, len(items)))
+        yield from items
+
+    monkeypatch.setattr(pa, "track", track)
+    pa.partners_from_cooler(GENES, _cooler(tmp_path))
+    assert len(shown) == 1 and shown[0][0].startswith("3D partners from ")
+    assert shown[0][1] == GENES["chrom"].nunique()

@@ -27,6 +27,7 @@ from scipy import sparse
 
 from hicexpr.io.chroms import chrom_mapping, named_as
 from hicexpr.lib.errors import InputError
+from hicexpr.lib.progress import track
 from hicexpr.spex.profiles import ProfileSource
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,8 @@ def partners_from_cooler(genes: pd.DataFrame, clr: cooler.Cooler, balance: bool 
     frames = []
     binsize = clr.binsize
     names = chrom_mapping([str(c) for c in genes["chrom"].unique()], list(clr.chromnames))
-    for chrom, g in genes.groupby("chrom", sort=False):
+    groups = list(genes.groupby("chrom", sort=False))
+    for chrom, g in track(groups, f"3D partners from {clr.filename} (chromosomes)"):
         if str(chrom) not in names:
             continue
         px = _cooler_chrom(clr, names[str(chrom)], g, binsize, balance, min_count, min_oe)

@@ -23,6 +23,7 @@ from hicexpr.config import SpexConfig, check_at_least
 from hicexpr.io.chroms import natural_sorted
 from hicexpr.io.links import read_bengi, read_loops
 from hicexpr.lib.errors import InputError
+from hicexpr.lib.progress import track
 from hicexpr.lib.runs import RunFolder
 from hicexpr.spex import data, experiment, heads, partners, profiles, spatial
 from hicexpr.spex import evaluate as ev
@@ -98,7 +99,7 @@ def partner_blocks(genes: pd.DataFrame, sources: dict[str, pd.DataFrame],
                    source: profiles.ProfileSource, cfg: SpexConfig) -> dict[str, pd.DataFrame]:
     """3D blocks ``{source}:{aggregation}``, plus ``:random`` / ``:shuffled`` controls."""
     blocks: dict[str, pd.DataFrame] = {}
-    for label, table in sources.items():
+    for label, table in track(list(sources.items()), "3D feature blocks (sources)"):
         variants = {"": table}
         if cfg.controls:
             variants[":random"] = partners.random_partners(table, genes, cfg.min_distance, cfg.seed)
