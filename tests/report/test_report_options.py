@@ -117,3 +117,23 @@ def test_report_map_from_metrics_uri_when_config_names_the_bare_mcool(tmp_path,
         clr = open_report_contacts(run, ReportOptions())
     assert clr is not None and clr.binsize == 2000
     assert "cannot open" not in caplog.text
+
+
+def test_gene_file_named_by_the_run_is_read_without_repeating_its_warnings(tmp_path,
+                                                                          caplog) -> None:
+    from hicexpr.report.load import load_run
+
+    genes = tmp_path / "genes.bed"  # a repeated id: read_genes warns (the run did so already)
+    genes.write_text("chr1\t100\t200\tg1\t0\t+\nchr1\t300\t400\tg2\t0\t+\nchr1\t500\t600\tg1\t0\t+\n")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text(f"genes: {genes}\n")
+    with caplog.at_level("WARNING"):
+        loaded = load_run(run)
+    assert loaded.table("genes")["gene_id"].tolist() == ["g1", "g2"]
+    assert "repeat an earlier gene id" not in caplog.text
+    with caplog.at_level("WARNING"):
+        from hicexpr.io.genes import read_genes
+
+        read_genes(genes)
+    assert "repeat an earlier gene id" in caplog.text  # outside the report it still warns

@@ -13,6 +13,7 @@ import yaml
 
 from hicexpr.io.text import SAFE_FLOAT_PRECISION
 from hicexpr.lib.errors import InputError, first_line
+from hicexpr.lib.logs import only_errors
 
 TABLES = {
     "predictions": ("predictions.tsv", "predictions.parquet", "predictions.tsv.gz"),
@@ -173,7 +174,8 @@ def _genes_from_reference(run: RunData) -> None:
     for file in referenced_paths(run, (".bed", ".gtf", ".gff3", ".tab", ".csv", ".tsv",
                                        ".bed.gz", ".gtf.gz"), keys=("genes",)):
         try:
-            run.tables["genes"] = read_genes(file)
+            with only_errors("hicexpr.io.genes"):  # the run warned about this file already
+                run.tables["genes"] = read_genes(file)
             run.files["genes"] = file
             return
         except InputError:

@@ -27,6 +27,7 @@ from hicexpr.forecast.registry import MODELS
 from hicexpr.graph.diagnostics import contact_coexpression
 from hicexpr.lib.cache import Cache
 from hicexpr.lib.errors import InputError, closest
+from hicexpr.lib.logs import only_errors
 from hicexpr.lib.runs import RunFolder
 from hicexpr.workflows.runs import finish_run
 
@@ -248,13 +249,8 @@ def check_series_length(config: ForecastConfig) -> None:
         return
     from hicexpr.io.expression import read_expression
 
-    logger = logging.getLogger("hicexpr.io.expression")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
+    with only_errors("hicexpr.io.expression"):
         adata = read_expression(config.expression, sample_times=config.sample_times)
-    finally:
-        logger.setLevel(level)
     check_time_points(SimpleNamespace(expression=adata, name=config.expression), config)
 
 
