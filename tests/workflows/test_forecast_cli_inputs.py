@@ -71,7 +71,9 @@ def test_graph_of_a_short_series_skips_the_coexpression_diagnostic(sim, tmp_path
     assert result.exit_code == 0, result.output
     assert is_complete(out) and (out / "edges.tsv").is_file()
     assert not (out / "contact_coexpression.tsv").exists()
-    assert "contact vs co-expression not computed" in (out / "run.log").read_text()
+    log = (out / "run.log").read_text()
+    assert "contact vs co-expression not computed" in log
+    assert f"{short}: time points: expected at least" in log  # names the user's file
 
 
 def test_config_yaml_holds_the_resolved_scaling_and_node2vec(sim, tmp_path) -> None:

@@ -406,8 +406,9 @@ def write_contact_coexpression(run: RunFolder, dataset: Any, graph: Any,
         try:
             split = first_split(dataset, config)
         except InputError as exc:  # too short a series for the protocol's splits
-            log.warning("contact vs co-expression not computed (no %s training split): %s",
-                        config.protocol, exc)
+            log.warning("contact vs co-expression not computed (no %s training split): %s: "
+                        "%s: expected %s, got %s", config.protocol,
+                        config.expression or dataset.name, exc.where, exc.expected, exc.got)
             return
 
     def compute() -> pd.DataFrame:
