@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from hicexpr.io.chroms import EXTENT_KEY, natural_sorted
-from hicexpr.io.text import SAFE_FLOAT_PRECISION, compression, to_numbers
+from hicexpr.io.text import SAFE_FLOAT_PRECISION, compression, finite_numbers, to_numbers
 from hicexpr.lib.atomic import atomic_path
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.paths import user_cache_dir
@@ -402,10 +402,8 @@ def _step_chunks(f: Path, chunksize: int | None = None) -> Iterator[pd.DataFrame
                 raise InputError(f, f"line {first + 1}", _STEP_EXPECTED, f"{df.shape[1]} columns")
             df.columns = ["pos1", "pos2", "count"]
             for col in df.columns:
-                values = to_numbers(df[col], errors="coerce")
-                bad = ~np.isfinite(values.to_numpy(float))  # not a number, or inf
-                if bad.any():
-                    i = int(np.flatnonzero(bad)[0])
+                values, i = finite_numbers(df[col])
+                if i is not None:
                     raise InputError(f, f"line {first + i + 1}",
                                      f"a finite number in column {col}", df[col].iloc[i])
                 df[col] = values

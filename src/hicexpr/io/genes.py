@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from hicexpr.io.step import read_step_csv
-from hicexpr.io.text import open_text, to_numbers
+from hicexpr.io.text import finite_numbers, open_text, to_numbers
 from hicexpr.lib.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -131,10 +131,8 @@ def _is_bed_header(line: str) -> bool:
 
 
 def _int_column(df: pd.DataFrame, col: int | str, file: Path, what: str) -> np.ndarray:
-    values = to_numbers(df[col], errors="coerce")
-    bad = ~np.isfinite(values.to_numpy(float))  # not a number, or inf
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    values, i = finite_numbers(df[col])
+    if i is not None:
         raise InputError(file, f"line {df['lineno'].iloc[i]}", f"an integer {what}",
                          df[col].iloc[i])
     return values.to_numpy(dtype=np.int64)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hicexpr.io.text import SAFE_FLOAT_PRECISION, compression, to_numbers
+from hicexpr.io.text import SAFE_FLOAT_PRECISION, compression, finite_numbers, to_numbers
 from hicexpr.io.tracks import harmonise_chrom
 from hicexpr.lib.errors import InputError, first_line
 
@@ -39,10 +39,9 @@ def _read_tsv(path: Path, **kwargs: Any) -> pd.DataFrame:
 def _as_int(df: pd.DataFrame, col: int, path: Path) -> np.ndarray:
     """Column ``col`` (0-based) of a header-less table whose index is the file's row (0-based)
     as integers; InputError naming the line and column of the first cell that is not one."""
-    vals = to_numbers(df[col], errors="coerce")
-    bad = np.flatnonzero(~np.isfinite(vals.to_numpy(float)))  # not a number, or inf
-    if bad.size:
-        raise InputError(path, _place(df, bad[0], col), "a finite number", df[col].iloc[bad[0]])
+    vals, bad = finite_numbers(df[col])
+    if bad is not None:
+        raise InputError(path, _place(df, bad, col), "a finite number", df[col].iloc[bad])
     return vals.to_numpy().astype(np.int64)
 
 

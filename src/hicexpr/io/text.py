@@ -11,6 +11,7 @@ import gzip
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
 import pandas as pd
 
 from hicexpr.lib.errors import InputError, first_line
@@ -61,6 +62,14 @@ def to_numbers(values: pd.Series, errors: str = "coerce") -> pd.Series:
             values = values.astype(object).copy()
             values[long] = [_python_float(t, errors) for t in text[long]]
     return pd.to_numeric(values, errors=errors)  # type: ignore[call-overload]
+
+
+def finite_numbers(values: pd.Series) -> tuple[pd.Series, int | None]:
+    """``values`` as numbers (:func:`to_numbers`) and the position of the first cell that is
+    not a finite number (text, empty, ``inf``), or None when every cell is one."""
+    numbers = to_numbers(values, errors="coerce")
+    bad = np.flatnonzero(~np.isfinite(numbers.to_numpy(float)))
+    return numbers, int(bad[0]) if bad.size else None
 
 
 def _python_float(text: str, errors: str) -> float:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hicexpr.io.chroms import chrom_mapping
-from hicexpr.io.text import compression, open_text, to_numbers
+from hicexpr.io.text import compression, finite_numbers, open_text
 from hicexpr.lib.errors import InputError, first_line
 
 PathLike = str | os.PathLike[str]
@@ -78,12 +78,10 @@ def _header_lines(path: Path) -> int:
 
 
 def _coords(df: pd.DataFrame, path: Path) -> pd.DataFrame:
-    start = to_numbers(df[1], errors="coerce")
-    end = to_numbers(df[2], errors="coerce")
-    bad_num = np.flatnonzero(~(np.isfinite(start.to_numpy(float))
-                               & np.isfinite(end.to_numpy(float))))  # not numbers, or inf
-    if bad_num.size:
-        i = int(bad_num[0])
+    (start, bad_start), (end, bad_end) = finite_numbers(df[1]), finite_numbers(df[2])
+    first_bad = [i for i in (bad_start, bad_end) if i is not None]
+    if first_bad:
+        i = min(first_bad)
         raise InputError(path, f"row {i + 1}", "integer start and end",
                          f"{df[1].iloc[i]} {df[2].iloc[i]}")
     start, end = start.astype(np.int64), end.astype(np.int64)
@@ -137,12 +135,10 @@ def _numbers(df: pd.DataFrame, col: int, file: Path, what: str) -> np.ndarray:
     """Column ``col`` (0-based) as floats; InputError naming the first cell that is not one."""
     if df.shape[1] <= col:
         raise InputError(file, f"column {col + 1}", f"a {what} column", f"{df.shape[1]} columns")
-    vals = to_numbers(df[col], errors="coerce")
-    bad = ~np.isfinite(vals.to_numpy(float))  # not a number, or inf
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0]) + 1
-        raise InputError(file, f"row {row}, column {col + 1}", "a finite number",
-                         df[col].iloc[row - 1])
+    vals, bad = finite_numbers(df[col])
+    if bad is not None:
+        raise InputError(file, f"row {bad + 1}, column {col + 1}", "a finite number",
+                         df[col].iloc[bad])
     return vals.astype(float).to_numpy()
 
 
