@@ -228,12 +228,12 @@ def check_genes(dataset: Any, source: str | None = None) -> None:
                          "time course on the map (the gene graph needs 2 nodes)", n)
 
 
-def check_time_points(dataset: Any, config: ForecastConfig) -> None:
-    """Enough time points for the protocol's splits; the error names the file and the times
-    read from it (replicate numbers read as times show up there)."""
+def check_time_points(dataset: Any, config: ForecastConfig) -> list[Any]:
+    """The protocol's splits of the dataset's time points; when there are too few, an error
+    naming the file and the times read from it (replicate numbers read as times show up)."""
     try:
-        make_splits(dataset.expression.n_obs, config.protocol, config.input_length,
-                    config.test_fraction, config.val_fraction, config.n_folds)
+        return make_splits(dataset.expression.n_obs, config.protocol, config.input_length,
+                           config.test_fraction, config.val_fraction, config.n_folds)
     except InputError as exc:
         times = [format(t, "g") for t in dataset.expression.obs["time"]]
         shown = ", ".join(times[:8]) + (", ..." if len(times) > 8 else "")
@@ -389,9 +389,8 @@ COEXPRESSION_LAGS = (0, 1)
 
 def first_split(dataset: Any, config: ForecastConfig) -> Any:
     """The protocol's first split of the dataset's time points (its training times fit
-    everything a graph run writes)."""
-    return make_splits(dataset.expression.n_obs, config.protocol, config.input_length,
-                       config.test_fraction, config.val_fraction, config.n_folds)[0]
+    everything a graph run writes); errors as :func:`check_time_points`."""
+    return check_time_points(dataset, config)[0]
 
 
 def write_contact_coexpression(run: RunFolder, dataset: Any, graph: Any,
@@ -406,9 +405,8 @@ def write_contact_coexpression(run: RunFolder, dataset: Any, graph: Any,
         try:
             split = first_split(dataset, config)
         except InputError as exc:  # too short a series for the protocol's splits
-            log.warning("contact vs co-expression not computed (no %s training split): %s: "
-                        "%s: expected %s, got %s", config.protocol,
-                        config.expression or dataset.name, exc.where, exc.expected, exc.got)
+            log.warning("contact vs co-expression not computed (no %s training split): %s",
+                        config.protocol, exc)
             return
 
     def compute() -> pd.DataFrame:
