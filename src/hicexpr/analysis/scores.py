@@ -51,7 +51,7 @@ def spex_scores(per_gene_gain: pd.DataFrame, value: str = "gain",
     _require(per_gene_gain, ("gene", value), "per_gene_gain")
     rows = per_gene_gain
     if "setting" in rows.columns:
-        chosen = setting if setting is not None else sorted(rows["setting"].astype(str))[0]
+        chosen = setting if setting is not None else default_setting(rows)
         rows = rows[rows["setting"].astype(str) == chosen]
         if rows.empty:
             raise InputError("per_gene_gain", "column 'setting'", "a setting in the table",
@@ -59,6 +59,11 @@ def spex_scores(per_gene_gain: pd.DataFrame, value: str = "gain",
     scores = rows.groupby("gene")[value].mean().dropna()
     scores.index = scores.index.astype(str)
     return scores.rename(value)
+
+
+def default_setting(per_gene_gain: pd.DataFrame) -> str:
+    """The setting :func:`spex_scores` reads when none is given: the first in name order."""
+    return sorted(per_gene_gain["setting"].astype(str))[0]
 
 
 def _require(df: pd.DataFrame, columns: Sequence[str], source: str) -> None:

@@ -20,7 +20,7 @@ from hicexpr.analysis.genesets import (
     infer_organism,
 )
 from hicexpr.analysis.predictability import gene_factors, predictability, shares_genes
-from hicexpr.analysis.scores import forecast_scores, spex_scores
+from hicexpr.analysis.scores import default_setting, forecast_scores, spex_scores
 from hicexpr.datasets.axes import builtin_axes
 from hicexpr.io.chroms import named_as
 from hicexpr.io.text import to_numbers
@@ -469,7 +469,7 @@ def _gain_scope(gain: pd.DataFrame) -> str:
     which models and samples."""
     parts = []
     if "setting" in gain.columns:
-        parts.append(f"setting {sorted(gain['setting'].astype(str))[0]}")
+        parts.append(f"setting {default_setting(gain)}")
     for column, noun in (("model", "models"), ("sample", "samples")):
         values = sorted(gain[column].astype(str).unique()) if column in gain.columns else []
         if len(values) > 1:
