@@ -60,15 +60,17 @@ class ForecastDataset:
     @property
     def time_unit(self) -> str | None:
         """Unit of the time points (``min``, ``h``, ``d``, ...), None when not known."""
-        unit = dict(self.expression.uns.get("provenance", {})).get("time_unit")
-        return str(unit) if unit else None
+        return self._provenance("time_unit")
 
     @property
     def value_description(self) -> str | None:
         """What the expression values are (e.g. ``log2 ratio to reference``), None when not
         known."""
-        values = dict(self.expression.uns.get("provenance", {})).get("values")
-        return str(values) if values else None
+        return self._provenance("values")
+
+    def _provenance(self, key: str) -> str | None:
+        value = dict(self.expression.uns.get("provenance", {})).get(key)
+        return str(value) if value else None
 
     def values(self) -> np.ndarray:
         """Expression as a dense float array [T, N]."""
