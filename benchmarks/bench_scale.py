@@ -32,12 +32,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _measure import measure  # noqa: E402
+from _scale_windows import STEPMR, forecast_windows, score_on_test  # noqa: E402
 from hicexpr.contacts import pair_flags  # noqa: E402
 from hicexpr.datasets.forecasting import normalised_contact  # noqa: E402
-from hicexpr.evaluate.metrics import forecast_metrics  # noqa: E402
-from hicexpr.evaluate.protocols import make_splits  # noqa: E402
-from hicexpr.evaluate.scaling import GeneScaler  # noqa: E402
-from hicexpr.evaluate.windows import fill_missing, make_windows  # noqa: E402
 from hicexpr.forecast.baselines import PooledRidgeAR, WindowMean  # noqa: E402
 from hicexpr.forecast.minibatch import MiniBatchSTEPmr  # noqa: E402
 from hicexpr.graph.build import build_gene_graph  # noqa: E402
@@ -49,19 +46,10 @@ from hicexpr.workflows.scale import contact_features_parallel, simulate_large  #
 
 SIZES = (1_000, 5_000, 20_000)
 WORKERS = 2
-INPUT_LENGTH = 3
 FORECAST_STEPS = ("features", "graph", "embeddings", "stepmr_training", "evaluation")
 TARGETS = {"forecast_end_to_end": (600.0, 4096.0), "spex_features": (300.0, None)}
 #: Baselines scored on the same windows and test block as STEPmr (skill 0 = persistence).
 BASELINES = {"pooled_ridge_ar": PooledRidgeAR, "window_mean": WindowMean}
-#: MiniBatchSTEPmr settings at every size (``gene_blocks`` = one per 5,000 genes). One torch
-#: thread: on a shared 2-core machine two threads wait on each other (5k genes, load ~7:
-#: 146 s with 2 threads, 40 s with 1, same fit). 8-window chunks, chosen on the validation
-#: block only (``scale_dev.py``, 5k genes, 10 epochs): validation MSE 0.672 / 0.677 / 0.670 /
-#: 0.667 / 0.670 for 1 / 2 / 4 / 8 / 16-window chunks (16 windows x 20 epochs: 0.664 at 2.3x
-#: the time; pooled ridge AR 0.684, persistence 0.850).
-STEPMR = {"hidden": 16, "max_epochs": 10, "patience": 3, "batch_windows": 8, "n_threads": 1,
-          "seed": 0}
 
 
 def _sizes() -> list[int]:
@@ -142,29 +130,6 @@ def forecast_pipeline(records: list, n: int, folder: Path, client: Any) -> None:
         _record(records, n, f"baseline_{name}", name, m,
                 {"skill": round(scores["skill"], 4),
                  "gene_pearson_mean": round(scores["gene_pearson_mean"], 4)})
-
-
-def forecast_windows(values: np.ndarray) -> tuple[Any, GeneScaler, Any, Any, Any]:
-    """Chronological split of ``values`` [T, N], its scaler (training times) and the scaled
-    train / validation / test windows (one-step targets; validation targets never at test
-    times)."""
-    split = make_splits(values.shape[0], "chronological", INPUT_LENGTH)[0]
-    scaler = GeneScaler().fit(values, split.scaler_times)
-    inputs = scaler.transform(fill_missing(values))
-    targets = scaler.transform(values)
-    val_times = np.setdiff1d(np.arange(values.shape[0]), np.unique(split.test + 1))
-    train = make_windows(inputs, targets, split.train, INPUT_LENGTH, 1, split.train_times)
-    val = make_windows(inputs, targets, split.val, INPUT_LENGTH, 1, val_times)
-    test = make_windows(inputs, targets, split.test, INPUT_LENGTH, 1)
-    return split, scaler, train, val, test
-
-
-def score_on_test(model: Any, values: np.ndarray, split: Any, scaler: GeneScaler,
-                test: Any) -> dict[str, float]:
-    """Forecast metrics of a fitted model on the test windows, on the original scale."""
-    pred = scaler.inverse_transform(model.predict(test.X)[:, 0])
-    obs, last = values[split.test + 1], values[split.test]
-    return forecast_metrics(obs, pred, last, np.broadcast_to(scaler.mean_, obs.shape))
 
 
 def write_peaks(folder: Path, genes: pd.DataFrame, chromsizes: pd.Series, seed: int = 0

@@ -26,7 +26,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_scale import BASELINES, STEPMR, WORKERS, forecast_windows, graph_pairs  # noqa: E402
+from _scale_windows import STEPMR, forecast_windows  # noqa: E402
+from bench_scale import BASELINES, WORKERS, graph_pairs  # noqa: E402
 from hicexpr.forecast.baselines import Persistence  # noqa: E402
 from hicexpr.forecast.minibatch import MiniBatchSTEPmr  # noqa: E402
 from hicexpr.graph.build import build_gene_graph  # noqa: E402

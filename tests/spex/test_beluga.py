@@ -77,3 +77,10 @@ def test_load_weights_with_conv2d_kernels(tmp_path):
     torch.save({"bad": torch.zeros(1)}, tmp_path / "bad.pth")
     with pytest.raises(InputError, match="state_dict keys"):
         load_beluga(tmp_path / "bad.pth")
+
+
+def test_absent_device_is_a_one_line_error(fasta, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert BelugaProfiles(_model(), fasta).device.type == "cpu"  # default: CUDA when present
+    with pytest.raises(InputError, match="device: expected a device present on this machine"):
+        BelugaProfiles(_model(), fasta, device="cuda")

@@ -172,11 +172,15 @@ class Forecaster(BaseEstimator):
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Forecaster:
-        """Read a model written by :meth:`save` (only load files you trust: it is a pickle)."""
+        """Read a model written by :meth:`save` (only load files you trust: it is a pickle).
+
+        Tensors are read onto the CPU, so a model fitted on a GPU loads on any machine; a
+        model with a ``device`` parameter moves back to it when it next predicts or fits.
+        """
         from hicexpr.forecast.registry import MODELS
 
         try:
-            payload = torch.load(path, weights_only=False)
+            payload = torch.load(path, weights_only=False, map_location="cpu")
         except (OSError, RuntimeError, EOFError) as exc:
             raise InputError(path, "", "a model file written by save()", str(exc)) from None
         kind = MODELS.get(payload.get("class", ""), None)

@@ -20,24 +20,8 @@ from torch import Tensor, nn
 from hicexpr.forecast.losses import mse
 from hicexpr.forecast.neural import STEPmr
 from hicexpr.forecast.train import TrainResult
+from hicexpr.lib.devices import resolve_device
 from hicexpr.lib.errors import InputError
-
-
-def resolve_device(device: str | None) -> torch.device:
-    """``torch.device`` for ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto`` (GPU if any)."""
-    name = (device or "cpu").strip().lower()
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        dev = torch.device(name)
-    except RuntimeError:
-        raise InputError("device", "", "cpu, cuda, cuda:N, mps or auto", device) from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InputError("device", "", "a device present on this machine (no CUDA GPU here)",
-                         device)
-    if dev.type == "mps" and not torch.backends.mps.is_available():
-        raise InputError("device", "", "a device present on this machine (no MPS here)", device)
-    return dev
 
 
 def gene_blocks(n_genes: int, n_blocks: int) -> list[np.ndarray]:

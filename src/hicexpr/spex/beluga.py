@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from hicexpr.lib.devices import resolve_device
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.progress import track
 
@@ -157,7 +158,7 @@ class BelugaProfiles:
 
         if not Path(fasta).is_file():
             raise InputError(fasta, "", "a genome FASTA file", "not found")
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = resolve_device(device or "auto")
         self.model = model.to(self.device).eval()
         self.fasta = pyfaidx.Fasta(str(fasta), as_raw=True, sequence_always_upper=True)
         self.average_rc = average_rc
