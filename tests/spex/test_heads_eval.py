@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from hicexpr.lib.errors import InputError
 from hicexpr.spex import evaluate as ev
@@ -151,3 +152,10 @@ def test_test_genes_expression_never_reaches_their_predictions_or_any_choice(nam
         c, fit_c = ev.fit_predict(head, moved, y, split)
         np.testing.assert_allclose(c[~test], a[~test], rtol=0, atol=1e-5)
         assert getattr(fit_c, chosen) == getattr(fit_a, chosen)
+
+
+@parametrize_with_checks([LinearHead(), LinearHead(kind="elasticnet"),
+                          XGBHead(booster="gblinear", n_estimators=50, n_jobs=1),
+                          XGBHead(n_jobs=1)])
+def test_heads_pass_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)

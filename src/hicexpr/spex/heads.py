@@ -45,7 +45,8 @@ class LinearHead(RegressorMixin, BaseEstimator):
     """Standardised ridge or elastic-net; the penalty is chosen on the validation set.
 
     Without a validation set, ridge picks its penalty by generalised cross-validation on the
-    training genes and the elastic net uses the middle penalty of ``alphas``.
+    training genes and the elastic net uses the middle penalty of ``alphas``. ``n_iter_`` is the
+    elastic net's coordinate-descent iterations for the final fit (1 for ridge: closed form).
     """
 
     def __init__(self, kind: str = "ridge", alphas: Sequence[float] = (1.0, 10.0, 100.0, 1e3, 1e4),
@@ -78,6 +79,7 @@ class LinearHead(RegressorMixin, BaseEstimator):
                 self.alpha_ = float(list(self.alphas)[int(np.argmin(errors))])
                 self.coef_ = path.coef(self.alpha_)
                 self.intercept_ = path.y_mean - float(path.x_mean @ self.coef_)
+                self.n_iter_ = 1
                 return self
             errors = [np.mean((self._model(a).fit(Xs, y).predict(Xv) - y_val) ** 2)
                       for a in self.alphas]
@@ -88,6 +90,7 @@ class LinearHead(RegressorMixin, BaseEstimator):
             self.alpha_ = float(sorted(self.alphas)[len(self.alphas) // 2])
         model = self._model(self.alpha_).fit(Xs, y)
         self.coef_, self.intercept_ = np.asarray(model.coef_), float(model.intercept_)
+        self.n_iter_ = int(getattr(model, "n_iter_", None) or 1)  # Ridge: None (closed form)
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
