@@ -9,46 +9,25 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from torch_geometric.data import Data
 
-from hicexpr.evaluate.windows import make_windows
 from hicexpr.forecast.base import Forecaster
-from hicexpr.forecast.minibatch import MiniBatchSTEPmr, resolve_device
+from hicexpr.forecast.minibatch import MiniBatchSTEPmr
+from hicexpr.lib.devices import resolve_device
 
 pytestmark = [pytest.mark.gpu,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")]
 
-N, T, L = 60, 48, 3
 
-
-@pytest.fixture(scope="module")
-def data():
-    """Genes on a chain; each follows 0.5 x itself + 0.4 x its neighbours' mean + noise."""
-    rng = np.random.default_rng(0)
-    x = np.zeros((T, N))
-    x[0] = rng.normal(size=N)
-    for t in range(1, T):
-        x[t] = 0.5 * x[t - 1] + 0.4 * (np.roll(x[t - 1], 1) + np.roll(x[t - 1], -1)) / 2 \
-            + rng.normal(0, 0.3, N)
-    src = np.arange(N - 1)
-    ei = torch.as_tensor(np.stack([np.r_[src, src + 1], np.r_[src + 1, src]]))
-    graph = Data(edge_index=ei, edge_weight=torch.ones(ei.shape[1]), num_nodes=N)
-    train = make_windows(x, x, np.arange(L - 1, 34), L, 1)
-    val = make_windows(x, x, np.arange(34, 40), L, 1)
-    test = make_windows(x, x, np.arange(40, T - 1), L, 1)
-    return train, val, test, graph
-
-
-def _fit(device: str, data) -> MiniBatchSTEPmr:
-    train, val, _, graph = data
+def _fit(device: str, chain_data: tuple) -> MiniBatchSTEPmr:
+    train, val, _, graph = chain_data
     return MiniBatchSTEPmr(hidden=8, max_epochs=25, patience=25, seed=0, batch_windows=16,
                            gene_blocks=3, lr=0.02, device=device).fit(train, graph=graph,
                                                                       validation=val)
 
 
-def test_cuda_fit_learns_and_agrees_with_cpu(data) -> None:
-    test = data[2]
-    gpu, cpu = _fit("cuda", data), _fit("cpu", data)
+def test_cuda_fit_learns_and_agrees_with_cpu(chain_data) -> None:
+    test = chain_data[2]
+    gpu, cpu = _fit("cuda", chain_data), _fit("cpu", chain_data)
     assert next(gpu.nets_[0].parameters()).device.type == "cuda"
     pred = gpu.predict(test.X)[:, 0]
     mse_gpu = np.mean((pred - test.y[:, 0]) ** 2)
@@ -67,9 +46,9 @@ def test_device_names() -> None:
         resolve_device(f"cuda:{torch.cuda.device_count()}")
 
 
-def test_cuda_model_saves_and_predicts_on_cpu(data, tmp_path) -> None:
-    test = data[2]
-    gpu = _fit("cuda", data)
+def test_cuda_model_saves_and_predicts_on_cpu(chain_data, tmp_path) -> None:
+    test = chain_data[2]
+    gpu = _fit("cuda", chain_data)
     expected = gpu.predict(test.X)
     loaded = Forecaster.load(gpu.save(tmp_path / "model.pt"))
     assert loaded.edge_index_.device.type == "cpu"  # read onto the CPU ...

@@ -5,12 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from torch_geometric.data import Data
 from typer.testing import CliRunner
 
 from hicexpr.cli import app
 from hicexpr.datasets.simulate import simulate_dataset
-from hicexpr.evaluate.windows import make_windows
 from hicexpr.forecast import (
     ChebGraphConv,
     Forecaster,
@@ -25,32 +23,11 @@ from hicexpr.forecast import (
 from hicexpr.lib.errors import InputError
 from hicexpr.workflows import scale
 
-N, T, L = 60, 48, 3
+from .chain import chain_graph
 
 
-def _chain_graph(n: int) -> Data:
-    src = np.arange(n - 1)
-    ei = np.stack([np.concatenate([src, src + 1]), np.concatenate([src + 1, src])])
-    return Data(edge_index=torch.as_tensor(ei), edge_weight=torch.ones(ei.shape[1]), num_nodes=n)
-
-
-@pytest.fixture(scope="module")
-def data():
-    """Genes on a chain; each follows 0.5 x itself + 0.4 x its neighbours' mean + noise."""
-    rng = np.random.default_rng(0)
-    x = np.zeros((T, N))
-    x[0] = rng.normal(size=N)
-    for t in range(1, T):
-        nb = (np.roll(x[t - 1], 1) + np.roll(x[t - 1], -1)) / 2
-        x[t] = 0.5 * x[t - 1] + 0.4 * nb + rng.normal(0, 0.3, N)
-    train = make_windows(x, x, np.arange(L - 1, 34), L, 1)
-    val = make_windows(x, x, np.arange(34, 40), L, 1)
-    test = make_windows(x, x, np.arange(40, T - 1), L, 1)
-    return train, val, test, _chain_graph(N)
-
-
-def test_one_batch_is_exactly_stepmr(data) -> None:
-    train, val, test, graph = data
+def test_one_batch_is_exactly_stepmr(chain_data) -> None:
+    train, val, test, graph = chain_data
     params = dict(hidden=8, max_epochs=15, patience=5, seed=3)
     ref = STEPmr(**params).fit(train, graph=graph, validation=val)
     mb = MiniBatchSTEPmr(**params).fit(train, graph=graph, validation=val)
@@ -65,7 +42,7 @@ def test_one_batch_is_exactly_stepmr(data) -> None:
 
 def test_sparse_cheb_conv_equals_pyg() -> None:
     torch.manual_seed(0)
-    graph = _chain_graph(30)
+    graph = chain_graph(30)
     w = torch.rand(graph.edge_index.shape[1])
     ref = ChebGraphConv(4, 5, K=3)
     fast = SparseChebGraphConv(ref.conv)
@@ -78,8 +55,8 @@ def test_sparse_cheb_conv_equals_pyg() -> None:
     torch.testing.assert_close(gb, ga, rtol=1e-5, atol=1e-6)
 
 
-def test_minibatches_learn_the_dynamics(data) -> None:
-    train, val, test, graph = data
+def test_minibatches_learn_the_dynamics(chain_data) -> None:
+    train, val, test, graph = chain_data
     model = MiniBatchSTEPmr(hidden=8, max_epochs=25, patience=25, seed=0, batch_windows=16,
                             gene_blocks=3, lr=0.02, device="cpu")
     model.fit(train, graph=graph, validation=val)
@@ -119,9 +96,9 @@ def test_keeps_every_stepmr_hyper_parameter() -> None:
     assert MiniBatchSTEPmr(hidden=4, gene_blocks=2).get_params()["hidden"] == 4
 
 
-def test_registered_saved_and_reexported(data, tmp_path) -> None:
+def test_registered_saved_and_reexported(chain_data, tmp_path) -> None:
     assert scale.MiniBatchSTEPmr is MiniBatchSTEPmr  # the workflow re-exports the model
-    train, val, test, graph = data
+    train, val, test, graph = chain_data
     model = make_model("stepmr_minibatch", hidden=4, max_epochs=3, batch_windows=8,
                        gene_blocks=2)
     assert isinstance(model, MiniBatchSTEPmr)
