@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from hicexpr.config import DemoConfig, ForecastConfig
-from hicexpr.datasets.simulate import SimulatedPaths, simulate_dataset
+from hicexpr.datasets.simulate import SimulatedPaths, check_seed, simulate_dataset
 from hicexpr.io.genes import read_genes
 from hicexpr.lib import atomic
-from hicexpr.lib.errors import InputError
+from hicexpr.lib.paths import writable_folder
 from hicexpr.lib.progress import is_quiet, set_quiet
 from hicexpr.lib.runs import COMPLETE
 
@@ -63,11 +63,8 @@ def run_demo(
         seed=seed, n_genes=n_genes, n_times=n_times, n_chroms=n_chroms, genome_size=genome_size,
         test_fraction=test_fraction, seeds=seeds, models=models,
     )
-    folder = Path(out)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(folder, "", "a writable output folder", exc.strerror) from None
+    check_seed(config.seed)
+    folder = writable_folder(out)
     (folder / COMPLETE).unlink(missing_ok=True)  # a re-run is unfinished until the end
     was_quiet = is_quiet()
     set_quiet(quiet or was_quiet)
