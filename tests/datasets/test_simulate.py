@@ -194,8 +194,8 @@ def test_expected_band_formula() -> None:
     (dict(bogus=1), "simulate: parameters: expected known SimulationParams fields, got .*bogus"),
     # a traceback from numpy / np.concatenate before these were checked
     (dict(seed=-1), "simulate: seed: expected a non-negative integer, got -1"),
-    (dict(max_distance=-5), r"simulate: max_distance: expected at least one bin \(10000 bp\), "
-     "or none for whole chromosomes, got -5"),
+    (dict(max_distance=-5), r"simulate: max_distance: expected at least one bin \(10000 bp; "
+     r"unset: whole chromosomes\), got -5"),
     (dict(max_distance=0), r"simulate: max_distance: expected at least one bin"),
 ])
 def test_invalid_parameters_raise_input_error(tmp_path: Path, bad: dict, message: str) -> None:

@@ -133,7 +133,7 @@ class SimulationParams:
                 raise InputError("simulate", name, "a positive value", getattr(self, name))
         if self.max_distance is not None and self.max_distance < self.resolution:
             raise InputError("simulate", "max_distance", f"at least one bin ({self.resolution} "
-                             "bp), or none for whole chromosomes", self.max_distance)
+                             "bp; unset: whole chromosomes)", self.max_distance)
         lo, hi = self.domain_size
         if not 0 < lo <= hi or lo < 3 * self.resolution:
             raise InputError("simulate", "tad_size", "0 < min <= max, min >= 3 bins", (lo, hi))
