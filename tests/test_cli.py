@@ -52,6 +52,16 @@ def test_root_help_and_version() -> None:
     assert res.returncode == 0 and res.stdout.strip() == f"hicexpr {__version__}"
 
 
+def test_python_dash_m_hicexpr_is_the_cli() -> None:
+    module = [sys.executable, "-m", "hicexpr"]  # no __main__.py: 'cannot be directly executed'
+    res = subprocess.run([*module, "--version"], capture_output=True, text=True, timeout=120,
+                         env=ENV, check=False)
+    assert res.returncode == 0 and res.stdout.strip() == f"hicexpr {__version__}", res.stderr
+    res = subprocess.run([*module, "datasets", "fetch", "stepp"], capture_output=True,
+                         text=True, timeout=120, env=ENV, check=False)
+    assert res.returncode == 2 and res.stderr.startswith("error: datasets: name: ")
+
+
 def test_help_of_every_command() -> None:
     paths = command_paths()
     assert ["simulate"] in paths and ["datasets", "fetch"] in paths and ["demo"] in paths
