@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 import typer.main
 import yaml
+from typer.testing import CliRunner
 
 from hicexpr import __version__
-from hicexpr.cli import app
+from hicexpr.cli import app, main
 
 CLI = [sys.executable, "-m", "hicexpr.cli"]
 ENV = {**os.environ, "HICEXPR_QUIET": "1"}
@@ -51,6 +52,16 @@ def test_root_help_and_version() -> None:
     assert res.returncode == 0 and res.stdout.strip() == f"hicexpr {__version__}"
 
 
+def test_python_dash_m_hicexpr_is_the_cli() -> None:
+    module = [sys.executable, "-m", "hicexpr"]  # no __main__.py: 'cannot be directly executed'
+    res = subprocess.run([*module, "--version"], capture_output=True, text=True, timeout=120,
+                         env=ENV, check=False)
+    assert res.returncode == 0 and res.stdout.strip() == f"hicexpr {__version__}", res.stderr
+    res = subprocess.run([*module, "datasets", "fetch", "stepp"], capture_output=True,
+                         text=True, timeout=120, env=ENV, check=False)
+    assert res.returncode == 2 and res.stderr.startswith("error: datasets: name: ")
+
+
 def test_help_of_every_command() -> None:
     paths = command_paths()
     assert ["simulate"] in paths and ["datasets", "fetch"] in paths and ["demo"] in paths
@@ -59,8 +70,8 @@ def test_help_of_every_command() -> None:
         "import sys, json, contextlib, io\n"
         "from hicexpr.cli import main\n"
         "out = {}\n"
-        "for path in json.loads(sys.argv[1]):\n"
-        "    sys.argv = ['hicexpr', *path, '--help']\n"
+        "for path, flag in json.loads(sys.argv[1]):\n"
+        "    sys.argv = ['hicexpr', *path, flag]\n"
         "    buf = io.StringIO()\n"
         "    code = 0\n"
         "    with contextlib.redirect_stdout(buf):\n"
@@ -68,17 +79,19 @@ def test_help_of_every_command() -> None:
         "            main()\n"
         "        except SystemExit as exc:\n"
         "            code = exc.code or 0\n"
-        "    out[' '.join(path)] = [code, buf.getvalue()]\n"
+        "    out[' '.join([*path, flag])] = [code, buf.getvalue()]\n"
         "print(json.dumps(out))\n"
     )
+    runs = [[path, flag] for path in [[], *paths] for flag in ("--help", "-h")]
     res = subprocess.run(
-        [sys.executable, "-c", script, json.dumps(paths)], capture_output=True, text=True,
+        [sys.executable, "-c", script, json.dumps(runs)], capture_output=True, text=True,
         timeout=300, env=ENV, check=False,
     )
     assert res.returncode == 0, res.stderr
     results = json.loads(res.stdout.strip().splitlines()[-1])
+    assert len(results) == len(runs)
     for name, (code, text) in results.items():
-        assert code == 0, name
+        assert code == 0, name  # -h was 'No such option' (exit code 2)
         assert "Usage" in text, name
     res = run_cli("datasets", "fetch", "--help")  # a sub-command through its own process
     assert res.returncode == 0 and "--from" in res.stdout
@@ -168,3 +181,55 @@ def test_kill_9_leaves_no_complete_marker_and_no_half_files(tmp_path: Path, dela
     assert finals  # the run had started writing
     for path in finals:
         _check_complete_or_absent(path)
+
+
+@pytest.mark.parametrize(("flag", "env", "bars"), [
+    (None, "1", False),  # HICEXPR_QUIET=1 was overridden by the root callback's set_quiet(False)
+    ("--quiet", "", False),
+    (None, "", True),
+])
+def test_quiet_flag_and_environment(tmp_path: Path, flag: str | None, env: str,
+                                    bars: bool) -> None:
+    args = [*CLI, *([flag] if flag else []), "simulate", "--out", str(tmp_path / "s"), *SIM_SMALL]
+    res = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False,
+                         env={**os.environ, "HICEXPR_QUIET": env})
+    assert res.returncode == 0, res.stderr
+    assert ("simulating contacts" in res.stderr) is bars, res.stderr
+
+
+def _interrupt(*_args: object, **_kwargs: object) -> None:
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_in_demo_names_the_unfinished_folder(tmp_path: Path, monkeypatch,
+                                                    capsys) -> None:
+    import hicexpr.workflows.demo as demo
+
+    monkeypatch.setattr(demo, "run_demo", _interrupt)
+    monkeypatch.setattr(sys, "argv", ["hicexpr", "demo", "--out", str(tmp_path / "d")])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 130
+    # docs/run_folder.md: 'interrupted: OUT left without COMPLETE' (was: 'interrupted')
+    assert capsys.readouterr().err == f"interrupted: {tmp_path / 'd'} left without COMPLETE\n"
+
+
+def test_simulate_large_passes_an_explicit_zero_on(monkeypatch) -> None:
+    import hicexpr.workflows.scale as scale
+
+    seen: dict[str, object] = {}
+
+    def record(out: object, **kwargs: object) -> None:
+        seen.update(kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scale, "simulate_large", record)
+    args = ["simulate", "--large", "--out", "x", "--n-genes", "0", "--n-times", "0",
+            "--seed", "0", "--resolution", "0", "--max-distance", "0"]
+    CliRunner().invoke(app, args)
+    # 'n_genes or 20_000' turned 0 into a 20,000-gene run; 0 now reaches the check (refused)
+    assert seen == {"n_genes": 0, "n_times": 0, "seed": 0, "resolution": 0, "n_chroms": None,
+                    "max_distance": 0}
+    CliRunner().invoke(app, ["simulate", "--large", "--out", "x"])
+    assert seen == {"n_genes": 20_000, "n_times": 100, "seed": 0, "resolution": 10_000,
+                    "n_chroms": None, "max_distance": 2_000_000}

@@ -20,6 +20,7 @@ LAYERS = [
     {"report"},
     {"workflows"},
     {"cli"},
+    {"__main__"},  # python -m hicexpr
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 

@@ -27,6 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},  # sub-commands inherit it
 )
 
 
@@ -41,11 +42,12 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars (also: "
+                               "environment variable HICEXPR_QUIET=1)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log INFO messages to stderr."),
 ) -> None:
     """hicexpr: contact maps -> 3D features -> gene graphs / spatial features -> expression."""
-    set_quiet(quiet)
+    set_quiet(True if quiet else None)  # without --quiet, $HICEXPR_QUIET still counts
     _console_logging(logging.INFO if verbose else logging.WARNING)
 
 
@@ -174,9 +176,11 @@ def simulate_cmd(
             raise InputError("simulate --large", "options", "no --config or --genome-size (the "
                              "layout follows --n-genes / --n-chroms)",
                              "--config" if config is not None else "--genome-size")
-        paths = simulate_large(out, n_genes=n_genes or 20_000, n_times=n_times or 100,
-                               seed=seed or 0, resolution=resolution or 10_000,
-                               n_chroms=n_chroms, max_distance=max_distance or 2_000_000)
+        # "is None", not "or": an explicit 0 is checked (and refused), never replaced
+        paths = simulate_large(out, n_genes=_given(n_genes, 20_000),
+                               n_times=_given(n_times, 100), seed=_given(seed, 0),
+                               resolution=_given(resolution, 10_000), n_chroms=n_chroms,
+                               max_distance=_given(max_distance, 2_000_000))
         typer.echo(f"simulated data in {paths.folder} (truth: {paths.truth})")
         return
 
@@ -187,6 +191,11 @@ def simulate_cmd(
 
     paths = simulate_dataset(out, **cfg.model_dump())
     typer.echo(f"simulated data in {paths.folder} (truth: {paths.truth})")
+
+
+def _given(value: int | None, default: int) -> int:
+    """An option's value, or ``default`` when it was not given."""
+    return default if value is None else value
 
 
 datasets_app = typer.Typer(help="Public data sets: list them, fetch them (sha256-checked).",
@@ -237,7 +246,8 @@ def demo_cmd(
     cfg = load_config(DemoConfig, config, dict(seed=seed, n_genes=n_genes, n_times=n_times))
     from hicexpr.workflows.demo import run_demo
 
-    result = run_demo(out, quiet=is_quiet(), **cfg.model_dump())
+    with _interruptible(out):
+        result = run_demo(out, quiet=is_quiet(), **cfg.model_dump())
     typer.echo(f"demo finished in {result.run}")
     typer.echo(f"  metrics: {result.metrics}")
     typer.echo(f"  report:  {result.report}")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import http.server
+import logging
 import re
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -152,3 +156,76 @@ def test_list_rows_agree_with_each_data_set_files() -> None:
         assert row["public_urls"] == sum(f["url"] is not None for f in files), name
         assert row["size_mb"] == pytest.approx(sum(f["size"] for f in files) / 1e6, abs=0.005)
     assert table.loc["step_hic", "files"] == 20 and table.loc["formats", "public_urls"] == 0
+
+
+def test_fetch_from_a_file_says_it_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "copy.csv").write_text("x")
+    with pytest.raises(InputError, match=r"copy\.csv: expected a folder holding local copies "
+                       "of the data set, got 'a file'$"):
+        fetch_dataset("step", source_dir=tmp_path / "copy.csv", dest=tmp_path / "out")
+
+
+@pytest.mark.parametrize("download", [False, True])
+def test_fetch_into_a_file_is_a_one_line_error(data_dir: Path, tmp_path: Path,
+                                               download: bool) -> None:
+    (tmp_path / "out").write_text("x")
+    source = None if download else data_dir
+    with pytest.raises(InputError, match=f"^{tmp_path}/out: expected a writable output folder, "
+                       "got 'a file'$"):  # was a traceback (--from) or 'expected a reachable URL'
+        fetch_dataset("step", source_dir=source, dest=tmp_path / "out")
+
+
+@pytest.fixture
+def local_server(tmp_path: Path) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 serving ``tmp_path / 'www'`` (no network needed)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _served(tmp_path: Path, url: str, sha256: str | None = None) -> dict[str, object]:
+    (tmp_path / "www" / "maps.txt").write_text("chr1 0 1.5\n")
+    actual = _sha256(tmp_path / "www" / "maps.txt")
+    return {"path": "x/maps.txt", "sha256": sha256 or actual, "url": f"{url}/maps.txt",
+            "size": 11}
+
+
+def test_download_repairs_a_corrupted_cache(tmp_path: Path, local_server: str,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    entry = _served(tmp_path, local_server)
+    monkeypatch.setattr(registry, "dataset_files", lambda name: [entry])
+    [path] = fetch_dataset("step", dest=tmp_path / "cache")
+    path.write_text("half a fi")  # a corrupted cached copy is downloaded again
+    assert fetch_dataset("step", dest=tmp_path / "cache") == [path]
+    assert _sha256(path) == entry["sha256"]
+
+
+def test_download_hash_mismatch_is_one_quiet_line(tmp_path: Path, local_server: str,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    entry = _served(tmp_path, local_server, sha256="0" * 64)
+    monkeypatch.setattr(registry, "dataset_files", lambda name: [entry])
+    monkeypatch.setattr(registry.pooch, "create", functools.partial(registry.pooch.create,
+                                                                    retry_if_failed=0))
+    caplog.set_level(logging.INFO, logger="hicexpr")
+    with pytest.raises(InputError) as err:
+        fetch_dataset("step", dest=tmp_path / "cache")
+    actual = _sha256(tmp_path / "www" / "maps.txt")
+    # the actual hash in full, as --from reports it (pooch's message cut it off)
+    assert str(err.value) == f"{entry['url']}: sha256: expected {'0' * 64}, got '{actual}'"
+    assert not list((tmp_path / "cache").rglob("maps.txt"))
+    # pooch's own logger wrote 'Downloading file ...' on stderr whatever --quiet said: its
+    # messages now go through hicexpr's logging (stderr with --verbose only)
+    assert any(r.name == "hicexpr.datasets.registry" and "pooch: Downloading file" in r.message
+               for r in caplog.records)
+    assert not any(isinstance(h, registry._ToHicexprLog)
+                   for h in registry.pooch.get_logger().handlers)  # pooch's handlers restored

@@ -192,10 +192,32 @@ def test_expected_band_formula() -> None:
     (dict(max_gain=1.2), "simulate: max_gain: expected 0 <= self_coupling < max_gain < 1, "
      "got 1.2"),
     (dict(bogus=1), "simulate: parameters: expected known SimulationParams fields, got .*bogus"),
+    # a traceback from numpy / np.concatenate before these were checked
+    (dict(seed=-1), "simulate: seed: expected a non-negative integer, got -1"),
+    (dict(max_distance=-5), r"simulate: max_distance: expected at least one bin \(10000 bp; "
+     r"unset: whole chromosomes\), got -5"),
+    (dict(max_distance=0), r"simulate: max_distance: expected at least one bin"),
 ])
 def test_invalid_parameters_raise_input_error(tmp_path: Path, bad: dict, message: str) -> None:
     with pytest.raises(InputError, match=f"^{message}"):
-        simulate_dataset(tmp_path, **bad)
+        simulate_dataset(tmp_path / "sim", **bad)
+    assert not (tmp_path / "sim").exists()  # checked before anything is written
+
+
+@pytest.mark.parametrize("bad", [dict(seed=-2), dict(n_chroms=0), dict(max_distance=0)])
+def test_simulate_large_checks_before_writing(tmp_path: Path, bad: dict) -> None:
+    from hicexpr.workflows.scale import simulate_large
+
+    with pytest.raises(InputError, match=f"^simulate: {next(iter(bad))}: expected"):
+        simulate_large(tmp_path / "big", n_genes=40, n_times=5, **bad)
+    assert not (tmp_path / "big").exists()
+
+
+def test_output_folder_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "out").write_text("x")
+    with pytest.raises(InputError, match=f"^{tmp_path}/out: expected a writable output folder, "
+                       "got 'a file'$"):
+        simulate_dataset(tmp_path / "out", n_genes=10, n_times=5)
 
 
 def test_coupling_in_degree_capped_in_dense_domains() -> None:

@@ -231,6 +231,12 @@ def _too_few_times(tmp: Path) -> object:
     return make_splits(6, "chronological", input_length=3)
 
 
+def _simulate_max_distance(tmp: Path) -> object:
+    from hicexpr.datasets.simulate import simulate_dataset
+
+    return simulate_dataset(tmp / "sim", max_distance=5000)
+
+
 def _simulate_range(tmp: Path) -> object:
     from hicexpr.datasets.simulate import simulate_dataset
 
@@ -721,6 +727,31 @@ CASES: dict[str, Case] = {
         "convert output not named .cool / .mcool (checked before the map is read)",
         "hicexpr contacts convert",
         lambda tmp: ["contacts", "convert", "map.hic", "map.txt"],
+        cli=True,
+    ),
+    # added with the audit of simulate / demo / datasets (each was a traceback or a wrong hint)
+    "simulate-max-distance-below-one-bin": Case(
+        "contact distance shorter than one bin", "simulate_dataset",
+        lambda tmp: _simulate_max_distance(tmp),
+    ),
+    "cli-simulate-negative-seed": Case(
+        "negative seed",
+        "hicexpr simulate",
+        lambda tmp: ["simulate", "--out", "sim", "--seed", "-1"],
+        cli=True,
+    ),
+    "cli-fetch-into-a-file": Case(
+        "--out naming a file",
+        "hicexpr datasets fetch",
+        lambda tmp: ["datasets", "fetch", "step", "--from", ".", "--out",
+                     _w(tmp, "data", "x").name],
+        cli=True,
+    ),
+    "cli-fetch-from-a-file": Case(
+        "--from naming a file, not a folder",
+        "hicexpr datasets fetch",
+        lambda tmp: ["datasets", "fetch", "step", "--from",
+                     _w(tmp, "interaction_mrna.csv", "x").name],
         cli=True,
     ),
     "cli-spex-out-of-range": Case(

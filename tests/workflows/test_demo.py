@@ -82,3 +82,16 @@ def test_rerun_is_identical(demo, tmp_path: Path) -> None:
     assert again.data.expression.read_bytes() == demo.data.expression.read_bytes()
     name = "predictions.tsv"
     assert (tmp_path / name).read_bytes() == (demo.run / name).read_bytes()
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    (dict(n_genes=0), "simulate: n_genes: expected a positive value, got 0"),
+    (dict(seed=-1), "simulate: seed: expected a non-negative integer, got -1"),
+    (dict(genome_size=100), "simulate: genome_size: expected at least"),
+])
+def test_bad_simulation_settings_write_nothing(tmp_path: Path, bad: dict, message: str) -> None:
+    from hicexpr.lib.errors import InputError
+
+    with pytest.raises(InputError, match=f"^{message}"):
+        run_demo(tmp_path / "demo", quiet=True, **bad)
+    assert not (tmp_path / "demo").exists()  # was created (empty run folder) before the check

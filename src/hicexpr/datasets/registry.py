@@ -8,11 +8,14 @@ hash: a moved or changed file fails loudly instead of being used.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import os
+import re
 import shutil
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -22,7 +25,7 @@ import pooch
 
 from hicexpr.lib import atomic
 from hicexpr.lib.errors import InputError, closest, first_line
-from hicexpr.lib.paths import user_cache_dir
+from hicexpr.lib.paths import user_cache_dir, writable_folder
 from hicexpr.lib.progress import track
 
 log = logging.getLogger(__name__)
@@ -91,13 +94,19 @@ def fetch_dataset(
             downloading), or a sha256 mismatch (naming the file, expected and actual hash).
     """
     files = dataset_files(name)
-    target = Path(dest) if dest is not None else cache_dir()
-    if source_dir is not None:
-        src = Path(source_dir)
-        if not src.is_dir():
-            raise InputError(src, "", "a folder holding local copies of the data set", "not found")
+    src = _source_folder(source_dir) if source_dir is not None else None
+    target = writable_folder(dest if dest is not None else cache_dir())
+    if src is not None:
         return [_import_file(f, src, target) for f in track(files, f"importing {name}")]
     return _download(name, files, target)
+
+
+def _source_folder(source_dir: str | os.PathLike[str]) -> Path:
+    src = Path(source_dir)
+    if not src.is_dir():
+        raise InputError(src, "", "a folder holding local copies of the data set",
+                         "a file" if src.exists() else "not found")
+    return src
 
 
 def _candidates(src: Path, rel: str) -> list[Path]:
@@ -142,13 +151,42 @@ def _download(name: str, files: list[dict[str, Any]], target: Path) -> list[Path
     out = []
     for f in track(files, f"downloading {name}"):
         try:
-            out.append(Path(fetcher.fetch(f["path"])))
+            with _pooch_logs_to_hicexpr():
+                out.append(Path(fetcher.fetch(f["path"])))
         except ValueError as exc:  # pooch: hash mismatch
-            raise InputError(f["url"], "sha256", f["sha256"], first_line(exc)) from None
+            raise InputError(f["url"], "sha256", f["sha256"], _actual_hash(exc)) from None
         except OSError as exc:  # requests' errors are OSErrors: no network, HTTP 404, ...
             raise InputError(f["url"], "", "a reachable URL (offline: import a local copy "
                              "with --from DIR)", first_line(exc)) from None
     return out
+
+
+def _actual_hash(exc: ValueError) -> str:
+    """The downloaded file's hash from pooch's mismatch message ('... but got HASH. ...'), as
+    ``--from`` reports it (the message itself: other errors)."""
+    found = re.search(r"but got ([0-9a-f]{64})", str(exc))
+    return found.group(1) if found else first_line(exc)
+
+
+class _ToHicexprLog(logging.Handler):
+    """Pass pooch's records on to this module's logger (stderr only with ``--verbose``)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log.log(record.levelno, "pooch: %s", record.getMessage())
+
+
+@contextlib.contextmanager
+def _pooch_logs_to_hicexpr() -> Iterator[None]:
+    """Route pooch's messages ('Downloading file ...', retries) through hicexpr's logging:
+    pooch's own logger prints them on stderr whatever ``--quiet`` says, next to the one-line
+    error of a failed download."""
+    pooch_log = pooch.get_logger()
+    saved = pooch_log.handlers[:]
+    pooch_log.handlers[:] = [_ToHicexprLog()]
+    try:
+        yield
+    finally:
+        pooch_log.handlers[:] = saved
 
 
 __all__ = ["cache_dir", "load_registry", "dataset_files", "list_datasets", "fetch_dataset"]

@@ -40,6 +40,7 @@ import scipy.sparse.linalg as spla
 
 from hicexpr.lib import atomic
 from hicexpr.lib.errors import InputError
+from hicexpr.lib.paths import writable_folder
 from hicexpr.lib.progress import track
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,9 @@ class SimulationParams:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise InputError("simulate", name, "a positive value", getattr(self, name))
+        if self.max_distance is not None and self.max_distance < self.resolution:
+            raise InputError("simulate", "max_distance", f"at least one bin ({self.resolution} "
+                             "bp; unset: whole chromosomes)", self.max_distance)
         lo, hi = self.domain_size
         if not 0 < lo <= hi or lo < 3 * self.resolution:
             raise InputError("simulate", "tad_size", "0 < min <= max, min >= 3 bins", (lo, hi))
@@ -187,11 +191,8 @@ def simulate_dataset(
             "simulate", "parameters", "known SimulationParams fields", str(exc)
         ) from None
     p.check()
-    folder = Path(out)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(folder, "", "a writable output folder", exc.strerror) from None
+    check_seed(seed)
+    folder = writable_folder(out)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
     genome = plant_genome(p, streams[0])
     genes = place_genes(genome, p, streams[1])
@@ -212,6 +213,12 @@ def simulate_dataset(
     atomic.write_json(paths.truth, truth)
     log.info("simulated %d genes x %d time points into %s", p.n_genes, p.n_times, folder)
     return paths
+
+
+def check_seed(seed: int) -> None:
+    """Raise :class:`InputError` unless ``seed`` is a non-negative integer (numpy's rule)."""
+    if seed < 0:
+        raise InputError("simulate", "seed", "a non-negative integer", seed)
 
 
 def chrom_lengths(p: SimulationParams) -> np.ndarray:
@@ -565,6 +572,7 @@ __all__ = [
     "SimulatedPaths",
     "SimulationParams",
     "simulate_dataset",
+    "check_seed",
     "plant_genome",
     "place_genes",
     "coupling_matrix",

@@ -1,11 +1,13 @@
-"""Where the shared real data lives: ``$HICEXPR_DATA`` or ``../shared/data`` from the project."""
+"""Where the shared real data lives (``$HICEXPR_DATA`` or ``../shared/data`` from the project),
+the user cache, and output folders checked before anything is written into them."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
-from hicexpr.lib.errors import InputError
+from hicexpr.lib.errors import InputError, first_line
 
 ENV_VAR = "HICEXPR_DATA"
 CACHE_ENV = "HICEXPR_CACHE"
@@ -16,6 +18,28 @@ def user_cache_dir() -> Path:
     ``~/.cache/hicexpr``; not created here."""
     env = os.environ.get(CACHE_ENV)
     return Path(env).expanduser() if env else Path.home() / ".cache" / "hicexpr"
+
+
+def writable_folder(path: str | os.PathLike[str]) -> Path:
+    """Create output folder ``path`` (and its parents) and check that files can be written in it.
+
+    The check writes (and drops) a nameless temporary file, so a read-only folder or file system
+    is found whoever runs the command (``os.access`` says yes to root even there).
+
+    Raises:
+        InputError: ``path`` is a file, lies under a file, or cannot be created or written to.
+    """
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(folder, "", "a writable output folder", "a file")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise InputError(folder, "", "a writable output folder",
+                         exc.strerror or first_line(exc)) from None
+    return folder
 
 
 def shared_data_dir(required: bool = True) -> Path | None:

@@ -23,10 +23,15 @@ from pathlib import Path
 import numpy as np
 
 from hicexpr.config import DemoConfig, ForecastConfig
-from hicexpr.datasets.simulate import SimulatedPaths, simulate_dataset
+from hicexpr.datasets.simulate import (
+    SimulatedPaths,
+    SimulationParams,
+    check_seed,
+    simulate_dataset,
+)
 from hicexpr.io.genes import read_genes
 from hicexpr.lib import atomic
-from hicexpr.lib.errors import InputError
+from hicexpr.lib.paths import writable_folder
 from hicexpr.lib.progress import is_quiet, set_quiet
 from hicexpr.lib.runs import COMPLETE
 
@@ -63,11 +68,8 @@ def run_demo(
         seed=seed, n_genes=n_genes, n_times=n_times, n_chroms=n_chroms, genome_size=genome_size,
         test_fraction=test_fraction, seeds=seeds, models=models,
     )
-    folder = Path(out)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(folder, "", "a writable output folder", exc.strerror) from None
+    check_simulation(config)  # before anything is written
+    folder = writable_folder(out)
     (folder / COMPLETE).unlink(missing_ok=True)  # a re-run is unfinished until the end
     was_quiet = is_quiet()
     set_quiet(quiet or was_quiet)
@@ -84,6 +86,13 @@ def run_demo(
     log.info("demo finished: %s", run)
     return DemoResult(run=run, data=data, contacts=contacts, metrics=run / "metrics.json",
                       report=run / "report.html")
+
+
+def check_simulation(config: DemoConfig) -> None:
+    """Raise :class:`InputError` for simulation settings :func:`simulate_dataset` refuses."""
+    check_seed(config.seed)
+    SimulationParams(n_genes=config.n_genes, n_times=config.n_times, n_chroms=config.n_chroms,
+                     genome_size=config.genome_size).check()
 
 
 def contact_step(data: SimulatedPaths, out: Path) -> Path:
@@ -141,4 +150,5 @@ def _gmt_line(name: str, description: str, genes: object) -> str:
     return "\t".join([name, description, *sorted(map(str, genes))])  # type: ignore[call-overload]
 
 
-__all__ = ["DemoResult", "run_demo", "contact_step", "run_forecast_step", "planted_gene_sets"]
+__all__ = ["DemoResult", "run_demo", "check_simulation", "contact_step", "run_forecast_step",
+           "planted_gene_sets"]

@@ -18,7 +18,6 @@ import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import cooler
@@ -51,6 +50,7 @@ from hicexpr.graph.build import EdgeWeights, build_gene_graph, graph_pairs
 from hicexpr.io.contacts import require_balanced
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.parallel import map_chromosomes
+from hicexpr.lib.paths import writable_folder
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -429,7 +429,7 @@ def simulate_large(
     from hicexpr.datasets import simulate as sim
     from hicexpr.lib import atomic
 
-    n_chroms = int(n_chroms or max(1, round(n_genes / 1000)))
+    n_chroms = max(1, round(n_genes / 1000)) if n_chroms is None else int(n_chroms)
     try:
         p = sim.SimulationParams(n_genes=n_genes, n_times=n_times, n_chroms=n_chroms,
                                  genome_size=int(chrom_size) * n_chroms, resolution=resolution,
@@ -438,8 +438,8 @@ def simulate_large(
         raise InputError("simulate", "parameters", "known SimulationParams fields",
                          str(exc)) from None
     p.check()
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    sim.check_seed(seed)
+    folder = writable_folder(out)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
     genome = sim.plant_genome(p, streams[0])
     genes = sim.place_genes(genome, p, streams[1])
