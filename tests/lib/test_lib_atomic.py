@@ -99,3 +99,29 @@ def test_remove_leftovers_deletes_only_abandoned_temporaries(tmp_path: Path) -> 
     assert atomic.remove_leftovers(tmp_path) == 2
     assert not any(p.exists() for p in leftovers)
     assert all(p.read_text() == "user file" for p in mine)
+
+
+def test_scratch_files_are_found_as_leftovers(tmp_path: Path) -> None:
+    scratch = atomic.scratch_path(tmp_path / "contacts.cool", "raw")
+    assert scratch.parent == tmp_path and scratch.is_file()
+    assert scratch.name.startswith(".contacts.cool.raw.")
+    assert atomic.remove_leftovers(tmp_path) == 1  # what a kill -9 would have left
+    assert not scratch.exists()
+
+
+def test_simulation_killed_while_balancing_leaves_only_removable_files(tmp_path: Path) -> None:
+    """A kill -9 after the raw map is written (``os._exit`` in ``_repack``) skips every
+    clean-up; what it leaves must be what ``remove_leftovers`` deletes."""
+    import subprocess
+    import sys
+
+    code = ("import os, sys; import hicexpr.datasets.simulate as s; "
+            "s._repack = lambda *a: os._exit(9); "
+            "s.simulate_dataset(sys.argv[1], n_genes=40, n_times=12, n_chroms=1, "
+            "genome_size=2_000_000)")
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True)
+    assert run.returncode == 9, run.stderr.decode()[-500:]
+    hidden = [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert any(".raw." in p.name for p in hidden)  # the raw map was being balanced
+    assert atomic.remove_leftovers(tmp_path) == len(hidden)
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())

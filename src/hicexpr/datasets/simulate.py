@@ -356,7 +356,7 @@ def write_cooler(path: Path, genome: _Genome, p: SimulationParams, seed: int) ->
     bins["chrom"] = bins["chrom"].astype(str)
     meta = {"generated-by": "hicexpr.datasets.simulate", "seed": int(seed)}
     with atomic.atomic_path(path) as tmp:
-        raw = tmp.with_name(tmp.name + ".raw")
+        raw = atomic.scratch_path(path, "raw")  # a leftover after kill -9 is cleaned up too
         try:
             cooler.create_cooler(
                 str(raw), bins, _pixels(genome, p, seed), ordered=True, metadata=meta,

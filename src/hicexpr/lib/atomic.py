@@ -22,19 +22,27 @@ os.umask(_UMASK)
 _LEFTOVER = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")  # what atomic_path's mkstemp names look like
 
 
+def scratch_path(path: str | os.PathLike[str], tag: str = "") -> Path:
+    """A new empty hidden file next to ``path`` named like :func:`atomic_path`'s temporary
+    files (``.NAME.TAG.XXXXXXXX.tmp``), so :func:`remove_leftovers` finds it after a
+    ``kill -9``. The caller deletes it."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    prefix = f".{target.name}.{tag}." if tag else f".{target.name}."
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; final files follow the umask
+    return Path(tmp)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` only on success."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; final files follow the umask
-    tmp_path = Path(tmp)
+    tmp_path = scratch_path(path)
     try:
         yield tmp_path
         _fsync(tmp_path)
-        os.replace(tmp_path, target)
+        os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
