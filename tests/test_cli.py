@@ -130,6 +130,19 @@ def test_simulate_is_deterministic_and_config_merges(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "a" / "truth.json").read_text())["seed"] == 4
 
 
+
+@pytest.mark.parametrize(("env", "flag", "bars"), [
+    ({"HICEXPR_QUIET": "1"}, [], False),  # the environment silences the CLI too
+    ({"HICEXPR_QUIET": "0"}, ["--quiet"], False),
+    ({"HICEXPR_QUIET": "0"}, [], True),
+])
+def test_progress_bars_follow_quiet_flag_or_environment(tmp_path: Path, env, flag, bars) -> None:
+    proc = subprocess.run([*CLI, *flag, "simulate", "--out", str(tmp_path / "s"), *SIM_SMALL],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env}, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert ("simulating contacts" in proc.stderr) is bars
+
 def _check_complete_or_absent(path: Path) -> None:
     """A final-named file must be whole: parse it according to its type."""
     if path.suffix == ".cool":

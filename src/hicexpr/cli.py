@@ -45,7 +45,7 @@ def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log INFO messages to stderr."),
 ) -> None:
     """hicexpr: contact maps -> 3D features -> gene graphs / spatial features -> expression."""
-    set_quiet(quiet)
+    set_quiet(True if quiet else None)  # without --quiet, $HICEXPR_QUIET=1 still silences
     _console_logging(logging.INFO if verbose else logging.WARNING)
 
 

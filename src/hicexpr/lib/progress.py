@@ -23,8 +23,9 @@ T = TypeVar("T")
 _QUIET: bool | None = None  # None: follow $HICEXPR_QUIET
 
 
-def set_quiet(quiet: bool) -> None:
-    """Turn every progress bar off (``True``) or on, whatever ``$HICEXPR_QUIET`` says."""
+def set_quiet(quiet: bool | None) -> None:
+    """Turn every progress bar off (``True``) or on, whatever ``$HICEXPR_QUIET`` says; ``None``:
+    follow ``$HICEXPR_QUIET`` again."""
     global _QUIET
     _QUIET = quiet
 
