@@ -88,6 +88,8 @@ def test_rerun_is_identical(demo, tmp_path: Path) -> None:
     (dict(n_genes=0), "simulate: n_genes: expected a positive value, got 0"),
     (dict(seed=-1), "simulate: seed: expected a non-negative integer, got -1"),
     (dict(genome_size=100), "simulate: genome_size: expected at least"),
+    (dict(n_times=5), "demo: n_times: expected at least 7 time points for input length 3, "
+     "validation 1 and test 1, got 5"),  # was refused only after simulation and contacts
 ])
 def test_bad_simulation_settings_write_nothing(tmp_path: Path, bad: dict, message: str) -> None:
     from hicexpr.lib.errors import InputError

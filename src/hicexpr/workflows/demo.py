@@ -31,6 +31,7 @@ from hicexpr.datasets.simulate import (
 )
 from hicexpr.io.genes import read_genes
 from hicexpr.lib import atomic
+from hicexpr.lib.errors import InputError
 from hicexpr.lib.paths import writable_folder
 from hicexpr.lib.progress import is_quiet, set_quiet
 from hicexpr.lib.runs import COMPLETE
@@ -89,10 +90,19 @@ def run_demo(
 
 
 def check_simulation(config: DemoConfig) -> None:
-    """Raise :class:`InputError` for simulation settings :func:`simulate_dataset` refuses."""
+    """Raise :class:`InputError` for simulation settings :func:`simulate_dataset` refuses, or
+    a time course too short for the forecast step's protocol."""
+    from hicexpr.evaluate.protocols import make_splits
+
     check_seed(config.seed)
     SimulationParams(n_genes=config.n_genes, n_times=config.n_times, n_chroms=config.n_chroms,
                      genome_size=config.genome_size).check()
+    forecast = ForecastConfig(test_fraction=config.test_fraction)
+    try:
+        make_splits(config.n_times, forecast.protocol, forecast.input_length,
+                    forecast.test_fraction, forecast.val_fraction, forecast.n_folds)
+    except InputError as exc:
+        raise InputError("demo", "n_times", exc.expected, config.n_times) from None
 
 
 def contact_step(data: SimulatedPaths, out: Path) -> Path:
