@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,35 +23,6 @@ def test_env_path_that_is_not_a_folder_is_an_error(tmp_path: Path, required: boo
     with pytest.raises(InputError, match=rf"^\$HICEXPR_DATA={tmp_path}/typo: expected a folder "
                        "with the data sets' files, got 'no such folder'$"):
         shared_data_dir(required=required)
-
-
-def _can_write(folder: Path) -> bool:
-    try:
-        (folder / "probe").touch()
-    except OSError:
-        return False
-    (folder / "probe").unlink()
-    return True
-
-
-@pytest.fixture
-def read_only_folder(tmp_path: Path) -> Iterator[Path]:
-    """A folder nobody may write into: chmod 555, and for root (whom chmod does not stop) the
-    immutable attribute; skipped where neither works."""
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    folder.chmod(0o555)
-    chattr = shutil.which("chattr")
-    immutable = bool(chattr) and _can_write(folder) and subprocess.run(
-        [str(chattr), "+i", str(folder)], capture_output=True, check=False).returncode == 0
-    try:
-        if _can_write(folder):
-            pytest.skip("cannot make a read-only folder here")
-        yield folder
-    finally:
-        if immutable:
-            subprocess.run([str(chattr), "-i", str(folder)], check=True)
-        folder.chmod(0o755)
 
 
 def test_writable_folder_creates_parents(tmp_path: Path) -> None:

@@ -77,6 +77,13 @@ def test_output_path_that_is_a_file(tmp_path: Path) -> None:
         RunFolder(blocker)
 
 
+def test_read_only_output_folder(read_only_folder: Path) -> None:
+    # os.access says yes to root in a chmod-555 folder: only a real write finds it
+    with pytest.raises(InputError, match=f"^{read_only_folder}: expected a writable output "
+                       "folder, got '(Permission denied|Operation not permitted)'$"):
+        RunFolder(read_only_folder)
+
+
 def test_package_versions_lists_tracked_packages() -> None:
     import platform
     import sys

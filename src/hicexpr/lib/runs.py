@@ -31,6 +31,7 @@ import yaml
 from hicexpr import __version__
 from hicexpr.lib import atomic
 from hicexpr.lib.errors import InputError
+from hicexpr.lib.paths import writable_folder
 
 COMPLETE = "COMPLETE"
 TRACKED_PACKAGES = (
@@ -103,10 +104,9 @@ class RunFolder:
 
     def __init__(self, path: str | os.PathLike[str],
                  keep: Iterable[str | os.PathLike[str] | None] = ()) -> None:
-        self.path = Path(path)
+        self.path = writable_folder(path)  # probed with a real file (os.access trusts root)
         self._started = time.time()
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
             (self.path / COMPLETE).unlink(missing_ok=True)
             self._remove_leftovers()
             self._remove_earlier_outputs({Path(str(k).split("::")[0]).resolve()
@@ -114,8 +114,6 @@ class RunFolder:
             self.plots_dir.mkdir(exist_ok=True)
         except OSError as exc:
             raise InputError(self.path, "", "a writable output folder", exc.strerror) from None
-        if not os.access(self.path, os.W_OK):
-            raise InputError(self.path, "", "a writable output folder", "permission denied")
         self._handler = self._attach_log()
 
     def _remove_leftovers(self) -> None:
