@@ -233,3 +233,32 @@ def test_simulate_large_passes_an_explicit_zero_on(monkeypatch) -> None:
     CliRunner().invoke(app, ["simulate", "--large", "--out", "x"])
     assert seen == {"n_genes": 20_000, "n_times": 100, "seed": 0, "resolution": 10_000,
                     "n_chroms": None, "max_distance": 2_000_000}
+
+
+PROG = "python -m hicexpr.cli"  # click names the program as it was started
+
+
+@pytest.mark.parametrize(("args", "command", "names"), [
+    (["simulate", "--bogus"], f"{PROG} simulate", "--bogus"),
+    (["simulate", "--n-genes", "abc"], f"{PROG} simulate", "--n-genes"),
+    (["contacts", "features"], f"{PROG} contacts features", "--hic"),
+    (["nosuch"], PROG, "nosuch"),
+])
+def test_usage_errors_are_one_line(tmp_path: Path, args: list[str], command: str,
+                                   names: str) -> None:
+    """click's usage errors were a boxed, multi-line message; now one line like ours."""
+    res = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60,
+                         cwd=tmp_path, env=ENV, check=False)
+    assert res.returncode == 2
+    assert res.stdout == ""
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith(f"error: {command}: ") and names in lines[0]
+    assert lines[0].endswith(f"({command} -h for help)")
+
+
+def test_bare_group_still_shows_its_help(tmp_path: Path) -> None:
+    res = subprocess.run([*CLI, "contacts"], capture_output=True, text=True, timeout=60,
+                         cwd=tmp_path, env=ENV, check=False)
+    assert res.returncode == 2
+    assert f"Usage: {PROG} contacts" in res.stdout and "features" in res.stdout

@@ -441,22 +441,52 @@ def _interruptible(out: Path) -> Iterator[None]:
         raise Interrupted(out) from None
 
 
+def _click_errors() -> tuple[type[Exception], type[Exception] | None]:
+    """click's ``ClickException`` and ``NoArgsIsHelpError`` (None before click 8.2), whether
+    typer vendors click (0.29: ``typer._click``) or uses the package."""
+    base = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "ClickException")
+    return base, getattr(sys.modules[base.__module__], "NoArgsIsHelpError", None)
+
+
+CLICK_ERROR, NO_ARGS_IS_HELP = _click_errors()
+
+
 def main() -> None:
-    """Entry point: run the app, print HicexprError as one line (exit code 2) and an
-    interruption as one line (exit code 130)."""
+    """Entry point: run the app, print HicexprError and command-line usage errors as one line
+    (exit code 2) and an interruption as one line (exit code 130)."""
     try:
-        app()
+        code = app(standalone_mode=False)
     except HicexprError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except CLICK_ERROR as exc:  # unknown option or command, a value of the wrong type
+        if NO_ARGS_IS_HELP is not None and isinstance(exc, NO_ARGS_IS_HELP):
+            from typer import rich_utils
+
+            rich_utils.rich_format_error(exc)  # a bare group: its help, as typer shows it
+        else:
+            typer.echo(f"error: {usage_error_line(exc)}", err=True)
+        sys.exit(exc.exit_code)
     except Interrupted as exc:
         _exit_interrupted(str(exc))
     except KeyboardInterrupt:
         _exit_interrupted("")
     except SystemExit as exc:
-        if exc.code == INTERRUPTED_EXIT:  # typer turned a KeyboardInterrupt into Exit(130)
+        if exc.code == INTERRUPTED_EXIT:
             _exit_interrupted("")
         raise
+    if code == INTERRUPTED_EXIT:  # typer turned a KeyboardInterrupt into Exit(130)
+        _exit_interrupted("")
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def usage_error_line(exc: Exception) -> str:
+    """``hicexpr CMD: <click's message> (hicexpr CMD -h for help)`` on one line."""
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "hicexpr"
+    message = " ".join(exc.format_message().split())
+    return f"{command}: {message} ({command} -h for help)"
 
 
 def _exit_interrupted(detail: str) -> None:
