@@ -262,3 +262,18 @@ def test_bare_group_still_shows_its_help(tmp_path: Path) -> None:
                          cwd=tmp_path, env=ENV, check=False)
     assert res.returncode == 2
     assert f"Usage: {PROG} contacts" in res.stdout and "features" in res.stdout
+
+
+def test_end_of_input_at_a_prompt_is_a_one_line_abort(tmp_path: Path, monkeypatch,
+                                                      capsys) -> None:
+    import hicexpr.workflows.demo as demo
+
+    def abort(*_args: object, **_kwargs: object) -> None:
+        raise typer.Abort()
+
+    monkeypatch.setattr(demo, "run_demo", abort)
+    monkeypatch.setattr(sys, "argv", ["hicexpr", "demo", "--out", str(tmp_path / "d")])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err == "aborted\n"

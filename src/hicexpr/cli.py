@@ -467,6 +467,9 @@ def main() -> None:
         else:
             typer.echo(f"error: {usage_error_line(exc)}", err=True)
         sys.exit(exc.exit_code)
+    except typer.Abort:  # click's end of input at a prompt (standalone mode: "Aborted!")
+        typer.echo("aborted", err=True)
+        sys.exit(1)
     except Interrupted as exc:
         _exit_interrupted(str(exc))
     except KeyboardInterrupt:
