@@ -474,10 +474,6 @@ def main() -> None:
         _exit_interrupted(str(exc))
     except KeyboardInterrupt:
         _exit_interrupted("")
-    except SystemExit as exc:
-        if exc.code == INTERRUPTED_EXIT:
-            _exit_interrupted("")
-        raise
     if code == INTERRUPTED_EXIT:  # typer turned a KeyboardInterrupt into Exit(130)
         _exit_interrupted("")
     if isinstance(code, int) and code:

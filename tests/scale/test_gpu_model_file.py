@@ -10,19 +10,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from torch_geometric.data import Data
 
 from hicexpr.evaluate.windows import make_windows
 from hicexpr.forecast.base import Forecaster
 from hicexpr.forecast.minibatch import MiniBatchSTEPmr
 
+from .chain import chain_graph
+
 
 def _fitted() -> tuple[MiniBatchSTEPmr, np.ndarray]:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(30, 12)).cumsum(axis=0)
-    src = np.arange(11)
-    ei = torch.as_tensor(np.stack([np.r_[src, src + 1], np.r_[src + 1, src]]))
-    graph = Data(edge_index=ei, edge_weight=torch.ones(ei.shape[1]), num_nodes=12)
+    graph = chain_graph(12)
     train = make_windows(x, x, np.arange(2, 22), 3, 1)
     val = make_windows(x, x, np.arange(22, 26), 3, 1)
     test = make_windows(x, x, np.arange(26, 29), 3, 1)
