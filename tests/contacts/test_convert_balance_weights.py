@@ -188,3 +188,22 @@ def test_python_gene_pairs_refuse_zero_max_distance(synthetic_cool, tmp_path: Pa
     genes = _genes_bed(tmp_path / "genes.bed", n=5)
     with pytest.raises(InputError, match="--max-distance: expected a positive value, got 0"):
         run_gene_pairs(src, genes, tmp_path / "pp.tsv", max_distance=0)
+
+
+def test_mcool_conversion_killed_leaves_scratch_the_next_one_removes(synthetic_cool,
+                                                                     tmp_path: Path) -> None:
+    """``kill -9`` while zoomifying skips every clean-up; the next conversion to the same
+    ``.mcool`` deletes the killed run's scratch folder (its base ``.cool``)."""
+    src = synthetic_cool({"chr1": 2_000_000}, 50_000)
+    out = tmp_path / "out" / "map.mcool"
+    code = ("import os, sys, cooler; cooler.zoomify_cooler = lambda *a, **k: os._exit(9); "
+            "from hicexpr.io.contacts import convert_contacts; "
+            "convert_contacts(sys.argv[1], sys.argv[2])")
+    run = subprocess.run([sys.executable, "-c", code, str(src), str(out)], capture_output=True)
+    assert run.returncode == 9, run.stderr.decode()[-500:]
+    left = list(out.parent.iterdir())  # the scratch folder, and the .mcool being written
+    assert all(p.name.startswith(".map.mcool.") for p in left)
+    assert [p.name for p in left if p.is_dir() and (p / "base.cool").is_file()]
+    convert_contacts(src, out)
+    assert [p.name for p in out.parent.iterdir()] == ["map.mcool"]
+    assert open_contacts(out, 50_000).pixels()[:].equals(cooler.Cooler(str(src)).pixels()[:])

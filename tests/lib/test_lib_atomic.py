@@ -125,3 +125,42 @@ def test_simulation_killed_while_balancing_leaves_only_removable_files(tmp_path:
     assert any(".raw." in p.name for p in hidden)  # the raw map was being balanced
     assert atomic.remove_leftovers(tmp_path) == len(hidden)
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
+
+
+def _killed_writer(target: Path, folder: bool = False) -> Path:
+    """What a writer of ``target`` killed with ``kill -9`` leaves: its scratch file (or
+    folder), named after a process that no longer runs."""
+    import subprocess
+    import sys
+
+    make = "(cm := scratch_folder(p)).__enter__()" if folder else "scratch_path(p)"
+    code = (f"import os, sys; from pathlib import Path; from hicexpr.lib.atomic import *; "
+            f"p = Path(sys.argv[1]); s = {make}; print(s); os._exit(9)")
+    run = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True,
+                         text=True)
+    assert run.returncode == 9, run.stderr[-500:]
+    return Path(run.stdout.strip())
+
+
+@pytest.mark.parametrize("folder", [False, True])
+def test_next_write_removes_a_killed_writers_scratch(tmp_path: Path, folder: bool) -> None:
+    target = tmp_path / "map.mcool"
+    left = _killed_writer(target, folder)
+    assert left.exists() and left.is_dir() == folder
+    atomic.write_text(target, "done")
+    assert not left.exists() and target.read_text() == "done"
+
+
+def test_live_or_other_hosts_scratch_is_kept(tmp_path: Path) -> None:
+    target = tmp_path / "map.cool"
+    live = atomic.scratch_path(target)  # this process runs: another writer at work
+    dead = _killed_writer(target)
+    pid_and_rest = dead.name.split("~")[1]  # PID.XXXXXXXX.tmp of a process that is gone
+    other_host = tmp_path / f".map.cool.elsewhere-{'x' * 40}~{pid_and_rest}"
+    other_host.write_text("another machine's writer, on a shared file system")
+    other_name = tmp_path / f".other.cool.{dead.name.split('.', 3)[3]}"
+    dead.rename(other_name)  # scratch of another target: not this write's business
+    dead = _killed_writer(target)
+    assert atomic.remove_stale(target) == 1
+    assert not dead.exists()
+    assert live.exists() and other_host.exists() and other_name.exists()

@@ -21,7 +21,6 @@ import math
 import os
 import re
 import shutil
-import tempfile
 import warnings
 import zlib
 from collections.abc import Iterator, Mapping
@@ -33,7 +32,7 @@ import pandas as pd
 
 from hicexpr.io.chroms import EXTENT_KEY, natural_sorted
 from hicexpr.io.text import SAFE_FLOAT_PRECISION, compression, finite_numbers, to_numbers
-from hicexpr.lib.atomic import atomic_path
+from hicexpr.lib.atomic import atomic_path, remove_stale, scratch_folder
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.paths import user_cache_dir
 
@@ -308,9 +307,9 @@ def _write_mcool(src: str, target: Path, resolution: int | None, assembly: str |
     """A real ``.mcool``: the map at its own bin size (``resolutions/<binsize>``, weights kept)
     plus coarser levels summed by ``cooler.zoomify_cooler`` (balance those with ``hicexpr
     contacts balance file.mcool::resolutions/N``)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".mcool-", dir=target.parent) as tmpdir:
-        base = convert_contacts(src, Path(tmpdir) / "base.cool", resolution, assembly)
+    remove_stale(target)  # a killed conversion's scratch folder, before making ours
+    with scratch_folder(target) as tmpdir:
+        base = convert_contacts(src, tmpdir / "base.cool", resolution, assembly)
         clr = cooler.Cooler(str(base))
         if clr.binsize is None:
             raise InputError(src, "bins", "fixed-size bins (for an .mcool)", "variable bins")

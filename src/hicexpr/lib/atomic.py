@@ -6,10 +6,13 @@ A crash or Ctrl-C at any point leaves either the old file or the new one, never 
 from __future__ import annotations
 
 import contextlib
+import glob
 import gzip
 import json
 import os
 import re
+import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,24 +23,89 @@ import pandas as pd
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 _LEFTOVER = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")  # what atomic_path's mkstemp names look like
+_OWNER = re.compile(r"^(?P<host>[A-Za-z0-9-]+)~(?P<pid>\d+)$")
+
+
+def _owner() -> str:
+    """``HOST~PID`` of this process, part of every scratch name (see :func:`remove_stale`)."""
+    host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()) or "host"
+    return f"{host}~{os.getpid()}"
+
+
+def _scratch_prefix(target: Path, tag: str) -> str:
+    return f".{target.name}.{tag + '.' if tag else ''}{_owner()}."
 
 
 def scratch_path(path: str | os.PathLike[str], tag: str = "") -> Path:
     """A new empty hidden file next to ``path`` named like :func:`atomic_path`'s temporary
-    files (``.NAME.TAG.XXXXXXXX.tmp``), so :func:`remove_leftovers` finds it after a
-    ``kill -9``. The caller deletes it."""
+    files (``.NAME.TAG.HOST~PID.XXXXXXXX.tmp``), so :func:`remove_leftovers` and
+    :func:`remove_stale` find it after a ``kill -9``. The caller deletes it."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    prefix = f".{target.name}.{tag}." if tag else f".{target.name}."
-    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_scratch_prefix(target, tag), suffix=".tmp",
+                               dir=target.parent)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; final files follow the umask
     return Path(tmp)
 
 
 @contextlib.contextmanager
+def scratch_folder(path: str | os.PathLike[str], tag: str = "") -> Iterator[Path]:
+    """A hidden scratch folder next to ``path`` (``.NAME.TAG.HOST~PID.XXXXXXXX.tmp``), deleted
+    on exit; after a ``kill -9`` the next :func:`atomic_path` write of ``path`` deletes it."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=_scratch_prefix(target, tag), suffix=".tmp",
+                                   dir=target.parent))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
+
+
+def _stale_owner(name: str) -> bool:
+    """Whether a scratch name's ``HOST~PID`` is a process of this host that no longer runs
+    (another host's scratch, on a shared file system, is never judged)."""
+    parts = name.removesuffix(".tmp").rsplit(".", 2)
+    match = _OWNER.match(parts[-2]) if len(parts) == 3 else None
+    if match is None or match["host"] != _owner().split("~")[0]:
+        return False
+    return not _process_alive(int(match["pid"]))
+
+
+def remove_stale(path: str | os.PathLike[str]) -> int:
+    """Delete the scratch files and folders that killed writers of ``path`` left next to it
+    (their process is gone); a live writer's scratch is kept. Returns how many."""
+    target = Path(path)
+    if not target.parent.is_dir():
+        return 0
+    removed = 0
+    for item in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        if not _LEFTOVER.match(item.name) or not _stale_owner(item.name):
+            continue
+        if item.is_dir():
+            shutil.rmtree(item, ignore_errors=True)
+        else:
+            item.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+@contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; rename it onto ``path`` only on success."""
+    """Yield a temporary path next to ``path``; rename it onto ``path`` only on success.
+    Scratch left next to ``path`` by an earlier writer that was killed is deleted first."""
+    remove_stale(path)
     tmp_path = scratch_path(path)
     try:
         yield tmp_path
