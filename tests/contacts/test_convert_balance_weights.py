@@ -207,3 +207,26 @@ def test_mcool_conversion_killed_leaves_scratch_the_next_one_removes(synthetic_c
     convert_contacts(src, out)
     assert [p.name for p in out.parent.iterdir()] == ["map.mcool"]
     assert open_contacts(out, 50_000).pixels()[:].equals(cooler.Cooler(str(src)).pixels()[:])
+
+
+def test_cis_only_balancing_of_several_chromosomes(synthetic_cool, tmp_path: Path) -> None:
+    """cooler reports convergence per chromosome with ``cis_only``: an array, which the
+    convergence check once took for a bool (ValueError on any multi-chromosome map)."""
+    src = synthetic_cool({"chr1": 2_000_000, "chr2": 1_500_000}, 50_000)
+    out = balance_contacts(src, tmp_path / "cis.cool", cis_only=True)
+    assert np.isfinite(cooler.Cooler(str(out)).bins()["weight"][:]).any()
+
+
+def test_balancing_that_does_not_converge_names_chromosomes_without_python_warnings(
+        synthetic_cool) -> None:
+    import warnings
+
+    from hicexpr.io.contacts import balance_quietly
+
+    clr = cooler.Cooler(str(synthetic_cool({"chr1": 2_000_000, "chr2": 1_500_000}, 50_000)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, _, cis = balance_quietly(clr, cis_only=True, max_iters=1, store=False)
+        _, _, genome = balance_quietly(clr, max_iters=1, store=False)
+    assert not [w for w in caught if "convergence" in str(w.message)]
+    assert cis == ["chr1", "chr2"] and genome == ["genome-wide"]

@@ -233,3 +233,25 @@ def test_coupling_in_degree_capped_in_dense_domains() -> None:
     row_gain = np.asarray(abs(A).sum(axis=1)).ravel()
     assert row_gain.max() <= p.max_gain + 1e-12
     assert np.allclose(A.diagonal(), p.self_coupling)
+
+
+def test_slow_balancing_of_a_banded_map_is_one_info_line_not_python_warnings(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.INFO):
+        warnings.simplefilter("always")
+        paths = simulate_dataset(tmp_path, n_chroms=2, genome_size=3_000_000, n_genes=30,
+                                 n_times=8, max_distance=300_000)
+    assert not [w for w in caught if "converge" in str(w.message).lower()]
+    lines = [r for r in caplog.records if "did not converge" in r.getMessage()]
+    assert json.loads(paths.truth.read_text())["balance_converged"] is False
+    assert len(lines) == 1 and lines[0].levelno == logging.INFO
+    assert "chr1, chr2" in lines[0].getMessage()
+
+
+def test_unexpected_non_convergence_is_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    sim._log_convergence(Path("m.cool"), ["chr2"], banded=False)
+    assert [(r.levelname, "on chr2 (" in r.getMessage()) for r in caplog.records] == [
+        ("WARNING", True)]

@@ -25,6 +25,7 @@ import warnings
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import cooler
 import numpy as np
@@ -707,19 +708,35 @@ def _balance_checked(clr: cooler.Cooler, path: str | os.PathLike[str], weight_na
                      options: dict) -> None:
     """``cooler.balance_cooler`` storing ``weight_name``; refuses a result with every bin
     masked (all weights NaN)."""
-    bias, stats = cooler.balance_cooler(clr, store=False, **options)
+    bias, stats, unconverged = balance_quietly(clr, store=False, **options)
     if not np.isfinite(bias).any():
         raise InputError(path, f"weight column '{weight_name}'", "at least one bin kept by "
                          "balancing", f"every bin masked (min_nnz {options['min_nnz']}, "
                          f"mad_max {options['mad_max']})")
-    if not stats.get("converged", True):
-        log.warning("%s: balancing did not converge (var %.3g)", path, stats.get("var", 0.0))
+    if unconverged:
+        log.warning("%s: balancing did not converge on %s (weights stored anyway)", path,
+                    ", ".join(unconverged))
     with clr.open("r+") as grp:  # as balance_cooler(store=True) stores it
         if weight_name in grp["bins"]:
             del grp["bins"][weight_name]
         grp["bins"].create_dataset(weight_name, data=bias, compression="gzip",
                                    compression_opts=6)
         grp["bins"][weight_name].attrs.update(stats)
+
+
+def balance_quietly(clr: cooler.Cooler, **options: Any
+                    ) -> tuple[np.ndarray, dict[str, Any], list[str]]:
+    """``cooler.balance_cooler(clr, **options)`` without its per-chromosome
+    ``ConvergenceWarning``s: returns the weights, cooler's stats and where balancing did not
+    converge (chromosome names with ``cis_only``, else ``["genome-wide"]``), for one log line."""
+    from cooler._balance import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        bias, stats = cooler.balance_cooler(clr, **options)
+    converged = np.atleast_1d(stats.get("converged", True))
+    names = clr.chromnames if options.get("cis_only") else ["genome-wide"]
+    return bias, stats, [str(n) for n, ok in zip(names, converged, strict=True) if not ok]
 
 
 def balanced_copy(clr: cooler.Cooler, weight_name: str = "weight") -> cooler.Cooler:
@@ -731,8 +748,11 @@ def balanced_copy(clr: cooler.Cooler, weight_name: str = "weight") -> cooler.Coo
         log.info("%s has no '%s' column: balancing a cached copy %s", clr.uri, weight_name, target)
         with atomic_path(target) as tmp:
             cooler.fileops.cp(clr.uri, str(tmp))
-            clr_tmp = cooler.Cooler(str(tmp))
-            cooler.balance_cooler(clr_tmp, store=True, store_name=weight_name)
+            _, _, unconverged = balance_quietly(cooler.Cooler(str(tmp)), store=True,
+                                                store_name=weight_name)
+        if unconverged:
+            log.warning("%s: balancing did not converge on %s (weights stored anyway)",
+                        target, ", ".join(unconverged))
     return cooler.Cooler(str(target))
 
 
