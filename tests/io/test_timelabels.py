@@ -34,12 +34,12 @@ from hicexpr.lib.errors import InputError
         ("t10", 10.0, None),
         ("T_10_rep1", 10.0, None),
         ("time10", 10.0, None),
-        ("E16.5", -4.5, "d"),
-        ("E16.5-031", -4.5, "d"),
-        ("P0.5-a8", 0.5, "d"),
-        ("P3b-5.7", 3.0, "d"),
-        ("P0.54.311", 0.5, "d"),
-        ("lung_P3_rep1", 3.0, "d"),
+        ("E16.5", -4.5, "dpn"),
+        ("E16.5-031", -4.5, "dpn"),
+        ("P0.5-a8", 0.5, "dpn"),
+        ("P3b-5.7", 3.0, "dpn"),
+        ("P0.54.311", 0.5, "dpn"),
+        ("lung_P3_rep1", 3.0, "dpn"),
         ("E2F1", 1.0, None),
         ("P1_2h", 2.0, "h"),
         ("P2_t30", 30.0, None),
@@ -57,7 +57,8 @@ def test_labels_without_a_time(label: str) -> None:
 
 def test_mixed_units_go_to_the_smallest() -> None:
     assert label_times(["0h", "30min", "1h", "2 hours"]) == ([0.0, 30.0, 60.0, 120.0], "min")
-    assert label_times(["E16.5", "P0.5", "P1"]) == ([-4.5, 0.5, 1.0], "d")
+    assert label_times(["E16.5", "P0.5", "P1"]) == ([-4.5, 0.5, 1.0], "dpn")
+    assert label_times(["P1", "day2"]) == ([1.0, 2.0], "d")  # origins differ: plain days
     assert label_times(["alpha_0", "alpha_7"]) == ([0.0, 7.0], None)
 
 

@@ -135,6 +135,8 @@ def test_trajectory_axes_name_the_time_unit_and_values(predictions: pd.DataFrame
     assert unknown.get_ylabel() == "expression (as in the input table)"
     assert plot_trajectory_page(predictions, ["A"], model="gnn", time_unit="d"
                                 ).axes[0].get_xlabel() == "time (days)"
+    assert plot_trajectory_page(predictions, ["A"], model="gnn", time_unit="dpn"
+                                ).axes[0].get_xlabel() == "time (postnatal days; E = P - 21)"
 
 
 def test_hexbin_axes_name_the_values_when_known(predictions: pd.DataFrame) -> None:

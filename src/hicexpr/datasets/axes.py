@@ -6,10 +6,10 @@ Kept apart from the loaders so that the report can read it without importing the
 from __future__ import annotations
 
 #: dataset -> (unit of the time points as in :mod:`hicexpr.io.timelabels`, what the values are).
-#: STEP's days are postnatal (embryonic day E - 21); Spellman's sample names are minutes.
+#: STEP's days are postnatal (``dpn``; embryonic day E - 21); Spellman's sample names are minutes.
 BUILTIN_AXES = {
-    "step_mrna": ("d", "mRNAnorm.txt values"),
-    "step_mirna": ("d", "log2(1 + count)"),
+    "step_mrna": ("dpn", "mRNAnorm.txt values"),
+    "step_mirna": ("dpn", "log2(1 + count)"),
     "yeast_alpha": ("min", "log2 ratio to reference"),
     "yeast_cdc15": ("min", "log2 ratio to reference"),
 }

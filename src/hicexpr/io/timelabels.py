@@ -25,8 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 EMBRYONIC_OFFSET = 21.0
-UNIT_SECONDS = {"s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "week": 604800.0}
-UNIT_NAMES = {"s": "seconds", "min": "minutes", "h": "hours", "d": "days", "week": "weeks"}
+#: ``dpn``: days after birth, the unit of developmental stages (``P3`` = 3, ``E16.5`` = -4.5).
+UNIT_SECONDS = {"s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "dpn": 86400.0,
+                "week": 604800.0}
+UNIT_NAMES = {"s": "seconds", "min": "minutes", "h": "hours", "d": "days",
+              "dpn": f"postnatal days; E = P - {EMBRYONIC_OFFSET:g}", "week": "weeks"}
 _UNIT_WORDS = {
     "s": ("s", "sec", "secs", "second", "seconds"),
     "min": ("m", "min", "mins", "minute", "minutes"),
@@ -77,7 +80,7 @@ def parse_time_label(label: str) -> TimeLabel | None:
         return TimeLabel(float(match.group(2)), _PREFIX_UNITS[match.group(1).lower()])
     if match := _STAGE_START.match(text) or _STAGE.search(text):
         day = float(match.group(2))
-        return TimeLabel(day - EMBRYONIC_OFFSET if match.group(1) in "Ee" else day, "d")
+        return TimeLabel(day - EMBRYONIC_OFFSET if match.group(1) in "Ee" else day, "dpn")
     if _ACCESSION.match(text):
         return None
     if match := _TRAILING.match(_REPLICATE.sub("", text)):
@@ -126,6 +129,6 @@ def label_times(labels: Sequence[str]) -> tuple[list[float], str | None]:
     units = {t.unit for t in times if t.unit is not None}
     if not units:
         return [t.value for t in times], None
-    unit = min(units, key=UNIT_SECONDS.__getitem__)
+    unit = min(units, key=lambda u: (UNIT_SECONDS[u], u))  # days before postnatal days
     scale = {u: UNIT_SECONDS[u] / UNIT_SECONDS[unit] for u in units}
     return [t.value * scale[t.unit] for t in times if t.unit is not None], unit
