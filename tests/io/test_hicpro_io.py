@@ -8,6 +8,7 @@ import cooler
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from hicexpr.io import contacts, hicpro
 from hicexpr.io.contacts import contact_format, convert_contacts, open_contacts, require_balanced
@@ -19,9 +20,9 @@ def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("HICEXPR_CACHE", str(tmp_path / "cache"))
 
 
-def _source(tmp_path: Path) -> cooler.Cooler:
+def _source(tmp_path: Path, chr1: int = 9_500) -> cooler.Cooler:
     """Two chromosomes, chr1 ending in a short bin; some bins without contacts."""
-    bins = cooler.binnify(pd.Series({"chr1": 9_500, "chr2": 6_000}), 1000)
+    bins = cooler.binnify(pd.Series({"chr1": chr1, "chr2": 6_000}), 1000)
     i, j = np.triu_indices(len(bins))
     pixels = pd.DataFrame({"bin1_id": i, "bin2_id": j, "count": 100 // (j - i + 1)})
     pixels = pixels[(pixels["count"] > 4) & (pixels["bin1_id"] != 3) & (pixels["bin2_id"] != 3)]
@@ -211,3 +212,51 @@ def test_bins_file_errors_name_the_line(tmp_path):
         "got '3 columns'")
     assert _bad_bed(tmp_path, ["chr1\t0\t1000\t1", "chr1\t1000\tend\t2"]) == (
         "s_1000_abs.bed: line 2: expected a whole number in column end, got 'end'")
+
+
+def test_cli_convert_and_pairs_take_a_bins_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from hicexpr.cli import app
+
+    src = _source(tmp_path)
+    bed = _write_bed(src, tmp_path / "bins.bed")
+    matrix = _write_matrix(src.pixels()[:], tmp_path / "contacts.matrix")
+    result = CliRunner().invoke(app, ["contacts", "convert", str(matrix), str(tmp_path / "o.cool"),
+                                      "--bins", str(bed)])
+    assert result.exit_code == 0, result.output
+    _same_pixels(cooler.Cooler(str(tmp_path / "o.cool")), src.pixels()[:])
+    genes = tmp_path / "genes.bed"
+    genes.write_text("chr1\t100\t200\tg1\t0\t+\nchr1\t2100\t2200\tg2\t0\t+\n")
+    result = CliRunner().invoke(app, ["contacts", "pairs", "--hic", str(matrix), "--genes",
+                                      str(genes), "--out", str(tmp_path / "p.tsv"),
+                                      "--balance", "raw", "--bins", str(bed)])
+    assert result.exit_code == 0, result.output
+    pairs = pd.read_csv(tmp_path / "p.tsv", sep="\t")
+    assert pairs[["gene1", "gene2", "count"]].values.tolist() == [["g1", "g2", 33]]
+
+
+def test_forecast_maps_open_a_hicpro_matrix(tmp_path):
+    from hicexpr.datasets.forecasting import _open_map
+
+    src, matrix = _hicpro_raw(tmp_path)
+    _same_pixels(_open_map(matrix, None), src.pixels()[:])
+
+
+def test_cli_features_take_a_bins_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from hicexpr.cli import app
+
+    src = _source(tmp_path, chr1=40_500)
+    bed = _write_bed(src, tmp_path / "bins.bed")
+    matrix = _write_matrix(src.pixels()[:], tmp_path / "contacts.matrix")
+    genes = tmp_path / "genes.bed"
+    starts = range(500, 40_000, 4000)
+    genes.write_text("".join(f"chr1\t{s}\t{s + 100}\tg{s}\t0\t+\n" for s in starts))
+    result = CliRunner().invoke(app, ["contacts", "features", "--hic", str(matrix), "--genes",
+                                      str(genes), "--out", str(tmp_path / "run"), "--bins",
+                                      str(bed)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "run" / "COMPLETE").exists()
+    assert yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["bins"] == str(bed)
