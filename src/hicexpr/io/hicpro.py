@@ -84,7 +84,7 @@ def read_bins(bed: Path) -> pd.DataFrame:
     chromosome."""
     try:
         df = pd.read_csv(bed, sep=r"\s+", header=None, dtype=str, compression=compression(bed),
-                         skip_blank_lines=False)
+                         keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(bed, "", _BED_EXPECTED, str(exc)[:60]) from None
     except (EOFError, OSError, zlib.error) as exc:
@@ -145,7 +145,7 @@ def matrix_chunks(matrix: Path, n_bins: int, bed: Path,
     whole numbers in the bins file (1..``n_bins``) with ``bin_i <= bin_j``, counts finite."""
     first = 0
     try:
-        for df in pd.read_csv(matrix, sep=r"\s+", header=None, dtype=str,
+        for df in pd.read_csv(matrix, sep=r"\s+", header=None, dtype=str, keep_default_na=False,
                               compression=compression(matrix),
                               chunksize=chunksize or HICPRO_CHUNK_ROWS):
             yield _checked_chunk(df, first, matrix, n_bins, bed)
