@@ -76,9 +76,9 @@ app.add_typer(contacts_app, name="contacts")
 @contacts_app.command("convert")
 def _contacts_convert(
     src: str = typer.Argument(..., help="Map: .cool/.mcool[::resolutions/N]/.hic/STEP text/"
-                              "HiC-Pro .matrix/TSV."),
+                              "HiC-Pro .matrix/4DN .pairs/TSV."),
     out: Path = typer.Argument(..., help="Output .cool"),
-    resolution: int | None = typer.Option(None, help="Bin size (bp)."),
+    resolution: int | None = typer.Option(None, help="Bin size (bp); required for .pairs."),
     assembly: str | None = typer.Option(None, help="Assembly (e.g. mm9) for text maps."),
     bins: Path | None = typer.Option(None, help=BINS_HELP),
 ) -> None:
@@ -94,7 +94,7 @@ def _contacts_balance(
     src: str = typer.Argument(..., help="Map to balance (a .cool is balanced in place)."),
     out: Path | None = typer.Option(None, help="Write a balanced copy here instead."),
     weight: str = typer.Option("weight", help="Name of the weight column to store."),
-    resolution: int | None = typer.Option(None, help="Bin size (bp)."),
+    resolution: int | None = typer.Option(None, help="Bin size (bp); required for .pairs."),
     cis_only: bool = typer.Option(False, help="Balance on cis contacts only."),
 ) -> None:
     """ICE-balance a map (cooler.balance_cooler) and store its weights."""
@@ -110,7 +110,7 @@ def _contacts_features(
     genes: Path = typer.Option(..., "--genes", help="Genes: BED/GTF/GFF3/SGD/STEP CSV."),
     out: Path = typer.Option(..., "--out", help="Output run folder."),
     config: Path | None = typer.Option(None, "--config", help="YAML config."),
-    resolution: int | None = typer.Option(None, help="Bin size (bp)."),
+    resolution: int | None = typer.Option(None, help="Bin size (bp); required for .pairs."),
     window_bp: int | None = typer.Option(None, help="Insulation window (bp)."),
     max_distance: int | None = typer.Option(None, help="Max TSS distance of pairs (bp)."),
     balance: str | None = typer.Option(None, help="auto | weights | raw."),
@@ -139,7 +139,7 @@ def _contacts_pairs(
     hic: str = typer.Option(..., "--hic", help="Contact map (any supported format)."),
     genes: Path = typer.Option(..., "--genes", help="Genes: BED/GTF/GFF3/SGD/STEP CSV."),
     out: Path = typer.Option(..., "--out", help="Output .tsv/.tsv.gz/.parquet/.bedpe."),
-    resolution: int | None = typer.Option(None, help="Bin size (bp)."),
+    resolution: int | None = typer.Option(None, help="Bin size (bp); required for .pairs."),
     max_distance: int | None = typer.Option(None, help="Max TSS distance (bp)."),
     balance: str = typer.Option("auto", help="auto | weights | raw."),
     min_count: float = typer.Option(0, help="Keep pairs with raw count above this."),
@@ -345,7 +345,7 @@ DEFAULT_MODELS = ("persistence, window_mean, gene_ridge_ar, pooled_ridge_ar, rid
 DATASET_HELP = "step_mrna | step_mirna | yeast_alpha | yeast_cdc15."
 EXPRESSION_HELP = "Genes x samples table (TSV/CSV, .gz ok) or .h5ad (obs = samples)."
 CONTACTS_HELP = ("Contact map (.cool, .mcool, .hic, STEP text, HiC-Pro .matrix with its "
-                 "_abs.bed beside it, dense TSV).")
+                 "_abs.bed beside it, 4DN .pairs with --resolution, dense TSV).")
 GENES_HELP = "Gene table (BED, GTF/GFF3, SGD_features.tab, STEP CSV)."
 SAMPLE_TIMES_HELP = "Sample -> time table (TSV/CSV) when the sample names carry no time."
 NODE2VEC_HELP = ("none | static | temporal Node2vec node features [default: static when "
@@ -363,7 +363,8 @@ def forecast_cmd(
     expression: str | None = typer.Option(None, "--expression", help=EXPRESSION_HELP),
     contacts: str | None = typer.Option(None, "--contacts", help=CONTACTS_HELP),
     resolution: int | None = typer.Option(None, "--resolution", min=1, help="Bin size (bp) of "
-                                          "a multi-resolution .mcool / .hic map."),
+                                          "a multi-resolution .mcool / .hic map, or to bin a "
+                                          ".pairs file at."),
     genes: str | None = typer.Option(None, "--genes", help=GENES_HELP),
     sample_times: str | None = typer.Option(None, "--sample-times", help=SAMPLE_TIMES_HELP),
     models: list[str] | None = typer.Option(None, "--models", help="Models, comma-separated "
@@ -406,7 +407,8 @@ def graph_cmd(
     expression: str | None = typer.Option(None, "--expression", help=EXPRESSION_HELP),
     contacts: str | None = typer.Option(None, "--contacts", help=CONTACTS_HELP),
     resolution: int | None = typer.Option(None, "--resolution", min=1, help="Bin size (bp) of "
-                                          "a multi-resolution .mcool / .hic map."),
+                                          "a multi-resolution .mcool / .hic map, or to bin a "
+                                          ".pairs file at."),
     genes: str | None = typer.Option(None, "--genes", help=GENES_HELP),
     sample_times: str | None = typer.Option(None, "--sample-times", help=SAMPLE_TIMES_HELP),
     max_genes: int | None = typer.Option(None, "--max-genes", min=0, help="Genes kept, evenly "

@@ -570,6 +570,17 @@ CASES: dict[str, Case] = {
         "open_contacts",
         _hicpro("1\t1\t5\n", "chr1\t0\t1000\t1\nchr1\t500\t1500\t2\n"),
     ),
+    "pairs-without-resolution": Case(
+        "4DN .pairs file opened without a bin size",
+        "open_contacts",
+        _contacts("s.pairs", "#chromsize: chr1 5000\nr1\tchr1\t10\tchr1\t20\t+\t+\n"),
+    ),
+    "pairs-without-chromsizes": Case(
+        "4DN .pairs file without #chromsize header lines",
+        "open_contacts",
+        _contacts("s.pairs", "## pairs format v1.0\nr1\tchr1\t10\tchr1\t20\t+\t+\n",
+                  resolution=1000),
+    ),
     # genes versus map
     "chromosome-names-mismatch": Case(
         "gene chromosomes named unlike the map's",

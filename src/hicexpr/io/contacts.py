@@ -3,8 +3,9 @@
 Accepted: ``.cool``; ``.mcool`` with ``resolution=N`` or ``file.mcool::resolutions/N``; ``.hic``
 (read with hictkpy); STEP's per-chromosome sparse text (``bin1_start bin2_start value``, one
 ``*chrN*`` file per chromosome, a folder or one file); a HiC-Pro sparse ``.matrix`` (``bin_i bin_j
-count``) with its ``_abs.bed`` bins (:mod:`hicexpr.io.hicpro`); a dense matrix TSV whose first
-column (and optional header) are bin labels ``chrom:start-end``. Non-cooler inputs are converted
+count``) with its ``_abs.bed`` bins (:mod:`hicexpr.io.hicpro`); a 4DN ``.pairs`` file binned at
+``resolution`` (:mod:`hicexpr.io.pairs`); a dense matrix TSV whose first column (and optional
+header) are bin labels ``chrom:start-end``. Non-cooler inputs are converted
 once to a cached ``.cool`` under ``$HICEXPR_CACHE`` (default ``~/.cache/hicexpr``).
 
 Balanced versus raw is explicit: :func:`require_balanced` raises when a weight column is missing
@@ -33,7 +34,7 @@ import cooler
 import numpy as np
 import pandas as pd
 
-from hicexpr.io import hicpro
+from hicexpr.io import hicpro, pairs
 from hicexpr.io.chroms import EXTENT_KEY, natural_sorted
 from hicexpr.io.text import SAFE_FLOAT_PRECISION, compression, finite_numbers, to_numbers
 from hicexpr.lib.atomic import atomic_path
@@ -57,8 +58,8 @@ def cache_dir() -> Path:
 
 
 def contact_format(path: Path) -> str:
-    """``cool``, ``mcool``, ``hic``, ``step``, ``hicpro`` or ``dense`` from the file name /
-    folder; a ``.matrix`` is HiC-Pro when an ``_abs.bed`` lies beside it or its first line is
+    """``cool``, ``mcool``, ``hic``, ``step``, ``hicpro``, ``pairs`` or ``dense`` from the file
+    name / folder; a ``.matrix`` is HiC-Pro when an ``_abs.bed`` lies beside it or its first line is
     three numbers (``bin_i bin_j count``), else a dense TSV."""
     name = path.name.lower()
     if path.is_dir():
@@ -69,6 +70,8 @@ def contact_format(path: Path) -> str:
         return "cool"
     if name.endswith(".hic"):
         return "hic"
+    if pairs.has_pairs_name(path):
+        return "pairs"
     if hicpro.has_matrix_name(path) and (hicpro.sibling_bins(path) is not None
                                          or hicpro.looks_sparse(path)):
         return "hicpro"
@@ -76,8 +79,8 @@ def contact_format(path: Path) -> str:
         return "dense"
     if name.endswith(".txt") or name.endswith(".txt.gz"):
         return "step"
-    raise InputError(path, "", "a .cool, .mcool, .hic, STEP text folder/.txt, HiC-Pro .matrix or "
-                     "dense .tsv map", path.name)
+    raise InputError(path, "", "a .cool, .mcool, .hic, STEP text folder/.txt, HiC-Pro .matrix, "
+                     ".pairs or dense .tsv map", path.name)
 
 
 def _map_format(file: Path, bins: str | os.PathLike[str] | None) -> str:
@@ -309,6 +312,10 @@ def convert_contacts(src: str | os.PathLike[str], out: str | os.PathLike[str],
     if fmt == "step":
         with atomic_path(target) as tmp:
             _write_step_cool(file, tmp, resolution, assembly)
+        return target
+    if fmt == "pairs":
+        with atomic_path(target) as tmp:
+            _write_pairs_cool(file, tmp, resolution, assembly)
         return target
     if fmt == "hicpro":
         bed = hicpro.resolve_bins(file, bins)
@@ -717,6 +724,37 @@ def _hicpro_pixels(file: Path, bed: Path, n_bins: int, dtype: type) -> Iterator[
         df = df[df["count"] != 0]
         if len(df):
             yield _sum_repeats(df.astype({"count": dtype}))
+
+
+# --- 4DN pairs -----------------------------------------------------------------------------------
+
+
+def _write_pairs_cool(file: Path, target: Path, resolution: int | None,
+                      assembly: str | None) -> None:
+    """Bin a ``.pairs`` file at ``resolution`` into the .cool ``target`` with cooler's record
+    binner (``cooler.create.sanitize_records`` + ``aggregate_records``, as ``cooler cload
+    pairs``): lower-triangle pairs are reflected, each pixel counts its pairs (raw counts, no
+    weights). Chunks of pairs are summed in on-disk sorted blocks; memory stays bounded."""
+    if resolution is None:
+        raise InputError(file, "resolution", "--resolution N, the bin size (bp) to bin the "
+                         "pairs at", "none")
+    header = pairs.read_header(file)
+    bins = cooler.binnify(header.chromsizes, resolution)
+    sanitize = cooler.create.sanitize_records(bins, schema="pairs", is_one_based=True,
+                                              sort=False, validate=True)
+    aggregate = cooler.create.aggregate_records(count=True, sort=True)
+
+    def cells() -> Iterator[pd.DataFrame]:
+        for chunk in pairs.pair_chunks(file, header):
+            if len(chunk):
+                yield aggregate(sanitize(chunk))[["bin1_id", "bin2_id", "count"]]
+
+    meta = {"source": str(file), "format": "pairs", "normalisation": "raw counts (pairs per "
+            "pixel)"}
+    options = {"columns": ["count"], "dtypes": {"count": np.int64}, "metadata": meta,
+               "assembly": assembly or header.assembly or "unknown"}
+    empty = _NO_PIXELS.drop(columns="n").astype({"count": np.int64})
+    _write_pixels(target, bins, cells(), file, False, empty, options)
 
 
 # --- dense TSV -----------------------------------------------------------------------------------
