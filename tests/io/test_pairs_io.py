@@ -114,3 +114,10 @@ def test_pairs_errors_are_one_line(tmp_path, monkeypatch):
     assert _error(tmp_path, ok, header=HEADER + "#chromsize: chr3 big\n") == (
         "bad.pairs: line 6: expected #chromsize: CHROM LENGTH (a positive integer), "
         "got 'chr3 big'")
+
+
+def test_forecast_maps_bin_a_pairs_file_at_their_resolution(tmp_path):
+    from hicexpr.datasets.forecasting import _open_map
+
+    src = _source(tmp_path)
+    _same_pixels(_open_map(_write_pairs(tmp_path, "s.pairs", _pair_lines(src)), 1000), src)
