@@ -66,6 +66,8 @@ def _console_logging(level: int) -> None:
 
 # contacts: hicexpr contacts convert | balance | features | pairs (hicexpr.io.contacts,
 # hicexpr.workflows.contacts)
+BINS_HELP = ("HiC-Pro bins file (_abs.bed) of a .matrix [default: the matrix's "
+             "<sample>_<res>_abs.bed sibling].")
 contacts_app = typer.Typer(help="Contact maps: convert, balance, 3D features, gene pairs.",
                            no_args_is_help=True, rich_markup_mode="markdown")
 app.add_typer(contacts_app, name="contacts")
@@ -73,15 +75,18 @@ app.add_typer(contacts_app, name="contacts")
 
 @contacts_app.command("convert")
 def _contacts_convert(
-    src: str = typer.Argument(..., help="Map: .cool/.mcool[::resolutions/N]/.hic/STEP text/TSV."),
+    src: str = typer.Argument(..., help="Map: .cool/.mcool[::resolutions/N]/.hic/STEP text/"
+                              "HiC-Pro .matrix/4DN .pairs/TSV."),
     out: Path = typer.Argument(..., help="Output .cool"),
-    resolution: int | None = typer.Option(None, help="Bin size (bp)."),
+    resolution: int | None = typer.Option(None, help="Bin size (bp); required for .pairs."),
     assembly: str | None = typer.Option(None, help="Assembly (e.g. mm9) for text maps."),
+    bins: Path | None = typer.Option(None, help=BINS_HELP),
 ) -> None:
     """Write any supported contact map as a .cool with assembly metadata."""
     from hicexpr.io.contacts import convert_contacts
 
-    typer.echo(str(convert_contacts(src, out, resolution=resolution, assembly=assembly)))
+    typer.echo(str(convert_contacts(src, out, resolution=resolution, assembly=assembly,
+                                    bins=bins)))
 
 
 @contacts_app.command("balance")
@@ -89,7 +94,7 @@ def _contacts_balance(
     src: str = typer.Argument(..., help="Map to balance (a .cool is balanced in place)."),
     out: Path | None = typer.Option(None, help="Write a balanced copy here instead."),
     weight: str = typer.Option("weight", help="Name of the weight column to store."),
-    resolution: int | None = typer.Option(None, help="Bin size (bp)."),
+    resolution: int | None = typer.Option(None, help="Bin size (bp); required for .pairs."),
     cis_only: bool = typer.Option(False, help="Balance on cis contacts only."),
 ) -> None:
     """ICE-balance a map (cooler.balance_cooler) and store its weights."""
@@ -105,12 +110,13 @@ def _contacts_features(
     genes: Path = typer.Option(..., "--genes", help="Genes: BED/GTF/GFF3/SGD/STEP CSV."),
     out: Path = typer.Option(..., "--out", help="Output run folder."),
     config: Path | None = typer.Option(None, "--config", help="YAML config."),
-    resolution: int | None = typer.Option(None, help="Bin size (bp)."),
+    resolution: int | None = typer.Option(None, help="Bin size (bp); required for .pairs."),
     window_bp: int | None = typer.Option(None, help="Insulation window (bp)."),
     max_distance: int | None = typer.Option(None, help="Max TSS distance of pairs (bp)."),
     balance: str | None = typer.Option(None, help="auto | weights | raw."),
     weight: str | None = typer.Option(None, help="Weight column name."),
     assembly: str | None = typer.Option(None, help="Assembly of text maps (e.g. mm9)."),
+    bins: Path | None = typer.Option(None, help=BINS_HELP),
     workers: int | None = typer.Option(
         None, "--workers", help="Dask local cluster: N worker processes, one chromosome each."),
     scheduler: str | None = typer.Option(
@@ -121,7 +127,8 @@ def _contacts_features(
     from hicexpr.workflows.contacts import run_contact_features
 
     overrides = {"resolution": resolution, "window_bp": window_bp, "max_distance": max_distance,
-                 "balance": balance, "weight": weight, "assembly": assembly}
+                 "balance": balance, "weight": weight, "assembly": assembly,
+                 "bins": str(bins) if bins else None}
     cfg = load_config(ContactFeaturesConfig, config, overrides)
     typer.echo(str(run_contact_features(hic, genes, out, workers=workers, scheduler=scheduler,
                                         **cfg.model_dump())))
@@ -132,19 +139,22 @@ def _contacts_pairs(
     hic: str = typer.Option(..., "--hic", help="Contact map (any supported format)."),
     genes: Path = typer.Option(..., "--genes", help="Genes: BED/GTF/GFF3/SGD/STEP CSV."),
     out: Path = typer.Option(..., "--out", help="Output .tsv/.tsv.gz/.parquet/.bedpe."),
-    resolution: int | None = typer.Option(None, help="Bin size (bp)."),
+    resolution: int | None = typer.Option(None, help="Bin size (bp); required for .pairs."),
     max_distance: int | None = typer.Option(None, help="Max TSS distance (bp)."),
     balance: str = typer.Option("auto", help="auto | weights | raw."),
     min_count: float = typer.Option(0, help="Keep pairs with raw count above this."),
     trans: bool = typer.Option(False, help="Include inter-chromosomal pairs."),
     top_k: int | None = typer.Option(None, help="Keep each gene's k strongest partners."),
+    assembly: str | None = typer.Option(None, help="Assembly of text maps (e.g. mm9)."),
+    bins: Path | None = typer.Option(None, help=BINS_HELP),
 ) -> None:
     """Gene-pair contacts (raw, balanced, observed/expected) as a table or BEDPE."""
     from hicexpr.workflows.contacts import run_gene_pairs
 
     typer.echo(str(run_gene_pairs(hic, genes, out, resolution=resolution,
                                   max_distance=max_distance, balance=balance,
-                                  min_count=min_count, trans=trans, top_k=top_k)))
+                                  min_count=min_count, trans=trans, top_k=top_k,
+                                  assembly=assembly, bins=bins)))
 
 
 
@@ -334,7 +344,8 @@ DEFAULT_MODELS = ("persistence, window_mean, gene_ridge_ar, pooled_ridge_ar, rid
                   "stepmr, stepmi, graph_ar, graph_ensemble")
 DATASET_HELP = "step_mrna | step_mirna | yeast_alpha | yeast_cdc15."
 EXPRESSION_HELP = "Genes x samples table (TSV/CSV, .gz ok) or .h5ad (obs = samples)."
-CONTACTS_HELP = "Contact map (.cool, .mcool, .hic, STEP text, dense TSV)."
+CONTACTS_HELP = ("Contact map (.cool, .mcool, .hic, STEP text, HiC-Pro .matrix with its "
+                 "_abs.bed beside it, 4DN .pairs with --resolution, dense TSV).")
 GENES_HELP = "Gene table (BED, GTF/GFF3, SGD_features.tab, STEP CSV)."
 SAMPLE_TIMES_HELP = "Sample -> time table (TSV/CSV) when the sample names carry no time."
 NODE2VEC_HELP = ("none | static | temporal Node2vec node features [default: static when "
@@ -352,7 +363,8 @@ def forecast_cmd(
     expression: str | None = typer.Option(None, "--expression", help=EXPRESSION_HELP),
     contacts: str | None = typer.Option(None, "--contacts", help=CONTACTS_HELP),
     resolution: int | None = typer.Option(None, "--resolution", min=1, help="Bin size (bp) of "
-                                          "a multi-resolution .mcool / .hic map."),
+                                          "a multi-resolution .mcool / .hic map, or to bin a "
+                                          ".pairs file at."),
     genes: str | None = typer.Option(None, "--genes", help=GENES_HELP),
     sample_times: str | None = typer.Option(None, "--sample-times", help=SAMPLE_TIMES_HELP),
     models: list[str] | None = typer.Option(None, "--models", help="Models, comma-separated "
@@ -395,7 +407,8 @@ def graph_cmd(
     expression: str | None = typer.Option(None, "--expression", help=EXPRESSION_HELP),
     contacts: str | None = typer.Option(None, "--contacts", help=CONTACTS_HELP),
     resolution: int | None = typer.Option(None, "--resolution", min=1, help="Bin size (bp) of "
-                                          "a multi-resolution .mcool / .hic map."),
+                                          "a multi-resolution .mcool / .hic map, or to bin a "
+                                          ".pairs file at."),
     genes: str | None = typer.Option(None, "--genes", help=GENES_HELP),
     sample_times: str | None = typer.Option(None, "--sample-times", help=SAMPLE_TIMES_HELP),
     max_genes: int | None = typer.Option(None, "--max-genes", min=0, help="Genes kept, evenly "

@@ -128,6 +128,7 @@ class ContactFeaturesConfig(StrictModel):
     balance: str = "auto"  # auto (weights or ICE on a cached copy) | weights | raw
     weight: str = "weight"  # balancing weight column
     assembly: str | None = None  # assembly of STEP/dense maps (e.g. mm9) for chromosome lengths
+    bins: str | None = None  # HiC-Pro bins file (_abs.bed) of a .matrix; None = its sibling
     genes_format: str = "auto"  # bed | gtf | gff3 | sgd | step
     trans: bool = False  # also inter-chromosomal gene pairs
 

@@ -30,6 +30,10 @@ CASES = {
     "convert_contacts(p, p.parent / 'dense.cool', resolution=10)":
         ("dense.tsv", f"\tchr1:0-10\tchr1:10-20\nchr1:0-10\t1\t{HUGE}\nchr1:10-20\t{HUGE}\t1\n"),
     "read_step_csv(p)": ("interaction_mrna.csv", f"Gene1,HiC_Interaction\nA,{HUGE}\n"),
+    "convert_contacts(p, p.parent / 'pairs.cool', resolution=10)":
+        ("s.pairs", f"#chromsize: chr1 100\nr1\tchr1\t1\tchr1\t{HUGE}\n"),
+    "read_bins(p)": ("s_1000_abs.bed", f"chr1\t0\t{HUGE}\t1\n"),
+    "list(matrix_chunks(p, 3, p))": ("s_1000.matrix", f"1\t1\t1.0\n1\t2\t{HUGE}\n"),
 }
 
 _RUN = """
@@ -37,6 +41,7 @@ import sys
 from pathlib import Path
 from hicexpr.io.contacts import convert_contacts
 from hicexpr.io.genes import read_genes
+from hicexpr.io.hicpro import matrix_chunks, read_bins
 from hicexpr.io.links import read_loops
 from hicexpr.io.step import read_step_csv
 from hicexpr.io.tracks import read_peaks

@@ -150,6 +150,20 @@ def _contacts(name: str, text: str, **kw: object) -> Callable[[Path], object]:
     return lambda tmp: open_contacts(Path(_w(tmp, name, text).name), **kw)  # cwd is tmp
 
 
+_HICPRO_BED = "chr1\t0\t1000\t1\nchr1\t1000\t2000\t2\nchr1\t2000\t2500\t3\n"
+
+
+def _hicpro(matrix: str, bed: str = _HICPRO_BED) -> Callable[[Path], object]:
+    """A HiC-Pro ``s_1000.matrix`` with its ``s_1000_abs.bed`` beside it."""
+    from hicexpr.io.contacts import open_contacts
+
+    def run(tmp: Path) -> object:
+        _w(tmp, "s_1000_abs.bed", bed)
+        return open_contacts(Path(_w(tmp, "s_1000.matrix", matrix).name))
+
+    return run
+
+
 def _config(text: str) -> Callable[[Path], object]:
     from hicexpr.config import SimulateConfig, load_config
 
@@ -535,6 +549,37 @@ CASES: dict[str, Case] = {
         "dense matrix TSV that is not square",
         "open_contacts",
         _contacts("map.tsv", "chr1:0-10\t1\t2\nchr1:10-20\t3\t4\nchr1:20-30\t5\t6\n"),
+    ),
+    "hicpro-missing-bins": Case(
+        "HiC-Pro matrix without its _abs.bed bins file",
+        "open_contacts",
+        _contacts("s_1000.matrix", "1\t1\t5\n"),
+    ),
+    "hicpro-bin-not-in-bed": Case(
+        "HiC-Pro matrix naming a bin its bins file lacks",
+        "open_contacts",
+        _hicpro("1\t1\t5\n1\t4\t2\n"),
+    ),
+    "hicpro-non-numeric-count": Case(
+        "HiC-Pro matrix with a non-numeric count",
+        "open_contacts",
+        _hicpro("1\t1\t5\n1\t2\tNA\n"),
+    ),
+    "hicpro-overlapping-bins": Case(
+        "HiC-Pro bins file with overlapping (unsorted) bins",
+        "open_contacts",
+        _hicpro("1\t1\t5\n", "chr1\t0\t1000\t1\nchr1\t500\t1500\t2\n"),
+    ),
+    "pairs-without-resolution": Case(
+        "4DN .pairs file opened without a bin size",
+        "open_contacts",
+        _contacts("s.pairs", "#chromsize: chr1 5000\nr1\tchr1\t10\tchr1\t20\t+\t+\n"),
+    ),
+    "pairs-without-chromsizes": Case(
+        "4DN .pairs file without #chromsize header lines",
+        "open_contacts",
+        _contacts("s.pairs", "## pairs format v1.0\nr1\tchr1\t10\tchr1\t20\t+\t+\n",
+                  resolution=1000),
     ),
     # genes versus map
     "chromosome-names-mismatch": Case(

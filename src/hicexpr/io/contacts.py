@@ -2,14 +2,17 @@
 
 Accepted: ``.cool``; ``.mcool`` with ``resolution=N`` or ``file.mcool::resolutions/N``; ``.hic``
 (read with hictkpy); STEP's per-chromosome sparse text (``bin1_start bin2_start value``, one
-``*chrN*`` file per chromosome, a folder or one file); a dense matrix TSV whose first column (and
-optional header) are bin labels ``chrom:start-end``. Non-cooler inputs are converted once to a
-cached ``.cool`` under ``$HICEXPR_CACHE`` (default ``~/.cache/hicexpr``).
+``*chrN*`` file per chromosome, a folder or one file); a HiC-Pro sparse ``.matrix`` (``bin_i bin_j
+count``) with its ``_abs.bed`` bins (:mod:`hicexpr.io.hicpro`); a 4DN ``.pairs`` file binned at
+``resolution`` (:mod:`hicexpr.io.pairs`); a dense matrix TSV whose first column (and optional
+header) are bin labels ``chrom:start-end``. Non-cooler inputs are converted
+once to a cached ``.cool`` under ``$HICEXPR_CACHE`` (default ``~/.cache/hicexpr``).
 
 Balanced versus raw is explicit: :func:`require_balanced` raises when a weight column is missing
 and points to ``hicexpr contacts balance``. STEP's text maps are already normalised: their
 ``.cool`` stores the values as counts and a ``weight`` of 1 on every bin with data, so balanced
-values equal the published ones.
+values equal the published ones; so do HiC-Pro ``_iced`` matrices (or any HiC-Pro matrix with
+non-integer values), while raw HiC-Pro counts are stored as integer counts without weights.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import cooler
 import numpy as np
 import pandas as pd
 
+from hicexpr.io import hicpro, pairs
 from hicexpr.io.chroms import EXTENT_KEY, natural_sorted
 from hicexpr.io.text import SAFE_FLOAT_PRECISION, compression, finite_numbers, to_numbers
 from hicexpr.lib.atomic import atomic_path, remove_stale, scratch_folder
@@ -54,7 +58,9 @@ def cache_dir() -> Path:
 
 
 def contact_format(path: Path) -> str:
-    """``cool``, ``mcool``, ``hic``, ``step`` or ``dense`` from the file name / folder."""
+    """``cool``, ``mcool``, ``hic``, ``step``, ``hicpro``, ``pairs`` or ``dense`` from the file
+    name / folder; a ``.matrix`` is HiC-Pro when an ``_abs.bed`` lies beside it or its first line is
+    three numbers (``bin_i bin_j count``), else a dense TSV."""
     name = path.name.lower()
     if path.is_dir():
         return "step"
@@ -64,16 +70,34 @@ def contact_format(path: Path) -> str:
         return "cool"
     if name.endswith(".hic"):
         return "hic"
+    if pairs.has_pairs_name(path):
+        return "pairs"
+    if hicpro.has_matrix_name(path) and (hicpro.sibling_bins(path) is not None
+                                         or hicpro.looks_sparse(path)):
+        return "hicpro"
     if name.endswith(_DENSE_SUFFIXES):
         return "dense"
     if name.endswith(".txt") or name.endswith(".txt.gz"):
         return "step"
-    raise InputError(path, "", "a .cool, .mcool, .hic, STEP text folder/.txt or dense .tsv map",
-                     path.name)
+    raise InputError(path, "", "a .cool, .mcool, .hic, STEP text folder/.txt, HiC-Pro .matrix, "
+                     ".pairs or dense .tsv map", path.name)
+
+
+def _map_format(file: Path, bins: str | os.PathLike[str] | None) -> str:
+    """:func:`contact_format`; with an explicit HiC-Pro ``bins`` file, any sparse three-number
+    text map is read as HiC-Pro, and other maps are refused."""
+    fmt = contact_format(file)
+    if bins is None or fmt == "hicpro":
+        return fmt
+    if fmt in ("step", "dense") and file.is_file() and hicpro.looks_sparse(file):
+        return "hicpro"
+    raise InputError(file, "bins", "a HiC-Pro sparse matrix (bin_i bin_j count) with a bins "
+                     "file", f"a {fmt} map")
 
 
 def open_contacts(path: str | os.PathLike[str], resolution: int | None = None, *,
-                  assembly: str | None = None) -> cooler.Cooler:
+                  assembly: str | None = None,
+                  bins: str | os.PathLike[str] | None = None) -> cooler.Cooler:
     """Open a contact map of any supported format as a Cooler (see module docstring).
 
     Args:
@@ -82,6 +106,8 @@ def open_contacts(path: str | os.PathLike[str], resolution: int | None = None, *
         resolution: bin size in bp; required for multi-resolution files, checked otherwise.
         assembly: genome assembly (e.g. ``mm9``) for STEP/dense maps, which do not store one:
             chromosome lengths then come from bioframe; without it they are the data's extent.
+        bins: HiC-Pro bins file (``_abs.bed``) of a sparse ``.matrix``; without it the
+            matrix's ``<sample>_<res>_abs.bed`` sibling is used.
     """
     text = str(path)
     uri_group = None
@@ -90,12 +116,12 @@ def open_contacts(path: str | os.PathLike[str], resolution: int | None = None, *
     file = Path(text)
     if not file.exists():
         raise InputError(file, "", "an existing contact map", "no such file or folder")
-    fmt = contact_format(file)
+    fmt = _map_format(file, bins)
     if fmt in ("cool", "mcool"):
         return _open_cooler(file, fmt, uri_group, resolution)
     if uri_group is not None:
         resolution = _group_resolution(str(path), uri_group, resolution)
-    return cooler.Cooler(str(_cached_cool(file, fmt, resolution, assembly)))
+    return cooler.Cooler(str(_cached_cool(file, fmt, resolution, assembly, bins)))
 
 
 _RESOLUTION_GROUP = re.compile(r"^/?resolutions/(\d+)$")
@@ -237,26 +263,37 @@ def _mark_multiplicative(path: Path, columns: list[str]) -> None:
             h5["bins"][col].attrs["divisive_weights"] = False
 
 
-def _source_key(file: Path, resolution: int | None, assembly: str | None) -> str:
+def _source_key(file: Path, resolution: int | None, assembly: str | None,
+                extra: Path | None = None) -> str:
+    """Cache key of a converted map: path, resolution, assembly and the name, size and mtime
+    of every source file (``extra``: a HiC-Pro bins file)."""
     files = sorted(file.iterdir()) if file.is_dir() else [file]
     parts = [str(file.resolve()), str(resolution), str(assembly), _CACHE_VERSION]
+    if extra is not None:
+        files.append(extra)
+        parts.append(str(extra.resolve()))
     parts += [f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files]
     return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
 
 
-def _cached_cool(file: Path, fmt: str, resolution: int | None, assembly: str | None) -> Path:
+def _cached_cool(file: Path, fmt: str, resolution: int | None, assembly: str | None,
+                 bins: str | os.PathLike[str] | None = None) -> Path:
     stem = re.sub(r"[^A-Za-z0-9_.-]", "_", file.name)
-    target = cache_dir() / f"{stem}.{_source_key(file, resolution, assembly)}.cool"
+    extra = hicpro.resolve_bins(file, bins) if fmt == "hicpro" else None
+    target = cache_dir() / f"{stem}.{_source_key(file, resolution, assembly, extra)}.cool"
     if not target.is_file():
         log.info("converting %s (%s) to %s", file, fmt, target)
-        convert_contacts(file, target, resolution=resolution, assembly=assembly)
+        convert_contacts(file, target, resolution=resolution, assembly=assembly, bins=extra)
     return target
 
 
 def convert_contacts(src: str | os.PathLike[str], out: str | os.PathLike[str],
-                     resolution: int | None = None, assembly: str | None = None) -> Path:
+                     resolution: int | None = None, assembly: str | None = None,
+                     bins: str | os.PathLike[str] | None = None) -> Path:
     """Write any supported map as a ``.cool`` (``cooler.create_cooler``) with assembly metadata,
-    or, when ``out`` ends in ``.mcool``, as a multi-resolution file (:func:`_write_mcool`)."""
+    or, when ``out`` ends in ``.mcool``, as a multi-resolution file (:func:`_write_mcool`).
+    ``bins``: the HiC-Pro bins file of a sparse ``.matrix`` (default: its ``_abs.bed``
+    sibling)."""
     text = str(src)
     target = Path(out)
     if not target.name.lower().endswith((".cool", ".mcool")):  # before any work
@@ -264,9 +301,9 @@ def convert_contacts(src: str | os.PathLike[str], out: str | os.PathLike[str],
     file = Path(text.split("::", 1)[0])
     if not file.exists():
         raise InputError(file, "", "an existing contact map", "no such file or folder")
-    fmt = contact_format(file)
+    fmt = _map_format(file, bins)
     if target.name.lower().endswith(".mcool"):
-        return _write_mcool(text, target, resolution, assembly)
+        return _write_mcool(text, target, resolution, assembly, bins)
     if fmt in ("cool", "mcool"):
         clr = open_contacts(text, resolution)
         with atomic_path(target) as tmp:
@@ -275,6 +312,15 @@ def convert_contacts(src: str | os.PathLike[str], out: str | os.PathLike[str],
     if fmt == "step":
         with atomic_path(target) as tmp:
             _write_step_cool(file, tmp, resolution, assembly)
+        return target
+    if fmt == "pairs":
+        with atomic_path(target) as tmp:
+            _write_pairs_cool(file, tmp, resolution, assembly)
+        return target
+    if fmt == "hicpro":
+        bed = hicpro.resolve_bins(file, bins)
+        with atomic_path(target) as tmp:
+            _write_hicpro_cool(file, bed, tmp, resolution, assembly)
         return target
     if fmt == "hic":
         bins, pixels, meta, asm = _hic_source(file, resolution)
@@ -304,13 +350,14 @@ def zoom_resolutions(clr: cooler.Cooler) -> list[int]:
     return preferred_sequence(base, top, "nice")
 
 
-def _write_mcool(src: str, target: Path, resolution: int | None, assembly: str | None) -> Path:
+def _write_mcool(src: str, target: Path, resolution: int | None, assembly: str | None,
+                 bins: str | os.PathLike[str] | None = None) -> Path:
     """A real ``.mcool``: the map at its own bin size (``resolutions/<binsize>``, weights kept)
     plus coarser levels summed by ``cooler.zoomify_cooler`` (balance those with ``hicexpr
     contacts balance file.mcool::resolutions/N``)."""
     remove_stale(target)  # a killed conversion's scratch folder, before making ours
     with scratch_folder(target) as tmpdir:
-        base = convert_contacts(src, tmpdir / "base.cool", resolution, assembly)
+        base = convert_contacts(src, tmpdir / "base.cool", resolution, assembly, bins)
         clr = cooler.Cooler(str(base))
         if clr.binsize is None:
             raise InputError(src, "bins", "fixed-size bins (for an .mcool)", "variable bins")
@@ -497,10 +544,18 @@ def _write_step_cool(file: Path, target: Path, resolution: int | None,
                  "data, so balanced values equal the input values"})
     options = {"columns": ["count", "n"], "dtypes": {"count": np.float64, "n": np.int64},
                "assembly": assembly or "unknown", "metadata": meta}
-    chunks = _in_order(cells(), file) if ordered else _blocks(cells())
+    _write_pixels(target, bins, cells(), file, ordered, _NO_PIXELS, options)
+    _mean_of_repeats(Path(target), np.where(has_data, 1.0, np.nan))
+
+
+def _write_pixels(target: Path, bins: pd.DataFrame, cells: Iterator[pd.DataFrame], file: Path,
+                  ordered: bool, empty: pd.DataFrame, options: dict) -> None:
+    """``cooler.create_cooler`` from chunks of pixels (repeats summed): one ordered stream when
+    the first pass found the input sorted, else cooler's on-disk sort and merge of blocks."""
+    chunks = _in_order(cells, file) if ordered else _blocks(cells)
     first = next(chunks, None)
     if first is None:  # no non-zero value at all: an empty map
-        cooler.create_cooler(str(target), bins, _NO_PIXELS, ordered=True, **options)
+        cooler.create_cooler(str(target), bins, empty, ordered=True, **options)
     elif ordered:  # one pass, no temporary files: memory is one parsed chunk
         cooler.create_cooler(str(target), bins, itertools.chain([first], chunks), ordered=True,
                              **options)
@@ -510,7 +565,6 @@ def _write_step_cool(file: Path, target: Path, resolution: int | None,
             cooler.create_cooler(str(target), bins, itertools.chain([first], chunks),
                                  ordered=False, mergebuf=STEP_MERGE_ROWS,
                                  temp_dir=str(Path(target).parent), **options)
-    _mean_of_repeats(Path(target), np.where(has_data, 1.0, np.nan))
 
 
 def _in_order(chunks: Iterator[pd.DataFrame], file: Path) -> Iterator[pd.DataFrame]:
@@ -524,7 +578,7 @@ def _in_order(chunks: Iterator[pd.DataFrame], file: Path) -> Iterator[pd.DataFra
                 raise InputError(file, "", "pixels sorted by (bin1, bin2), as in the first pass",
                                  f"pixel {first} after {key}")
             if first == key:
-                for col in ("count", "n"):
+                for col in _value_columns(df):
                     df.loc[0, col] += carry[col].iat[0]
             else:
                 df = pd.concat([carry, df], ignore_index=True)
@@ -553,12 +607,17 @@ def _blocks(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         yield _sum_repeats(pd.concat(block, ignore_index=True))
 
 
+def _value_columns(df: pd.DataFrame) -> list[str]:
+    """The summed columns of a pixel chunk (``count``, and ``n`` for STEP text)."""
+    return [c for c in df.columns if c not in ("bin1_id", "bin2_id")]
+
+
 def _sum_repeats(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per pixel: summed ``count`` and ``n`` (sorted by pixel; a sorted ``df`` without
+    """One row per pixel: summed ``count`` (and ``n``) (sorted by pixel; a sorted ``df`` without
     repeats, e.g. a chunk of sorted STEP text, is returned as it is)."""
     if _lex_sorted(df["bin1_id"].to_numpy(), df["bin2_id"].to_numpy(), strict=True):
         return df.reset_index(drop=True)
-    return df.groupby(["bin1_id", "bin2_id"], sort=True, as_index=False)[["count", "n"]].sum()
+    return df.groupby(["bin1_id", "bin2_id"], sort=True, as_index=False)[_value_columns(df)].sum()
 
 
 def _mean_of_repeats(path: Path, weight: np.ndarray, chunk: int = STEP_MERGE_ROWS) -> None:
@@ -601,6 +660,101 @@ def _chromsizes_for(extent_pos: dict[str, int], binsize: int, assembly: str | No
                              f"({int(known[chrom]):,} bp)", f"{ext - binsize:,}")
         sizes[chrom] = int(known[chrom])
     return pd.Series(sizes, dtype="int64"), {EXTENT_KEY: f"assembly {assembly}"}
+
+
+# --- HiC-Pro ------------------------------------------------------------------------------------
+
+
+def _write_hicpro_cool(file: Path, bed: Path, target: Path, resolution: int | None,
+                       assembly: str | None) -> None:
+    """Stream a HiC-Pro matrix into the .cool ``target`` over the bins of ``bed``.
+
+    A first pass checks every line and whether the pixels are sorted (HiC-Pro writes them so:
+    then one ordered stream, else cooler's on-disk merge); repeated pixels are summed. Raw
+    counts are stored as integers without weights (balance with ``hicexpr contacts balance``);
+    an ``_iced`` matrix, or one with non-integer values, is already normalised: its values are
+    stored as counts with ``weight = 1`` on bins with data, as for STEP text.
+    """
+    bins = hicpro.read_bins(bed)
+    _check_hicpro_resolution(file, bins, resolution)
+    has_data, ordered, integral = _hicpro_first_pass(file, bed, len(bins))
+    normalised = hicpro.is_iced_name(file) or not integral
+    if normalised:
+        bins["weight"] = np.where(has_data, 1.0, np.nan)
+    dtype = np.float64 if normalised else np.int64
+    meta = {"source": str(file), "bins_file": str(bed), "format": "hicpro",
+            "normalisation": "input values already normalised; weight = 1 on bins with data, "
+            "so balanced values equal the input values" if normalised else "raw counts"}
+    options = {"columns": ["count"], "dtypes": {"count": dtype}, "metadata": meta,
+               "assembly": assembly or "unknown"}
+    empty = _NO_PIXELS.drop(columns="n").astype({"count": dtype})
+    _write_pixels(target, bins, _hicpro_pixels(file, bed, len(bins), dtype), file, ordered,
+                  empty, options)
+
+
+def _check_hicpro_resolution(file: Path, bins: pd.DataFrame, resolution: int | None) -> None:
+    """``resolution``, when given, must be the bins' size (the first bin's)."""
+    if resolution is not None and len(bins):
+        size = int(bins["end"].iat[0] - bins["start"].iat[0])
+        if size != resolution:
+            raise InputError(file, "resolution", f"the bin size of its bins file {size}",
+                             resolution)
+
+
+def _hicpro_first_pass(file: Path, bed: Path, n_bins: int) -> tuple[np.ndarray, bool, bool]:
+    """Check every line; return the bins with data, whether the pixels are sorted and whether
+    every value is a whole number."""
+    has_data = np.zeros(n_bins, dtype=bool)
+    ordered, integral, last = True, True, None
+    for df in hicpro.matrix_chunks(file, n_bins, bed):
+        df = df[df["count"] != 0]
+        if not len(df):
+            continue
+        b1, b2 = df["bin1_id"].to_numpy(), df["bin2_id"].to_numpy()
+        has_data[b1] = True
+        has_data[b2] = True
+        integral = integral and bool((df["count"].to_numpy() % 1 == 0).all())
+        ordered = ordered and _pairs_sorted(b1, b2, last)
+        last = (int(b1[-1]), int(b2[-1]))
+    return has_data, ordered, integral
+
+
+def _hicpro_pixels(file: Path, bed: Path, n_bins: int, dtype: type) -> Iterator[pd.DataFrame]:
+    for df in hicpro.matrix_chunks(file, n_bins, bed):
+        df = df[df["count"] != 0]
+        if len(df):
+            yield _sum_repeats(df.astype({"count": dtype}))
+
+
+# --- 4DN pairs -----------------------------------------------------------------------------------
+
+
+def _write_pairs_cool(file: Path, target: Path, resolution: int | None,
+                      assembly: str | None) -> None:
+    """Bin a ``.pairs`` file at ``resolution`` into the .cool ``target`` with cooler's record
+    binner (``cooler.create.sanitize_records`` + ``aggregate_records``, as ``cooler cload
+    pairs``): lower-triangle pairs are reflected, each pixel counts its pairs (raw counts, no
+    weights). Chunks of pairs are summed in on-disk sorted blocks; memory stays bounded."""
+    if resolution is None:
+        raise InputError(file, "resolution", "--resolution N, the bin size (bp) to bin the "
+                         "pairs at", "none")
+    header = pairs.read_header(file)
+    bins = cooler.binnify(header.chromsizes, resolution)
+    sanitize = cooler.create.sanitize_records(bins, schema="pairs", is_one_based=True,
+                                              sort=False, validate=True)
+    aggregate = cooler.create.aggregate_records(count=True, sort=True)
+
+    def cells() -> Iterator[pd.DataFrame]:
+        for chunk in pairs.pair_chunks(file, header):
+            if len(chunk):
+                yield aggregate(sanitize(chunk))[["bin1_id", "bin2_id", "count"]]
+
+    meta = {"source": str(file), "format": "pairs", "normalisation": "raw counts (pairs per "
+            "pixel)"}
+    options = {"columns": ["count"], "dtypes": {"count": np.int64}, "metadata": meta,
+               "assembly": assembly or header.assembly or "unknown"}
+    empty = _NO_PIXELS.drop(columns="n").astype({"count": np.int64})
+    _write_pixels(target, bins, cells(), file, False, empty, options)
 
 
 # --- dense TSV -----------------------------------------------------------------------------------

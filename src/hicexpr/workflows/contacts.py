@@ -75,6 +75,7 @@ def run_contact_features(
     balance: str = "auto",
     weight: str = "weight",
     assembly: str | None = None,
+    bins: str | os.PathLike[str] | None = None,
     genes_format: str = "auto",
     trans: bool = False,
     workers: int | None = None,
@@ -96,7 +97,7 @@ def run_contact_features(
     check_engine(workers, scheduler)
     check_positive("contacts features", {"resolution": resolution, "window_bp": window_bp,
                                          "max_distance": max_distance}, "a positive value (bp)")
-    clr0 = open_contacts(hic, resolution, assembly=assembly)  # inputs checked before any output
+    clr0 = open_contacts(hic, resolution, assembly=assembly, bins=bins)  # checked before output
     table = read_genes(genes, genes_format)
     run = RunFolder(out, keep=[hic, genes])
     run.write_config(config)
@@ -221,6 +222,7 @@ def run_gene_pairs(
     trans: bool = False,
     top_k: int | None = None,
     assembly: str | None = None,
+    bins: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Write the gene-pair contact table (``.tsv``/``.parquet``) or BEDPE (``.bedpe``) to ``out``.
 
@@ -230,8 +232,8 @@ def run_gene_pairs(
     from hicexpr.lib.atomic import write_table
 
     check_pair_options(out, max_distance=max_distance, top_k=top_k, resolution=resolution)
-    clr, wname, _ = resolve_weights(open_contacts(hic, resolution, assembly=assembly), balance,
-                                    weight, str(hic))
+    clr, wname, _ = resolve_weights(open_contacts(hic, resolution, assembly=assembly, bins=bins),
+                                    balance, weight, str(hic))
     mapped = gene_bins(clr, read_genes(genes), source=str(genes))
     dist = max_distance if max_distance is not None else default_max_distance(clr)
     pairs = gene_pair_contacts(clr, mapped, max_distance=dist, balance=wname is not None,
