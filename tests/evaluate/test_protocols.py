@@ -69,3 +69,46 @@ def test_fractions_outside_zero_one_are_refused(fractions) -> None:
     name = next(iter(fractions))
     with pytest.raises(InputError, match=f"{name}: expected a fraction between 0 and 1"):
         make_splits(20, **fractions)
+
+
+@pytest.mark.parametrize("protocol", ["chronological", "rolling-origin"])
+def test_every_folds_validation_block_lies_between_its_training_and_test_blocks(protocol) -> None:
+    for s in make_splits(40, protocol, input_length=3, n_folds=3):
+        train, val, test = _targets(s.train), _targets(s.val), _targets(s.test)
+        assert max(train) < min(val) and max(val) < min(test), f"fold {s.fold}"
+
+
+@pytest.mark.parametrize("protocol", ["chronological", "rolling-origin", "step-random"])
+@pytest.mark.parametrize("horizon", [1, 3])
+def test_validation_and_refit_targets_are_never_test_targets(monkeypatch, protocol,
+                                                             horizon) -> None:
+    """Values equal to their time index: every target a model is fitted, validated or refitted
+    on names its own time. Non-leaky folds: all lie before the fold's first test target,
+    whatever the horizon. Step-random (leaky): validation targets are never test targets
+    (its training windows' later horizons are: STEP's interpolation, flagged leaky)."""
+    from hicexpr.evaluate import runner
+    from hicexpr.forecast.baselines import Persistence
+
+    seen: dict[str, np.ndarray] = {}
+
+    class Spy(Persistence):
+        def fit(self, X, y=None, *, graph=None, validation=None):
+            seen.update(train=X.y, validation=validation.y)  # WindowSets
+            return super().fit(X, y, graph=graph, validation=validation)
+
+        def refit(self, X, y=None, *, graph=None):
+            seen["refit"] = X.y
+            return super().refit(X, y, graph=graph)
+
+    n_times = 30
+    values = np.repeat(np.arange(n_times, dtype=float)[:, None], 2, axis=1)
+    monkeypatch.setattr(runner, "make_model", lambda name, **params: Spy())
+    for s in make_splits(n_times, protocol, input_length=3):
+        seen.clear()
+        runner.fit_on_split("persistence", {}, values, s, horizon=horizon, scaling="none")
+        assert set(seen) == {"train", "validation", "refit"}
+        times = {k: set(v[np.isfinite(v)].astype(int)) for k, v in seen.items()}
+        test = set(s.test + 1)
+        assert times["validation"] and not times["validation"] & test, f"fold {s.fold}"
+        if not s.leaky:
+            assert max(set().union(*times.values())) < min(test), f"fold {s.fold}"

@@ -7,7 +7,8 @@ rolling origins have their own training means); NaN in ``observed`` marks missin
 - per-gene Pearson / Spearman over test time points (mean and median over genes);
 - ``deviation_pearson``: pooled Pearson of deviations from each gene's training mean (removes the
   between-gene level that dominates pooled Pearson);
-- RMSE, MAE; ``direction_accuracy``: sign of predicted vs observed change from the last value;
+- RMSE, MAE; ``direction_accuracy``: sign of predicted vs observed change from the last value
+  (targets with no observed change left out; a forecast of no change counts as wrong);
 - ``skill`` = 1 - MSE / MSE(persistence);
 - ``pooled_pearson`` over genes x times: listed last, never a headline (a constant per-gene mean
   already scores high).
@@ -91,7 +92,9 @@ def per_gene_metrics(
 ) -> pd.DataFrame:
     """One row per gene: pearson, spearman, deviation_pearson, rmse, mae, direction_accuracy,
     skill. ``deviation_pearson`` per gene is the uncentred correlation (cosine) of deviations from
-    the gene's training mean, so a forecast on the wrong side of the mean scores negative."""
+    the gene's training mean, so a forecast on the wrong side of the mean scores negative.
+    ``direction_accuracy`` leaves out targets with no observed change (as
+    :func:`forecast_metrics` does; NaN for a gene whose test values never change)."""
     check_metric_inputs(observed, predicted, last, train_mean)
     ok = np.isfinite(observed)
     err = np.where(ok, predicted - observed, np.nan)
@@ -102,7 +105,7 @@ def per_gene_metrics(
         warnings.simplefilter("ignore", RuntimeWarning)
         cos = (d_obs * d_pred).sum(0) / np.sqrt((d_obs**2).sum(0) * (d_pred**2).sum(0))
         same = np.sign(predicted - last) == np.sign(observed - last)
-        direction = np.where(ok, same, np.nan)
+        direction = np.where(ok & (observed != last), same, np.nan)  # no change: left out
         mse = np.nanmean(err**2, axis=0)
         mse_p = np.nanmean(per_err**2, axis=0)
         table = pd.DataFrame(
