@@ -117,10 +117,6 @@ def test_per_gene_metrics_at_horizon_1(run) -> None:
                                    err_msg=column)
 
 
-@pytest.mark.xfail(strict=True, reason="known gap, not fixed here: the runner passes the "
-                   "scaler's mean as the training mean, which is 0 under scaling none / scale "
-                   "(the yeast datasets' default), so deviation_pearson there equals "
-                   "pooled_pearson; fixing it changes the published yeast benchmark numbers")
 @pytest.mark.parametrize("scaling", ["none", "scale"])
 def test_deviation_pearson_is_taken_from_the_training_mean_under_every_scaling(scaling) -> None:
     values = _series()

@@ -22,7 +22,7 @@ import pandas as pd
 
 from hicexpr.evaluate.metrics import SUMMARY_METRICS, forecast_metrics, per_gene_metrics
 from hicexpr.evaluate.protocols import Split, make_splits
-from hicexpr.evaluate.scaling import GeneScaler, check_scaling
+from hicexpr.evaluate.scaling import GeneScaler, check_scaling, gene_means
 from hicexpr.evaluate.windows import WindowSet, fill_missing, make_windows
 from hicexpr.forecast.base import Forecaster
 from hicexpr.forecast.registry import make_model
@@ -292,7 +292,9 @@ def _pooled_test_windows(values: np.ndarray, folds: list[tuple[_Fold, Any]], hor
         origins = fold.split.test
         obs_parts.append(_observed_targets(values, origins, horizon))
         last_parts.append(fold.scaler.inverse_transform(fold.inputs[origins]))
-        mean_parts.append(np.broadcast_to(fold.scaler.mean_, (len(origins), values.shape[1])))
+        # deviations are from the training mean, not the scaler's (0 unless ``standard``)
+        train_mean = gene_means(values, fold.split.scaler_times)
+        mean_parts.append(np.broadcast_to(train_mean, (len(origins), values.shape[1])))
         origin_parts.append(origins)
     return _TestWindows(np.concatenate(origin_parts), np.concatenate(obs_parts),
                         np.concatenate(pred_parts), np.concatenate(last_parts),

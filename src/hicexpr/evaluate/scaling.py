@@ -29,6 +29,17 @@ def check_scaling(name: str) -> str:
     return name
 
 
+def gene_means(values: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Each gene's mean over ``values[times]`` (``[T, N]``, NaN ignored; 0 for a gene without
+    a value there): the training mean that ``standard`` scaling removes and that deviation
+    correlations are taken from, whatever the scaling."""
+    sub = np.asarray(values, dtype=np.float64)[np.asarray(times, dtype=int)]
+    seen = np.isfinite(sub).any(axis=0)
+    mean = np.zeros(sub.shape[1])
+    mean[seen] = np.nanmean(sub[:, seen], axis=0)
+    return mean
+
+
 class GeneScaler:
     """Scale each gene with statistics of its *training* time points.
 
@@ -59,7 +70,7 @@ class GeneScaler:
         mean = np.zeros(n_genes)
         scale = np.ones(n_genes)
         if self.mode == "standard":
-            mean[seen] = np.nanmean(sub[:, seen], axis=0)
+            mean = gene_means(values, times)
             scale[seen] = np.nanstd(sub[:, seen], axis=0)
         elif self.mode == "scale":
             scale[seen] = np.sqrt(np.nanmean(sub[:, seen] ** 2, axis=0))
