@@ -68,7 +68,7 @@ def test_step_mrna(data_dir: Path) -> None:
     assert X.shape == (43, 49) and not np.isnan(X).any()
     assert ds.expression.obs["time"].is_monotonic_increasing
     assert ds.expression.obs["time"].iloc[0] == -4.5 and ds.expression.obs["time"].iloc[-1] == 28
-    assert (ds.time_unit, ds.value_description) == ("d", "mRNAnorm.txt values")  # figure axes
+    assert (ds.time_unit, ds.value_description) == ("dpn", "mRNAnorm.txt values")  # figure axes
     _check_pairs(ds.pairs, ds.genes)
     assert len(ds.pairs) == 69 and ds.pairs["same_chrom"].all()
     assert set(ds.gene_features.index) == set(ds.genes)
@@ -103,7 +103,7 @@ def test_step_mirna(data_dir: Path) -> None:
     assert ds.values().shape == (43, 162)
     counts = ds.expression.layers["counts"]
     np.testing.assert_allclose(ds.values(), np.log2(1 + counts))
-    assert (ds.time_unit, ds.value_description) == ("d", "log2(1 + count)")
+    assert (ds.time_unit, ds.value_description) == ("dpn", "log2(1 + count)")
     assert ds.expression.obs["n_replicates"].sum() == 159
     _check_pairs(ds.pairs, ds.genes)
     assert len(ds.pairs) > 900
