@@ -37,7 +37,7 @@ import pandas as pd
 from hicexpr.io import hicpro, pairs
 from hicexpr.io.chroms import EXTENT_KEY, natural_sorted
 from hicexpr.io.text import SAFE_FLOAT_PRECISION, compression, finite_numbers, to_numbers
-from hicexpr.lib.atomic import atomic_path, remove_stale, scratch_folder
+from hicexpr.lib.atomic import atomic_path, scratch_folder
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.paths import user_cache_dir
 
@@ -355,8 +355,7 @@ def _write_mcool(src: str, target: Path, resolution: int | None, assembly: str |
     """A real ``.mcool``: the map at its own bin size (``resolutions/<binsize>``, weights kept)
     plus coarser levels summed by ``cooler.zoomify_cooler`` (balance those with ``hicexpr
     contacts balance file.mcool::resolutions/N``)."""
-    remove_stale(target)  # a killed conversion's scratch folder, before making ours
-    with scratch_folder(target) as tmpdir:
+    with scratch_folder(target) as tmpdir:  # a killed conversion's scratch is removed first
         base = convert_contacts(src, tmpdir / "base.cool", resolution, assembly, bins)
         clr = cooler.Cooler(str(base))
         if clr.binsize is None:

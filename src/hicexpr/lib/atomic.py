@@ -26,10 +26,14 @@ _LEFTOVER = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")  # what atomic_path's mkste
 _OWNER = re.compile(r"^(?P<host>[A-Za-z0-9-]+)~(?P<pid>\d+)$")
 
 
+def _host() -> str:
+    """This machine's name as it appears in scratch names (letters, digits and ``-``)."""
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()) or "host"
+
+
 def _owner() -> str:
     """``HOST~PID`` of this process, part of every scratch name (see :func:`remove_stale`)."""
-    host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()) or "host"
-    return f"{host}~{os.getpid()}"
+    return f"{_host()}~{os.getpid()}"
 
 
 def _scratch_prefix(target: Path, tag: str) -> str:
@@ -52,9 +56,11 @@ def scratch_path(path: str | os.PathLike[str], tag: str = "") -> Path:
 @contextlib.contextmanager
 def scratch_folder(path: str | os.PathLike[str], tag: str = "") -> Iterator[Path]:
     """A hidden scratch folder next to ``path`` (``.NAME.TAG.HOST~PID.XXXXXXXX.tmp``), deleted
-    on exit; after a ``kill -9`` the next :func:`atomic_path` write of ``path`` deletes it."""
+    on exit; after a ``kill -9`` the next :func:`atomic_path` write of ``path`` deletes it.
+    Scratch that killed writers of ``path`` left is deleted first (disk space for this one)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(target)
     folder = Path(tempfile.mkdtemp(prefix=_scratch_prefix(target, tag), suffix=".tmp",
                                    dir=target.parent))
     try:
@@ -78,7 +84,7 @@ def _stale_owner(name: str) -> bool:
     (another host's scratch, on a shared file system, is never judged)."""
     parts = name.removesuffix(".tmp").rsplit(".", 2)
     match = _OWNER.match(parts[-2]) if len(parts) == 3 else None
-    if match is None or match["host"] != _owner().split("~")[0]:
+    if match is None or match["host"] != _host():
         return False
     return not _process_alive(int(match["pid"]))
 
