@@ -25,7 +25,6 @@ import os
 import re
 import shutil
 import warnings
-import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,14 @@ import pandas as pd
 
 from hicexpr.io import hicpro, pairs
 from hicexpr.io.chroms import EXTENT_KEY, natural_sorted
-from hicexpr.io.text import SAFE_FLOAT_PRECISION, compression, finite_numbers, to_numbers
+from hicexpr.io.text import (
+    GZIP_ERRORS,
+    SAFE_FLOAT_PRECISION,
+    compression,
+    corrupt_gzip,
+    finite_numbers,
+    to_numbers,
+)
 from hicexpr.lib.atomic import atomic_path, scratch_folder
 from hicexpr.lib.errors import InputError
 from hicexpr.lib.paths import user_cache_dir
@@ -457,9 +463,8 @@ def _step_chunks(f: Path, chunksize: int | None = None) -> Iterator[pd.DataFrame
             yield df
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f, "", _STEP_EXPECTED, str(exc)[:60]) from None
-    except (EOFError, OSError, zlib.error) as exc:
-        raise InputError(f, "", "a complete gzip file", f"truncated or corrupt ({exc})"[:80])\
-            from None
+    except GZIP_ERRORS as exc:
+        raise corrupt_gzip(f, exc) from None
 
 
 def _lex_sorted(lo: np.ndarray, hi: np.ndarray, strict: bool = False) -> bool:
@@ -661,6 +666,11 @@ def _chromsizes_for(extent_pos: dict[str, int], binsize: int, assembly: str | No
     return pd.Series(sizes, dtype="int64"), {EXTENT_KEY: f"assembly {assembly}"}
 
 
+def _no_counts(dtype: type) -> pd.DataFrame:
+    """An empty pixel table with one ``count`` column of ``dtype`` (HiC-Pro and pairs maps)."""
+    return _NO_PIXELS.drop(columns="n").astype({"count": dtype})
+
+
 # --- HiC-Pro ------------------------------------------------------------------------------------
 
 
@@ -686,9 +696,8 @@ def _write_hicpro_cool(file: Path, bed: Path, target: Path, resolution: int | No
             "so balanced values equal the input values" if normalised else "raw counts"}
     options = {"columns": ["count"], "dtypes": {"count": dtype}, "metadata": meta,
                "assembly": assembly or "unknown"}
-    empty = _NO_PIXELS.drop(columns="n").astype({"count": dtype})
     _write_pixels(target, bins, _hicpro_pixels(file, bed, len(bins), dtype), file, ordered,
-                  empty, options)
+                  _no_counts(dtype), options)
 
 
 def _check_hicpro_resolution(file: Path, bins: pd.DataFrame, resolution: int | None) -> None:
@@ -752,8 +761,7 @@ def _write_pairs_cool(file: Path, target: Path, resolution: int | None,
             "pixel)"}
     options = {"columns": ["count"], "dtypes": {"count": np.int64}, "metadata": meta,
                "assembly": assembly or header.assembly or "unknown"}
-    empty = _NO_PIXELS.drop(columns="n").astype({"count": np.int64})
-    _write_pixels(target, bins, cells(), file, False, empty, options)
+    _write_pixels(target, bins, cells(), file, False, _no_counts(np.int64), options)
 
 
 # --- dense TSV -----------------------------------------------------------------------------------
@@ -766,9 +774,8 @@ def _dense_source(file: Path, resolution: int | None, assembly: str | None
                          compression=compression(file))
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(file, "", "a dense matrix TSV", str(exc)[:60]) from None
-    except (EOFError, OSError, zlib.error) as exc:
-        raise InputError(file, "", "a complete gzip file", f"truncated or corrupt ({exc})"[:80])\
-            from None
+    except GZIP_ERRORS as exc:
+        raise corrupt_gzip(file, exc) from None
     header = 1 if df.shape[0] > 0 and _LABEL.match(str(df.iloc[0, -1]).strip() or "") else 0
     labels = df.iloc[header:, 0].astype(str).str.strip()
     parsed = labels.str.extract(_LABEL)
@@ -866,9 +873,7 @@ def _balance_checked(clr: cooler.Cooler, path: str | os.PathLike[str], weight_na
         raise InputError(path, f"weight column '{weight_name}'", "at least one bin kept by "
                          "balancing", f"every bin masked (min_nnz {options['min_nnz']}, "
                          f"mad_max {options['mad_max']})")
-    if unconverged:
-        log.warning("%s: balancing did not converge on %s (weights stored anyway)", path,
-                    ", ".join(unconverged))
+    _warn_unconverged(path, unconverged)
     with clr.open("r+") as grp:  # as balance_cooler(store=True) stores it
         if weight_name in grp["bins"]:
             del grp["bins"][weight_name]
@@ -892,6 +897,13 @@ def balance_quietly(clr: cooler.Cooler, **options: Any
     return bias, stats, [str(n) for n, ok in zip(names, converged, strict=True) if not ok]
 
 
+def _warn_unconverged(path: str | os.PathLike[str], chroms: list[str]) -> None:
+    """One warning naming where balancing ``path`` did not converge (nothing when it did)."""
+    if chroms:
+        log.warning("%s: balancing did not converge on %s (weights stored anyway)", path,
+                    ", ".join(chroms))
+
+
 def balanced_copy(clr: cooler.Cooler, weight_name: str = "weight") -> cooler.Cooler:
     """A cached balanced copy of ``clr`` (for maps without weights); original left untouched."""
     src = Path(clr.filename)
@@ -903,9 +915,7 @@ def balanced_copy(clr: cooler.Cooler, weight_name: str = "weight") -> cooler.Coo
             cooler.fileops.cp(clr.uri, str(tmp))
             _, _, unconverged = balance_quietly(cooler.Cooler(str(tmp)), store=True,
                                                 store_name=weight_name)
-        if unconverged:
-            log.warning("%s: balancing did not converge on %s (weights stored anyway)",
-                        target, ", ".join(unconverged))
+        _warn_unconverged(target, unconverged)
     return cooler.Cooler(str(target))
 
 

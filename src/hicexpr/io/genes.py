@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from hicexpr.io.step import read_step_csv
-from hicexpr.io.text import finite_numbers, open_text, to_numbers
+from hicexpr.io.text import GZIP_ERRORS, corrupt_gzip, finite_numbers, open_text, to_numbers
 from hicexpr.lib.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -87,9 +86,8 @@ def _checked(lines: Iterable[str], file: Path) -> Iterator[str]:
     """Iterate lines; a truncated/corrupt gzip becomes an InputError."""
     try:
         yield from lines
-    except (EOFError, OSError, zlib.error) as exc:
-        raise InputError(file, "", "a complete gzip file", f"truncated or corrupt ({exc})"[:80])\
-            from None
+    except GZIP_ERRORS as exc:
+        raise corrupt_gzip(file, exc) from None
 
 
 def _lines(file: Path, n: int) -> list[str]:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from hicexpr.io.text import compression, finite_numbers, open_text
+from hicexpr.io.text import GZIP_ERRORS, compression, corrupt_gzip, finite_numbers, open_text
 from hicexpr.lib.errors import InputError
 
 HICPRO_SUFFIXES = (".matrix", ".matrix.gz")
@@ -59,7 +58,7 @@ def looks_sparse(matrix: Path) -> bool:
                 if line.strip():
                     cells = line.split()
                     return len(cells) == 3 and all(_NUMBER.match(c) for c in cells)
-    except (EOFError, OSError, zlib.error):
+    except GZIP_ERRORS:
         return False  # the reader of either format reports it
     return False
 
@@ -87,9 +86,8 @@ def read_bins(bed: Path) -> pd.DataFrame:
                          keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(bed, "", _BED_EXPECTED, str(exc)[:60]) from None
-    except (EOFError, OSError, zlib.error) as exc:
-        raise InputError(bed, "", "a complete gzip file", f"truncated or corrupt ({exc})"[:80])\
-            from None
+    except GZIP_ERRORS as exc:
+        raise corrupt_gzip(bed, exc) from None
     if df.shape[1] != 4:
         raise InputError(bed, "line 1", _BED_EXPECTED, f"{df.shape[1]} columns")
     df.columns = ["chrom", "start", "end", "bin_id"]
@@ -152,9 +150,8 @@ def matrix_chunks(matrix: Path, n_bins: int, bed: Path,
             first += len(df)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(matrix, "", _MATRIX_EXPECTED, str(exc)[:60]) from None
-    except (EOFError, OSError, zlib.error) as exc:
-        raise InputError(matrix, "", "a complete gzip file", f"truncated or corrupt ({exc})"[:80])\
-            from None
+    except GZIP_ERRORS as exc:
+        raise corrupt_gzip(matrix, exc) from None
 
 
 def _checked_chunk(df: pd.DataFrame, first: int, matrix: Path, n_bins: int,

@@ -8,7 +8,6 @@ Only parsing and validation live here; :mod:`hicexpr.io.contacts` bins the pairs
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hicexpr.io.text import compression, finite_numbers, open_text
+from hicexpr.io.text import GZIP_ERRORS, compression, corrupt_gzip, finite_numbers, open_text
 from hicexpr.lib.errors import InputError
 
 PAIRS_SUFFIXES = (".pairs", ".pairs.gz")
@@ -59,9 +58,8 @@ def read_header(path: Path) -> PairsHeader:
                     columns = _columns(path, lines, value.split())
                 elif key == "genome_assembly":
                     assembly = value.strip() or None
-    except (EOFError, OSError, zlib.error) as exc:
-        raise InputError(path, "", "a complete gzip file", f"truncated or corrupt ({exc})"[:80])\
-            from None
+    except GZIP_ERRORS as exc:
+        raise corrupt_gzip(path, exc) from None
     except UnicodeDecodeError as exc:
         raise InputError(path, "", "a UTF-8 text .pairs file", str(exc)[:60]) from None
     if not sizes:
@@ -103,9 +101,8 @@ def pair_chunks(path: Path, header: PairsHeader,
             raise
         raise InputError(path, "", "tab-separated pairs: readID chr1 pos1 chr2 pos2 ...",
                          str(exc)[:60]) from None
-    except (EOFError, OSError, zlib.error) as exc:
-        raise InputError(path, "", "a complete gzip file", f"truncated or corrupt ({exc})"[:80])\
-            from None
+    except GZIP_ERRORS as exc:
+        raise corrupt_gzip(path, exc) from None
 
 
 def _checked_chunk(path: Path, df: pd.DataFrame, offset: int,

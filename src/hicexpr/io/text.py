@@ -8,6 +8,7 @@ Gene accessions lose their version suffix with one rule (:func:`unversioned`).
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 from typing import TextIO
 
@@ -35,6 +36,15 @@ def is_gzip(path: Path) -> bool:
 def compression(path: Path) -> str | None:
     """The ``compression=`` argument for :func:`pandas.read_csv`, from the file's content."""
     return "gzip" if is_gzip(path) else None
+
+
+#: What reading a truncated or corrupt gzip file raises: catch these, raise :func:`corrupt_gzip`.
+GZIP_ERRORS = (EOFError, OSError, zlib.error)
+
+
+def corrupt_gzip(path: Path | str, exc: BaseException) -> InputError:
+    """The one-line error for a truncated or corrupt gzip file."""
+    return InputError(path, "", "a complete gzip file", f"truncated or corrupt ({exc})"[:80])
 
 
 def not_utf8(path: Path, exc: UnicodeDecodeError) -> InputError:
