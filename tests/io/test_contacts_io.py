@@ -19,10 +19,7 @@ from hicexpr.io.contacts import (
 )
 from hicexpr.lib.errors import InputError
 
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("HICEXPR_CACHE", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 
 def _tiny_cool(path, binsize=1000, n=10):

@@ -14,10 +14,7 @@ from hicexpr.io import contacts, hicpro
 from hicexpr.io.contacts import contact_format, convert_contacts, open_contacts, require_balanced
 from hicexpr.lib.errors import InputError
 
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("HICEXPR_CACHE", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 
 def _source(tmp_path: Path, chr1: int = 9_500) -> cooler.Cooler:

@@ -18,9 +18,7 @@ HEADER = ("## pairs format v1.0\n#genome_assembly: testgenome\n#chromsize: chr1 
           "#chromsize: chr2 6000\n#columns: readID chr1 pos1 chr2 pos2 strand1 strand2\n")
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("HICEXPR_CACHE", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 
 def _source(tmp_path: Path) -> cooler.Cooler:
